@@ -1,0 +1,54 @@
+package fit_test
+
+import (
+	"testing"
+
+	"github.com/klfit/klfit/dist"
+	"github.com/klfit/klfit/divergence"
+	"github.com/klfit/klfit/fit"
+	"github.com/klfit/klfit/grid"
+	"github.com/klfit/klfit/target"
+)
+
+// notebookProblem is the notebook's experiment, built without the spec
+// package.
+func notebookProblem(tb testing.TB) *fit.Problem {
+	tb.Helper()
+	a, err := grid.Arange(-10, 10, 0.1)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	g := grid.New1D(a)
+	p, err := target.Masses(target.Family{Family: dist.Normal{}, Theta: []float64{0, 7}}, g, target.Density)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &fit.Problem{Grid: g, P: p, Family: dist.Normal{}, Divergence: divergence.ForwardKL{},
+		Transform: dist.Identity{}, Init: []float64{5, 1}}
+}
+
+// BenchmarkDemoEpoch measures one epoch of the notebook's fit: a gradient
+// step, the loss and gradient at the new state, and its history row.
+func BenchmarkDemoEpoch(b *testing.B) {
+	prob := notebookProblem(b)
+	b.ReportAllocs()
+	res, err := fit.Run(b.Context(), prob, fit.Options{Optimizer: &fit.GD{LearningRate: 0.01}, Epochs: b.N})
+	if err != nil || res.Status != fit.MaxEpochs {
+		b.Fatal(err, res.Status)
+	}
+}
+
+// BenchmarkObjectiveEval measures one loss-and-gradient evaluation of the
+// notebook problem.
+func BenchmarkObjectiveEval(b *testing.B) {
+	prob := notebookProblem(b)
+	obj := fit.NewObjective(prob)
+	u := []float64{1, 6}
+	grad := make([]float64, 2)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := obj.Eval(u, grad); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,114 @@
+package fit
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Evaluator returns the loss at u and stores its gradient in grad. Its
+// errors (*DomainError, *SupportError, *NonFiniteError, ...) mean that u
+// is not a usable state.
+type Evaluator func(u, grad []float64) (float64, error)
+
+// State is an optimizer's current iterate: the unconstrained vector U, its
+// loss and its gradient.
+type State struct {
+	U    []float64
+	Loss float64
+	Grad []float64
+}
+
+// Optimizer moves a fit from one accepted iterate to the next.
+type Optimizer interface {
+	// Step moves s to the next iterate. On entry s holds an evaluated
+	// iterate; on return s holds the next one with its loss and gradient.
+	// Step may call eval as often as it needs (a line search does); it
+	// returns eval's error when the new iterate is not usable, in which
+	// case s is undefined.
+	Step(s *State, eval Evaluator) error
+}
+
+// GD is plain gradient descent, the notebook's optimizer:
+//
+//	u <- u - LearningRate * grad
+type GD struct {
+	LearningRate float64
+}
+
+// Step implements Optimizer.
+func (o *GD) Step(s *State, eval Evaluator) error {
+	for i, g := range s.Grad {
+		s.U[i] -= o.LearningRate * g
+	}
+	var err error
+	s.Loss, err = eval(s.U, s.Grad)
+	return err
+}
+
+// Setting is one tunable of an optimizer.
+type Setting struct {
+	Name        string
+	Default     float64
+	Description string
+	// Check validates a value; nil accepts any finite value.
+	Check func(v float64) error
+}
+
+// OptimizerInfo describes a registered optimizer: its settings and how to
+// build it from them.
+type OptimizerInfo struct {
+	Name        string
+	Description string
+	Settings    []Setting
+	// New builds the optimizer from a complete set of settings.
+	New func(settings map[string]float64) Optimizer
+}
+
+var optimizers = map[string]OptimizerInfo{}
+
+// RegisterOptimizer makes an optimizer available by name. It panics on a
+// duplicate name.
+func RegisterOptimizer(info OptimizerInfo) {
+	if _, dup := optimizers[info.Name]; dup {
+		panic("fit: optimizer " + info.Name + " registered twice")
+	}
+	optimizers[info.Name] = info
+}
+
+// LookupOptimizer returns the registered optimizer of the given name; the
+// error lists the known ones.
+func LookupOptimizer(name string) (OptimizerInfo, error) {
+	if o, ok := optimizers[name]; ok {
+		return o, nil
+	}
+	return OptimizerInfo{}, fmt.Errorf("unknown optimizer %q (known: %s)", name, strings.Join(OptimizerNames(), ", "))
+}
+
+// OptimizerNames returns the registered optimizers' names, sorted.
+func OptimizerNames() []string {
+	names := make([]string, 0, len(optimizers))
+	for n := range optimizers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func positive(v float64) error {
+	if v <= 0 {
+		return fmt.Errorf("must be > 0, got %v", v)
+	}
+	return nil
+}
+
+func init() {
+	RegisterOptimizer(OptimizerInfo{
+		Name:        "gd",
+		Description: "plain gradient descent: u <- u - learning_rate * grad",
+		Settings: []Setting{
+			{Name: "learning_rate", Default: 0.01, Description: "step size", Check: positive},
+		},
+		New: func(s map[string]float64) Optimizer { return &GD{LearningRate: s["learning_rate"]} },
+	})
+}

@@ -1,0 +1,103 @@
+// Package cli implements the klfit command: its subcommands, flags, exit
+// codes and terminal output. Each command has an options struct filled
+// from flags and a run function that takes it, so tests call run directly.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes.
+const (
+	ExitOK          = 0
+	ExitFailure     = 1   // the fit failed: it diverged
+	ExitUsage       = 2   // bad input: flags, spec, files
+	ExitInterrupted = 130 // stopped by Ctrl-C (SIGINT) or SIGTERM
+)
+
+// ExitError carries an exit code with its error.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *ExitError) Unwrap() error { return e.Err }
+
+func usageError(err error) error { return &ExitError{Code: ExitUsage, Err: err} }
+
+// Main runs klfit with args (without the program name) and returns the exit
+// code. SIGINT and SIGTERM cancel a running fit, which then writes what it
+// computed; a second signal kills the process.
+func Main(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal gets the default behaviour
+	}()
+	return Run(ctx, args, System())
+}
+
+// Run runs klfit with args on the given streams and returns the exit code.
+// Errors are printed on ios.ErrOut as one line.
+func Run(ctx context.Context, args []string, ios *IOStreams) int {
+	root := NewRootCmd(ios)
+	if args == nil {
+		args = []string{} // cobra reads os.Args for nil
+	}
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintln(ios.ErrOut, "klfit: "+oneLine(err.Error()))
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	return ExitUsage // cobra's own errors: unknown commands and flags
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " ")
+}
+
+// NewRootCmd returns the klfit command with its subcommands.
+func NewRootCmd(ios *IOStreams) *cobra.Command {
+	demo := &demoOptions{}
+	root := &cobra.Command{
+		Use:   "klfit",
+		Short: "Fit a distribution to another by minimizing a divergence",
+		Long: `klfit fits a model distribution q to a target p by minimizing a divergence
+with gradient methods, records every step, and draws how it got there.
+
+Run without a command, it runs the demo (klfit demo) and takes its flags.
+
+Exit codes: 0 success, 1 the fit diverged, 2 bad input (flags, spec, files),
+130 interrupted (Ctrl-C); an interrupted or diverged fit still writes
+everything it computed.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDemo(cmd.Context(), ios, demo)
+		},
+	}
+	demo.addFlags(root)
+	root.SetOut(ios.Out)
+	root.SetErr(ios.ErrOut)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
+	root.AddCommand(newDemoCmd(ios), newFitCmd(ios))
+	return root
+}

@@ -1,0 +1,160 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/klfit/klfit/fit"
+	"github.com/klfit/klfit/plot"
+	"github.com/klfit/klfit/spec"
+)
+
+// runOptions says where a fit writes and what it prints.
+type runOptions struct {
+	// Out is the output directory.
+	Out string
+	// JSON prints summary.json's content on stdout and nothing else there.
+	JSON bool
+	// Quiet prints nothing but errors.
+	Quiet bool
+	// NoFigures skips the figures.
+	NoFigures bool
+	// Notebook prints the parameters as bare numbers, like the notebook,
+	// instead of labelled lines.
+	Notebook bool
+}
+
+// runBuilt runs a built spec, writes history.csv, summary.json and the
+// figures into o.Out whatever the outcome, and reports. The returned error
+// carries the exit code.
+func runBuilt(ctx context.Context, ios *IOStreams, b *spec.Built, o runOptions) error {
+	if err := prepareDir(o.Out); err != nil {
+		return usageError(err)
+	}
+	human := ios.Out // where lines for people go
+	switch {
+	case o.Quiet:
+		human = io.Discard
+	case o.JSON:
+		human = ios.ErrOut
+	}
+	term := newTerminal(ios, human, b, o)
+	res, err := fit.Run(ctx, b.Problem, b.Options(term))
+	term.finish()
+	if err != nil {
+		return usageError(err)
+	}
+	sum := spec.NewSummary(b, res)
+	files, err := writeOutputs(o.Out, b, res, sum, !o.NoFigures)
+	if err != nil {
+		return &ExitError{Code: ExitFailure, Err: err}
+	}
+	if o.JSON {
+		if _, err := ios.Out.Write(sum.JSON()); err != nil {
+			return &ExitError{Code: ExitFailure, Err: err}
+		}
+	}
+	wrote := fmt.Sprintf("wrote %s: %s", o.Out, strings.Join(files, ", "))
+	switch res.Status {
+	case fit.Diverged:
+		fmt.Fprintln(human, wrote)
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("the fit diverged: %w", res.Failure)}
+	case fit.Interrupted:
+		fmt.Fprintln(human, wrote)
+		return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted after epoch %d; %s", res.Epochs, wrote)}
+	}
+	fmt.Fprintf(human, "final %s = %s after %d epochs (%s): %s\n", b.Problem.Divergence.Symbol(),
+		pyFloat(res.Loss()), res.Epochs, res.Status, formatParams(res.History.Names, res.Theta()))
+	fmt.Fprintln(human, wrote)
+	return nil
+}
+
+// prepareDir creates dir and checks that files can be written in it, so
+// that a fit never runs only to fail at the end.
+func prepareDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("output directory: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".klfit-probe-*")
+	if err != nil {
+		return fmt.Errorf("output directory %s is not writable: %w", dir, errors.Unwrap(err))
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+// writeOutputs writes history.csv, summary.json and (when figures is set)
+// the figures into dir, and returns the names of the files written.
+func writeOutputs(dir string, b *spec.Built, res *fit.Result, sum *spec.Summary, figures bool) ([]string, error) {
+	var files []string
+	hf, err := os.Create(filepath.Join(dir, "history.csv"))
+	if err != nil {
+		return files, err
+	}
+	err = res.History.WriteCSV(hf)
+	if cerr := hf.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return files, fmt.Errorf("writing history.csv: %w", err)
+	}
+	files = append(files, "history.csv")
+	if err := os.WriteFile(filepath.Join(dir, "summary.json"), sum.JSON(), 0o644); err != nil {
+		return files, fmt.Errorf("writing summary.json: %w", err)
+	}
+	files = append(files, "summary.json")
+	if !figures {
+		return files, nil
+	}
+	figs := plot.Figures(plot.Input{
+		Grid:    b.Problem.Grid,
+		Target:  b.TargetDensity(),
+		Family:  b.Problem.Family,
+		History: res.History,
+		Symbol:  b.Problem.Divergence.Symbol(),
+	})
+	paths, err := plot.Save(dir, figs)
+	for _, p := range paths {
+		files = append(files, filepath.Base(p))
+	}
+	if err != nil {
+		return files, fmt.Errorf("writing figures: %w", err)
+	}
+	return files, nil
+}
+
+func formatParams(names []string, theta []float64) string {
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = n + "=" + pyFloat(theta[i])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// pyFloat formats v as Python's repr does, so that the demo's lines read
+// like the notebook's: the shortest digits that read back to v, positional
+// for exponents from -4 to 15 (with ".0" on whole numbers), else
+// scientific.
+func pyFloat(v float64) string {
+	s := strconv.FormatFloat(v, 'e', -1, 64)
+	i := strings.LastIndexByte(s, 'e')
+	if i < 0 { // NaN, Inf
+		return s
+	}
+	exp, _ := strconv.Atoi(s[i+1:])
+	if exp < -4 || exp >= 16 {
+		return s
+	}
+	s = strconv.FormatFloat(v, 'f', -1, 64)
+	if !strings.ContainsRune(s, '.') {
+		s += ".0"
+	}
+	return s
+}

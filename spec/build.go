@@ -1,0 +1,240 @@
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/klfit/klfit/dist"
+	"github.com/klfit/klfit/divergence"
+	"github.com/klfit/klfit/fit"
+	"github.com/klfit/klfit/grid"
+	"github.com/klfit/klfit/target"
+)
+
+// Built is a spec made ready to run.
+type Built struct {
+	// Spec is the spec with every default filled in: what runs, and what
+	// a summary repeats.
+	Spec      *Spec
+	Problem   *fit.Problem
+	Target    target.Target
+	Weights   target.Weights
+	Optimizer fit.Optimizer
+	Epochs    int
+}
+
+// Options returns the fit options the spec asks for, with the given
+// observers.
+func (b *Built) Options(observers ...fit.Observer) fit.Options {
+	return fit.Options{Optimizer: b.Optimizer, Epochs: b.Epochs, Observers: observers}
+}
+
+// Build validates every value of the spec and returns the fit it
+// describes. Errors are *Error values naming the key (and the line, for a
+// spec read by Parse).
+func (s *Spec) Build() (*Built, error) {
+	n := s.withDefaults()
+	b := &Built{Spec: n, Epochs: n.Epochs}
+	g, err := n.buildGrid()
+	if err != nil {
+		return nil, err
+	}
+	if b.Target, err = n.buildTarget(); err != nil {
+		return nil, err
+	}
+	if b.Weights, err = target.ParseWeights(n.TargetWeights); err != nil {
+		return nil, n.wrap("target_weights", err)
+	}
+	p, err := target.Masses(b.Target, g, b.Weights)
+	if err != nil {
+		return nil, n.wrap("target", err)
+	}
+	div, err := n.buildDivergence()
+	if err != nil {
+		return nil, err
+	}
+	fam, err := dist.Lookup(n.Model.Family)
+	if err != nil {
+		return nil, n.wrap("model.family", err)
+	}
+	if fam.Dim() != g.Dim() {
+		return nil, n.errorf("model.family", "the %s family is %d-D but the grid is %d-D", fam.Name(), fam.Dim(), g.Dim())
+	}
+	init, err := n.theta(fam, n.Model.Init, "model.init")
+	if err != nil {
+		return nil, err
+	}
+	var tr dist.Transform
+	switch n.Model.Parameterization {
+	case "unconstrained":
+		tr = dist.Unconstrained(fam)
+	case "raw":
+		tr = dist.Identity{}
+	default:
+		return nil, n.errorf("model.parameterization", "unknown parameterization %q (known: unconstrained, raw)", n.Model.Parameterization)
+	}
+	b.Problem = &fit.Problem{Grid: g, P: p, Family: fam, Divergence: div, Transform: tr, Init: init}
+	if b.Optimizer, err = n.buildOptimizer(); err != nil {
+		return nil, err
+	}
+	if n.Epochs < 0 {
+		return nil, n.errorf("epochs", "must be >= 0, got %d", n.Epochs)
+	}
+	return b, nil
+}
+
+// withDefaults returns a copy of s with every default filled in.
+func (s *Spec) withDefaults() *Spec {
+	n := *s
+	if n.TargetWeights == "" {
+		n.TargetWeights = target.Normalized.String()
+	}
+	if n.Divergence.Name == "" {
+		n.Divergence.Name = "kl"
+	}
+	if n.Model.Parameterization == "" {
+		n.Model.Parameterization = "unconstrained"
+	}
+	if n.Optimizer.Name == "" {
+		n.Optimizer.Name = "gd"
+	}
+	return &n
+}
+
+func (s *Spec) buildGrid() (*grid.Grid, error) {
+	axis := func(key string, a Axis) (grid.Axis, error) {
+		ax, err := grid.Arange(a.Start, a.Stop, a.Step)
+		var ge *grid.Error
+		if errors.As(err, &ge) {
+			return ax, s.errorf(key+"."+ge.Key, "%s", ge.Msg)
+		}
+		return ax, err
+	}
+	if s.Grid.X == nil && s.Grid.Y == nil {
+		ax, err := axis("grid", Axis{s.Grid.Start, s.Grid.Stop, s.Grid.Step})
+		if err != nil {
+			return nil, err
+		}
+		return grid.New1D(ax), nil
+	}
+	if s.Grid.X == nil || s.Grid.Y == nil {
+		return nil, s.errorf("grid", "a 2-D grid needs both x and y")
+	}
+	ax, err := axis("grid.x", *s.Grid.X)
+	if err != nil {
+		return nil, err
+	}
+	ay, err := axis("grid.y", *s.Grid.Y)
+	if err != nil {
+		return nil, err
+	}
+	g, err := grid.New2D(ax, ay)
+	if err != nil {
+		return nil, s.wrap("grid", err)
+	}
+	return g, nil
+}
+
+func (s *Spec) buildTarget() (target.Target, error) {
+	f, err := dist.Lookup(s.Target.Family)
+	if err != nil {
+		return nil, s.wrap("target.family", err)
+	}
+	theta, err := s.theta(f, s.Target.Params, "target.params")
+	if err != nil {
+		return nil, err
+	}
+	return target.Family{Family: f, Theta: theta}, nil
+}
+
+// theta checks params against family f's parameters and returns them as a
+// parameter vector.
+func (s *Spec) theta(f dist.Family, params Params, key string) ([]float64, error) {
+	names := dist.ParamNames(f)
+	takes := fmt.Sprintf("the %s family takes %s", f.Name(), strings.Join(names, ", "))
+	for _, p := range params {
+		if !contains(names, p.Name) {
+			return nil, s.errorf(key+"."+p.Name, "unknown parameter (%s)", takes)
+		}
+	}
+	theta := make([]float64, len(names))
+	for i, name := range names {
+		p, ok := params.Get(name)
+		if !ok {
+			return nil, s.errorf(key, "missing parameter %s (%s)", name, takes)
+		}
+		if len(p.Shape) != 0 {
+			return nil, s.errorf(key+"."+name, "must be a number, got a list")
+		}
+		theta[i] = p.Value[0]
+	}
+	if err := dist.Validate(f, theta); err != nil {
+		var pe *dist.ParamError
+		if errors.As(err, &pe) {
+			return nil, s.errorf(key+"."+pe.Param, "%s, got %v", pe.Msg, pe.Value)
+		}
+		return nil, s.wrap(key, err)
+	}
+	return theta, nil
+}
+
+func (s *Spec) buildDivergence() (divergence.Divergence, error) {
+	d, err := divergence.Lookup(s.Divergence.Name)
+	if err != nil {
+		return nil, s.wrap("divergence", err)
+	}
+	if len(s.Divergence.Options) > 0 {
+		return nil, s.errorf("divergence."+s.Divergence.Options[0].Name, "the %s divergence takes no options", d.Name())
+	}
+	return d, nil
+}
+
+// buildOptimizer checks the optimizer's settings, fills in the defaults of
+// those not given (so that the spec records them) and builds it.
+func (s *Spec) buildOptimizer() (fit.Optimizer, error) {
+	info, err := fit.LookupOptimizer(s.Optimizer.Name)
+	if err != nil {
+		return nil, s.wrap("optimizer.name", err)
+	}
+	known := make([]string, len(info.Settings))
+	for i, st := range info.Settings {
+		known[i] = st.Name
+	}
+	values := map[string]float64{}
+	for _, o := range s.Optimizer.Settings {
+		if !contains(known, o.Name) {
+			return nil, s.errorf("optimizer."+o.Name, "unknown setting for %s (known: %s)", info.Name, strings.Join(known, ", "))
+		}
+		values[o.Name] = o.Value
+	}
+	filled := make(Options, len(info.Settings))
+	for i, st := range info.Settings {
+		v, ok := values[st.Name]
+		if !ok {
+			v = st.Default
+		}
+		if st.Check != nil {
+			if err := st.Check(v); err != nil {
+				return nil, s.wrap("optimizer."+st.Name, err)
+			}
+		}
+		values[st.Name] = v
+		filled[i] = Option{Name: st.Name, Value: v}
+	}
+	s.Optimizer.Settings = filled
+	return info.New(values), nil
+}
+
+// TargetDensity returns the target as the fit used it, expressed as a
+// density at every grid point: the raw values under "density" weights, the
+// masses divided by the grid weight under "normalized" ones.
+func (b *Built) TargetDensity() []float64 {
+	d := append([]float64(nil), b.Problem.P...)
+	if b.Weights == target.Normalized {
+		for i := range d {
+			d[i] /= b.Problem.Grid.Weight
+		}
+	}
+	return d
+}

@@ -1,0 +1,201 @@
+package spec
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// YAML returns the spec as YAML that Parse reads back to the same spec.
+// Numbers are written in the shortest form that reads back to the same
+// float64.
+func (s *Spec) YAML() []byte {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(s.node()); err != nil {
+		panic("spec: encoding a node tree cannot fail: " + err.Error())
+	}
+	return buf.Bytes()
+}
+
+// MarshalJSON returns the spec as a JSON object with the same keys as its
+// YAML form.
+func (s *Spec) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	writeJSON(&buf, s.node())
+	return buf.Bytes(), nil
+}
+
+// UnmarshalJSON parses a JSON spec strictly, like Parse.
+func (s *Spec) UnmarshalJSON(data []byte) error {
+	p, err := Parse(data)
+	if err != nil {
+		return err
+	}
+	*s = *p
+	return nil
+}
+
+func (s *Spec) node() *yaml.Node {
+	m := block()
+	add(m, "grid", s.Grid.node())
+	add(m, "target", s.Target.node())
+	if s.TargetWeights != "" {
+		add(m, "target_weights", str(s.TargetWeights))
+	}
+	if s.Divergence.Name != "" {
+		add(m, "divergence", s.Divergence.node())
+	}
+	add(m, "model", s.Model.node())
+	if s.Optimizer.Name != "" {
+		add(m, "optimizer", s.Optimizer.node())
+	}
+	add(m, "epochs", num(float64(s.Epochs)))
+	return m
+}
+
+func (g Grid) node() *yaml.Node {
+	if g.X != nil && g.Y != nil {
+		m := block()
+		add(m, "x", g.X.node())
+		add(m, "y", g.Y.node())
+		return m
+	}
+	return Axis{g.Start, g.Stop, g.Step}.node()
+}
+
+func (a Axis) node() *yaml.Node {
+	m := flow()
+	add(m, "start", num(a.Start))
+	add(m, "stop", num(a.Stop))
+	add(m, "step", num(a.Step))
+	return m
+}
+
+func (t Target) node() *yaml.Node {
+	m := block()
+	add(m, "family", str(t.Family))
+	add(m, "params", t.Params.node())
+	return m
+}
+
+func (md Model) node() *yaml.Node {
+	m := block()
+	add(m, "family", str(md.Family))
+	add(m, "init", md.Init.node())
+	if md.Parameterization != "" {
+		add(m, "parameterization", str(md.Parameterization))
+	}
+	return m
+}
+
+func (d Divergence) node() *yaml.Node {
+	if len(d.Options) == 0 {
+		return str(d.Name)
+	}
+	m := flow()
+	add(m, "name", str(d.Name))
+	d.Options.addTo(m)
+	return m
+}
+
+func (o Optimizer) node() *yaml.Node {
+	m := flow()
+	add(m, "name", str(o.Name))
+	o.Settings.addTo(m)
+	return m
+}
+
+func (ps Params) node() *yaml.Node {
+	m := flow()
+	for _, p := range ps {
+		add(m, p.Name, p.node())
+	}
+	return m
+}
+
+func (p Param) node() *yaml.Node {
+	switch len(p.Shape) {
+	case 0:
+		return num(p.Value[0])
+	case 1:
+		return numList(p.Value)
+	}
+	l := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+	cols := p.Shape[1]
+	for r := 0; r < p.Shape[0]; r++ {
+		l.Content = append(l.Content, numList(p.Value[r*cols:(r+1)*cols]))
+	}
+	return l
+}
+
+func (os Options) addTo(m *yaml.Node) {
+	for _, o := range os {
+		add(m, o.Name, num(o.Value))
+	}
+}
+
+func block() *yaml.Node { return &yaml.Node{Kind: yaml.MappingNode} }
+func flow() *yaml.Node  { return &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle} }
+
+func add(m *yaml.Node, key string, v *yaml.Node) {
+	m.Content = append(m.Content, str(key), v)
+}
+
+func str(s string) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+}
+
+// num is an untagged number scalar, written in the shortest form that reads
+// back to the same float64.
+func num(v float64) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Value: strconv.FormatFloat(v, 'g', -1, 64)}
+}
+
+func numList(vs []float64) *yaml.Node {
+	l := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+	for _, v := range vs {
+		l.Content = append(l.Content, num(v))
+	}
+	return l
+}
+
+// writeJSON writes a node tree built by this package as JSON, keeping the
+// order of mapping keys.
+func writeJSON(buf *bytes.Buffer, n *yaml.Node) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		buf.WriteByte('{')
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			writeJSON(buf, n.Content[i])
+			buf.WriteByte(':')
+			writeJSON(buf, n.Content[i+1])
+		}
+		buf.WriteByte('}')
+	case yaml.SequenceNode:
+		buf.WriteByte('[')
+		for i, e := range n.Content {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			writeJSON(buf, e)
+		}
+		buf.WriteByte(']')
+	case yaml.ScalarNode:
+		if n.Tag == "!!str" {
+			b, _ := json.Marshal(n.Value)
+			buf.Write(b)
+		} else {
+			buf.WriteString(n.Value) // a number in Go's shortest form: valid JSON
+		}
+	default:
+		panic(fmt.Sprintf("spec: unexpected node kind %v", n.Kind))
+	}
+}

@@ -1,0 +1,50 @@
+package spec_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/klfit/klfit/fit"
+	"github.com/klfit/klfit/spec"
+)
+
+// Parse a spec, build it and run the fit it describes.
+func ExampleParse() {
+	s, err := spec.Parse([]byte(`
+grid: {start: -10, stop: 10, step: 0.1}
+target: {family: normal, params: {mean: 0, variance: 7}}
+model: {family: normal, init: {mean: 5, variance: 1}}
+optimizer: {name: gd, learning_rate: 0.2}
+epochs: 600
+`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	b, err := s.Build()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	res, err := fit.Run(context.Background(), b.Problem, b.Options())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	th := res.Theta()
+	fmt.Printf("%s: mean %.4f, variance %.4f\n", res.Status, th[0], th[1])
+	// Output: max_epochs: mean 0.0000, variance 7.0000
+}
+
+// Errors name the key and the line.
+func ExampleSpec_Build() {
+	s, _ := spec.Parse([]byte(`grid: {start: -10, stop: 10, step: 0.1}
+target: {family: normal, params: {mean: 0, variance: 7}}
+model:
+  family: normal
+  init: {mean: 5, variance: -1}
+`))
+	_, err := s.Build()
+	fmt.Println(err)
+	// Output: spec line 5: model.init.variance: must be > 0, got -1
+}

@@ -1,0 +1,179 @@
+// Package spec defines klfit's fit specification: the YAML (or JSON) file
+// that says what to fit to what, how, and for how long. Every front door
+// (the command line, the web playground, library users) goes through it:
+// Parse decodes a file strictly, with errors naming the key and the line;
+// Build validates a spec and turns it into a fit.Problem ready to run.
+//
+// A spec, in full:
+//
+//	grid: {start: -10, stop: 10, step: 0.1}
+//	target:
+//	  family: normal
+//	  params: {mean: 0, variance: 7}
+//	target_weights: density       # or normalized (the default)
+//	divergence: kl
+//	model:
+//	  family: normal
+//	  init: {mean: 5, variance: 1}
+//	  parameterization: raw       # or unconstrained (the default)
+//	optimizer: {name: gd, learning_rate: 0.01}
+//	epochs: 1000
+package spec
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Spec is a fit specification. The zero values of optional fields mean
+// their defaults; Build fills them in.
+type Spec struct {
+	Grid   Grid
+	Target Target
+	// TargetWeights is "normalized" (default) or "density".
+	TargetWeights string
+	// Divergence is what is minimized; default "kl".
+	Divergence Divergence
+	Model      Model
+	// Optimizer moves the parameters; default gd.
+	Optimizer Optimizer
+	// Epochs is the number of optimizer steps.
+	Epochs int
+
+	// lines maps key paths ("model.init.variance") to the line they were
+	// read from, for error messages.
+	lines map[string]int
+}
+
+// Grid is a uniform 1-D grid (Start, Stop, Step, following NumPy's arange)
+// or, when X and Y are set, a 2-D product grid.
+type Grid struct {
+	Start, Stop, Step float64
+	X, Y              *Axis
+}
+
+// Axis is one axis of a 2-D grid.
+type Axis struct {
+	Start, Stop, Step float64
+}
+
+// Target says what to fit: a member of a named family.
+type Target struct {
+	Family string
+	Params Params
+}
+
+// Model is the family fitted, its initial parameters and the
+// parameterization the optimizer moves in.
+type Model struct {
+	Family string
+	Init   Params
+	// Parameterization is "unconstrained" (default: log-variance and the
+	// like, so every step stays in the domain) or "raw" (the parameters
+	// themselves, as the notebook).
+	Parameterization string
+}
+
+// Divergence names a divergence and its options, if any.
+type Divergence struct {
+	Name    string
+	Options Options
+}
+
+// Optimizer names an optimizer and its settings.
+type Optimizer struct {
+	Name     string
+	Settings Options
+}
+
+// Params is an ordered list of named parameter values.
+type Params []Param
+
+// Param is one named parameter value: a number, or a list (Shape [n]) or a
+// list of lists (Shape [n, m]) of numbers stored row-major in Value.
+type Param struct {
+	Name  string
+	Shape []int
+	Value []float64
+}
+
+// Scalars returns params holding one number each, in the given order.
+func Scalars(names []string, values []float64) Params {
+	ps := make(Params, len(names))
+	for i, n := range names {
+		ps[i] = Param{Name: n, Value: []float64{values[i]}}
+	}
+	return ps
+}
+
+// Get returns the parameter of the given name.
+func (ps Params) Get(name string) (Param, bool) {
+	for _, p := range ps {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Param{}, false
+}
+
+// Options is an ordered list of named numeric settings.
+type Options []Option
+
+// Option is one named numeric setting.
+type Option struct {
+	Name  string
+	Value float64
+}
+
+// Error is a problem with a spec, naming the key and, when the spec was
+// read from a file, its line.
+type Error struct {
+	// Line is the 1-based line of the key, or 0 when unknown.
+	Line int
+	// Key is the key's path, e.g. "model.init.variance".
+	Key string
+	Msg string
+	// Err is the underlying error, if any.
+	Err error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("spec")
+	if e.Line > 0 {
+		fmt.Fprintf(&b, " line %d", e.Line)
+	}
+	if e.Key != "" {
+		b.WriteString(": " + e.Key)
+	}
+	b.WriteString(": " + e.Msg)
+	return b.String()
+}
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// errorf returns an *Error for key, with the line the key (or its nearest
+// enclosing key) was read from.
+func (s *Spec) errorf(key, format string, args ...any) *Error {
+	return &Error{Line: s.line(key), Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+// wrap returns an *Error for key carrying err.
+func (s *Spec) wrap(key string, err error) *Error {
+	return &Error{Line: s.line(key), Key: key, Msg: err.Error(), Err: err}
+}
+
+func (s *Spec) line(key string) int {
+	for key != "" {
+		if l, ok := s.lines[key]; ok {
+			return l
+		}
+		i := strings.LastIndexByte(key, '.')
+		if i < 0 {
+			break
+		}
+		key = key[:i]
+	}
+	return 0
+}

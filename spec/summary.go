@@ -1,0 +1,121 @@
+package spec
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strconv"
+
+	"github.com/klfit/klfit/dist"
+	"github.com/klfit/klfit/fit"
+)
+
+// Summary is what a fit did, as written to summary.json and printed by
+// `klfit fit --json`.
+type Summary struct {
+	// Spec is the spec that ran, with every default filled in.
+	Spec *Spec `json:"spec"`
+	// Divergence names what was minimized and Direction says it in words.
+	Divergence string     `json:"divergence"`
+	Direction  string     `json:"direction"`
+	Status     fit.Status `json:"status"`
+	// Epochs is the number of steps taken.
+	Epochs int `json:"epochs"`
+	// Loss and Params are those of the last state in the history (null
+	// when even the initial state failed).
+	Loss            Float        `json:"loss"`
+	Params          NamedFloats  `json:"params"`
+	WallTimeSeconds float64      `json:"wall_time_seconds"`
+	Failure         *FailureInfo `json:"failure,omitempty"`
+}
+
+// FailureInfo describes the state that stopped a diverged fit.
+type FailureInfo struct {
+	Epoch   int    `json:"epoch"`
+	Message string `json:"message"`
+	// Params holds the offending parameters.
+	Params NamedFloats `json:"params"`
+	// Loss is the offending loss, null when it was not computed.
+	Loss           Float       `json:"loss"`
+	LastGoodParams NamedFloats `json:"last_good_params"`
+}
+
+// NewSummary summarizes the result r of the fit b.
+func NewSummary(b *Built, r *fit.Result) *Summary {
+	names := dist.ParamNames(b.Problem.Family)
+	s := &Summary{
+		Spec:            b.Spec,
+		Divergence:      b.Problem.Divergence.Name(),
+		Direction:       b.Problem.Divergence.Direction(),
+		Status:          r.Status,
+		Epochs:          r.Epochs,
+		Loss:            Float(r.Loss()),
+		Params:          NamedFloats{names, r.Theta()},
+		WallTimeSeconds: r.Elapsed.Seconds(),
+	}
+	if f := r.Failure; f != nil {
+		s.Failure = &FailureInfo{
+			Epoch:          f.Epoch,
+			Message:        f.Error(),
+			Params:         NamedFloats{names, f.Theta},
+			Loss:           Float(f.Loss),
+			LastGoodParams: NamedFloats{names, f.LastGood},
+		}
+	}
+	return s
+}
+
+// JSON returns the summary as indented JSON with a final newline.
+func (s *Summary) JSON() []byte {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		panic("spec: a summary always encodes: " + err.Error())
+	}
+	return append(b, '\n')
+}
+
+// Float is a float64 that encodes to JSON in its shortest round-trip form,
+// with NaN as null and infinities as the strings "+Inf" and "-Inf".
+type Float float64
+
+// MarshalJSON implements json.Marshaler.
+func (f Float) MarshalJSON() ([]byte, error) {
+	v := float64(f)
+	switch {
+	case math.IsNaN(v):
+		return []byte("null"), nil
+	case math.IsInf(v, 1):
+		return []byte(`"+Inf"`), nil
+	case math.IsInf(v, -1):
+		return []byte(`"-Inf"`), nil
+	}
+	return strconv.AppendFloat(nil, v, 'g', -1, 64), nil
+}
+
+// NamedFloats encodes as a JSON object of names to numbers, in order; nil
+// values encode as null.
+type NamedFloats struct {
+	Names  []string
+	Values []float64
+}
+
+// MarshalJSON implements json.Marshaler.
+func (n NamedFloats) MarshalJSON() ([]byte, error) {
+	if n.Values == nil {
+		return []byte("null"), nil
+	}
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	for i, name := range n.Names {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		k, _ := json.Marshal(name)
+		buf.Write(k)
+		buf.WriteByte(':')
+		v, _ := Float(n.Values[i]).MarshalJSON()
+		buf.Write(v)
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
