@@ -3,23 +3,35 @@ package fit
 import (
 	"bufio"
 	"io"
+	"math/bits"
 	"strconv"
 )
 
 // History holds every state a fit visited: row 0 is the initial state, row k
-// the state after k steps, each with its loss evaluated at that state. It
-// grows with the epochs actually run.
+// the state after k steps, each with its loss evaluated at that state.
+//
+// Rows are stored in blocks that are never moved once allocated (the first
+// ones small, then historyBlock rows each), so that memory grows with the
+// epochs actually run, appending a row never copies earlier ones, and a
+// long fit pays no growing reallocation.
 type History struct {
 	// LossName names the loss column, e.g. "kl".
 	LossName string
 	// Names names the parameters, in the family's order.
 	Names []string
-	// Loss holds one loss per row.
-	Loss []float64
-	// Theta holds the parameters of every row, row-major: row r is
-	// Theta[r*len(Names) : (r+1)*len(Names)].
-	Theta []float64
+
+	loss  [][]float64 // blocks of losses
+	theta [][]float64 // blocks of parameters, row-major
+	n     int
 }
+
+const (
+	firstBlock   = 64   // rows in the first block; each next one doubles
+	historyBlock = 4096 // rows in every block once they stop doubling
+	// smallRows is the number of rows held by the doubling blocks:
+	// 64 + 128 + ... + 2048.
+	smallRows = historyBlock - firstBlock
+)
 
 // NewHistory returns an empty history for a loss and parameters of the given
 // names.
@@ -28,26 +40,61 @@ func NewHistory(lossName string, names []string) *History {
 }
 
 // Len returns the number of rows.
-func (h *History) Len() int { return len(h.Loss) }
+func (h *History) Len() int { return h.n }
+
+// locate returns the block of row r and the row's index in it.
+func locate(r int) (block, i int) {
+	if r < smallRows {
+		block = bits.Len(uint(r/firstBlock+1)) - 1
+		return block, r - firstBlock*(1<<block-1)
+	}
+	r -= smallRows
+	return bits.Len(smallRows/firstBlock) + r/historyBlock, r % historyBlock
+}
+
+// Loss returns the loss of row r.
+func (h *History) Loss(r int) float64 {
+	b, i := locate(r)
+	return h.loss[b][i]
+}
 
 // Row returns the parameters of row r. The slice aliases the history.
 func (h *History) Row(r int) []float64 {
 	k := len(h.Names)
-	return h.Theta[r*k : (r+1)*k : (r+1)*k]
+	b, i := locate(r)
+	return h.theta[b][i*k : (i+1)*k : (i+1)*k]
 }
 
 // Append adds a row.
 func (h *History) Append(loss float64, theta []float64) {
-	h.Loss = append(h.Loss, loss)
-	h.Theta = append(h.Theta, theta...)
+	b, i := locate(h.n)
+	if i == 0 {
+		rows := historyBlock
+		if h.n < smallRows {
+			rows = firstBlock << b
+		}
+		h.loss = append(h.loss, make([]float64, 0, rows))
+		h.theta = append(h.theta, make([]float64, 0, rows*len(h.Names)))
+	}
+	h.loss[b] = append(h.loss[b], loss)
+	h.theta[b] = append(h.theta[b], theta...)
+	h.n++
+}
+
+// Losses returns the loss of every row, in a new slice.
+func (h *History) Losses() []float64 {
+	out := make([]float64, 0, h.n)
+	for _, b := range h.loss {
+		out = append(out, b...)
+	}
+	return out
 }
 
 // Param returns the trace of parameter j across rows, in a new slice.
 func (h *History) Param(j int) []float64 {
-	k := len(h.Names)
-	out := make([]float64, h.Len())
+	out := make([]float64, h.n)
 	for r := range out {
-		out[r] = h.Theta[r*k+j]
+		out[r] = h.Row(r)[j]
 	}
 	return out
 }
@@ -73,8 +120,8 @@ func (h *History) WriteCSV(w io.Writer) error {
 	if _, err := bw.Write(buf); err != nil {
 		return err
 	}
-	for r := range h.Loss {
-		buf = AppendCSVRow(buf[:0], r, h.Loss[r], h.Row(r))
+	for r := range h.n {
+		buf = AppendCSVRow(buf[:0], r, h.Loss(r), h.Row(r))
 		if _, err := bw.Write(buf); err != nil {
 			return err
 		}

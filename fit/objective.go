@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 
 	"github.com/klfit/klfit/dist"
 	"github.com/klfit/klfit/divergence"
@@ -28,40 +29,123 @@ type Problem struct {
 	Init []float64
 }
 
-// Objective evaluates a Problem's loss and gradient. It owns the buffers a
-// fit needs, so that an evaluation allocates nothing. An Objective is not
-// safe for concurrent use.
-type Objective struct {
-	prob  *Problem
-	logp  []float64
-	logq  []float64
-	q     []float64
-	h     []float64
-	score [][]float64
-	theta []float64
-	gradT []float64
+// Engine tunes how an objective is evaluated. The zero value is the
+// default: the fastest path, on up to GOMAXPROCS threads for large grids.
+// Results do not depend on Threads: they are identical to the bit.
+type Engine struct {
+	// Threads bounds the goroutines one evaluation uses; 0 means
+	// runtime.GOMAXPROCS(0).
+	Threads int
+	// Plain disables the specialized passes (forward KL to a normal model
+	// by recurrence), for checking them against the general one.
+	Plain bool
 }
 
-// NewObjective returns an Objective for prob, with its buffers allocated.
-func NewObjective(prob *Problem) *Objective {
-	n, k := prob.Grid.Len(), len(prob.Family.Params())
-	o := &Objective{
-		prob:  prob,
-		logp:  make([]float64, n),
-		logq:  make([]float64, n),
-		q:     make([]float64, n),
-		h:     make([]float64, n),
-		score: make([][]float64, k),
-		theta: make([]float64, k),
-		gradT: make([]float64, k),
+// Objective evaluates a Problem's loss and gradient. It owns the buffers a
+// fit needs, so that an evaluation allocates nothing. An Objective is not
+// safe for concurrent use; Close releases its worker goroutines.
+//
+// The general pass works on fixed chunks of chunkSize grid points: chunk
+// results (maxima, sums, gradient terms) are combined in chunk order, so
+// results are identical to the bit whatever the number of threads.
+type Objective struct {
+	prob  *Problem
+	quad  *quadPass // the specialized pass, when one applies
+	theta []float64
+	gradT []float64
+
+	// The general pass's buffers.
+	logp, logq, q, h []float64
+	score            [][]float64
+	chunks           []chunk
+	pool             *pool
+	phase            int       // which phase the workers run
+	wantScore        bool      // whether this evaluation needs scores
+	m, lz, hsum      float64   // global maximum, log-normalizer, sum of h
+	gradParts        []float64 // per chunk, per parameter
+}
+
+// chunk is one chunk's share of an evaluation.
+type chunk struct {
+	lo, hi int
+	x, y   []float64   // the chunk's coordinates (y nil in 1-D)
+	score  [][]float64 // the chunk's part of every score buffer
+	max    float64     // maximum of the family's log-density in the chunk
+	sum    float64     // sum of exp(logq - max) in the chunk
+}
+
+// chunkSize is the number of grid points of a chunk.
+const chunkSize = 4096
+
+// parallelMin is the grid size from which the general pass uses more than
+// one thread. Below it the cost of handing work to other goroutines (a few
+// microseconds) exceeds the gain.
+const parallelMin = 2 * chunkSize
+
+// The phases of the general pass the workers run.
+const (
+	phaseEval      = iota // family log-density and scores, chunk max and sum
+	phaseNormalize        // log Q and Q
+	phaseGradient         // per-chunk gradient terms
+)
+
+// NewObjective returns an Objective for prob with the default Engine.
+func NewObjective(prob *Problem) *Objective { return NewObjectiveWith(prob, Engine{}) }
+
+// NewObjectiveWith returns an Objective for prob evaluated as eng says,
+// with its buffers allocated.
+func NewObjectiveWith(prob *Problem, eng Engine) *Objective {
+	threads := eng.Threads
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
 	}
+	n, k := prob.Grid.Len(), len(prob.Family.Params())
+	o := &Objective{prob: prob, theta: make([]float64, k), gradT: make([]float64, k)}
+	if q, ok := prob.Family.(dist.Quadratic); ok && !eng.Plain && prob.Grid.Dim() == 1 && isForwardKL(prob.Divergence) {
+		o.quad = newQuadPass(prob, q, threads)
+		return o
+	}
+	o.logp = make([]float64, n)
 	for i, p := range prob.P {
 		o.logp[i] = math.Log(p) // -Inf where p is 0: never read by 0 log 0 terms
 	}
+	o.logq, o.q, o.h = make([]float64, n), make([]float64, n), make([]float64, n)
+	o.score = make([][]float64, k)
 	for j := range o.score {
 		o.score[j] = make([]float64, n)
 	}
+	g := prob.Grid
+	for lo := 0; lo < n; lo += chunkSize {
+		c := chunk{lo: lo, hi: min(lo+chunkSize, n)}
+		c.x = g.X[c.lo:c.hi]
+		if g.Y != nil {
+			c.y = g.Y[c.lo:c.hi]
+		}
+		for _, sc := range o.score {
+			c.score = append(c.score, sc[c.lo:c.hi])
+		}
+		o.chunks = append(o.chunks, c)
+	}
+	o.gradParts = make([]float64, len(o.chunks)*k)
+	if threads > 1 && n >= parallelMin {
+		o.pool = newPool(min(threads, len(o.chunks)), o.work)
+	}
 	return o
+}
+
+func isForwardKL(d divergence.Divergence) bool {
+	_, ok := d.(divergence.ForwardKL)
+	return ok
+}
+
+// Close releases the objective's worker goroutines, if any.
+func (o *Objective) Close() {
+	if o.quad != nil {
+		o.quad.close()
+	}
+	if o.pool != nil {
+		o.pool.close()
+	}
 }
 
 // Theta returns the parameters of the last evaluation. The slice is owned
@@ -81,19 +165,25 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 	if err := dist.Validate(pr.Family, o.theta); err != nil {
 		return math.NaN(), &DomainError{Err: err}
 	}
-	var score [][]float64
-	if grad != nil {
-		score = o.score
+	if o.quad != nil {
+		if grad == nil {
+			return o.quad.eval(o.theta, nil), nil
+		}
+		val := o.quad.eval(o.theta, o.gradT)
+		pr.Transform.PullBack(grad, u, o.theta, o.gradT)
+		return val, nil
 	}
 	g := pr.Grid
-	pr.Family.Eval(o.theta, g.X, g.Y, o.logq, score)
 
-	// Normalize in log space: log Q_i = l_i - logsumexp(l). The uniform
-	// grid weight cancels.
+	// Normalize in log space, log Q_i = l_i - logsumexp(l), with each
+	// chunk's maximum and sum combined in chunk order. The uniform grid
+	// weight cancels.
+	o.wantScore = grad != nil
+	o.runPhase(phaseEval)
 	m := math.Inf(-1)
-	for _, l := range o.logq {
-		if l > m {
-			m = l
+	for _, c := range o.chunks {
+		if c.max > m || c.max != c.max {
+			m = c.max
 		}
 	}
 	if math.IsInf(m, -1) {
@@ -104,17 +194,11 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 		return math.NaN(), fmt.Errorf("the model's log-density is %v at %s", o.logq[i], target.PointString(g, i))
 	}
 	var z float64
-	for i, l := range o.logq {
-		e := math.Exp(l - m)
-		o.q[i] = e
-		z += e
+	for _, c := range o.chunks {
+		z += c.sum * math.Exp(c.max-m)
 	}
-	lz := m + math.Log(z)
-	invz := 1 / z
-	for i := range o.logq {
-		o.logq[i] -= lz
-		o.q[i] *= invz
-	}
+	o.m, o.lz = m, m+math.Log(z)
+	o.runPhase(phaseNormalize)
 
 	var h []float64
 	if grad != nil {
@@ -133,19 +217,85 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 	}
 	// dD/dtheta_k = sum_i h_i (s_ki - sbar_k) = sum_i (h_i - H q_i) s_ki,
 	// with H = sum_i h_i and sbar_k = sum_i q_i s_ki.
-	var hsum float64
+	o.hsum = 0
 	for _, v := range h {
-		hsum += v
+		o.hsum += v
 	}
-	for k, s := range o.score {
-		var acc float64
-		for i, v := range h {
-			acc += (v - hsum*o.q[i]) * s[i]
+	o.runPhase(phaseGradient)
+	k := len(o.gradT)
+	clear(o.gradT)
+	for c := range o.chunks {
+		for j := range k {
+			o.gradT[j] += o.gradParts[c*k+j]
 		}
-		o.gradT[k] = acc
 	}
 	pr.Transform.PullBack(grad, u, o.theta, o.gradT)
 	return val, nil
+}
+
+// runPhase runs one phase of the general pass over every chunk, on the
+// worker pool when there is one.
+func (o *Objective) runPhase(phase int) {
+	o.phase = phase
+	if o.pool != nil {
+		o.pool.run()
+	} else {
+		o.work(0, 1)
+	}
+}
+
+// work runs the current phase on chunks w, w+workers, ...
+func (o *Objective) work(w, workers int) {
+	pr := o.prob
+	k := len(o.gradT)
+	for ci := w; ci < len(o.chunks); ci += workers {
+		c := &o.chunks[ci]
+		lo, hi := c.lo, c.hi
+		switch o.phase {
+		case phaseEval:
+			var score [][]float64
+			if o.wantScore {
+				score = c.score
+			}
+			pr.Family.Eval(o.theta, c.x, c.y, o.logq[lo:hi], score)
+			mx := math.Inf(-1)
+			for _, l := range o.logq[lo:hi] {
+				if l > mx || l != l { // NaN wins, to be reported
+					mx = l
+				}
+			}
+			c.max = mx
+			if math.IsInf(mx, 0) || math.IsNaN(mx) {
+				c.sum = 0
+				continue
+			}
+			var sum float64
+			for i, l := range o.logq[lo:hi] {
+				e := math.Exp(l - mx)
+				o.q[lo+i] = e
+				sum += e
+			}
+			c.sum = sum
+		case phaseNormalize:
+			scale := math.Exp(c.max - o.lz)
+			if math.IsInf(c.max, -1) {
+				scale = 0
+			}
+			for i := lo; i < hi; i++ {
+				o.logq[i] -= o.lz
+				o.q[i] *= scale
+			}
+		case phaseGradient:
+			parts := o.gradParts[ci*k : (ci+1)*k]
+			for j, s := range o.score {
+				var acc float64
+				for i := lo; i < hi; i++ {
+					acc += (o.h[i] - o.hsum*o.q[i]) * s[i]
+				}
+				parts[j] = acc
+			}
+		}
+	}
 }
 
 func firstNotFinite(v []float64) int {

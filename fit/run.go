@@ -36,6 +36,8 @@ type Options struct {
 	// Observers are told of every accepted state, in order, after it is
 	// recorded in the history.
 	Observers []Observer
+	// Engine tunes the evaluation of the objective.
+	Engine Engine
 }
 
 // Event is an accepted state, as told to observers. Its slices are valid
@@ -76,7 +78,7 @@ type Result struct {
 // Loss returns the loss of the last history row (NaN if there is none).
 func (r *Result) Loss() float64 {
 	if n := r.History.Len(); n > 0 {
-		return r.History.Loss[n-1]
+		return r.History.Loss(n - 1)
 	}
 	return math.NaN()
 }
@@ -165,7 +167,8 @@ func Run(ctx context.Context, prob *Problem, opts Options) (*Result, error) {
 		opt = &GD{LearningRate: 0.01}
 	}
 	start := time.Now()
-	obj := NewObjective(prob)
+	obj := NewObjectiveWith(prob, opts.Engine)
+	defer obj.Close()
 	names := dist.ParamNames(prob.Family)
 	k := len(names)
 	s := State{U: make([]float64, k), Grad: make([]float64, k)}

@@ -111,7 +111,7 @@ func Figures(in Input) []Figure {
 	for j, name := range h.Names {
 		figs = append(figs, traceFigure(FileName(name), "", name, h.Param(j)))
 	}
-	return append(figs, traceFigure("loss", "loss", h.LossName, h.Loss))
+	return append(figs, traceFigure("loss", "loss", h.LossName, h.Losses()))
 }
 
 // FileName turns a parameter name into a file name: characters other than
@@ -129,7 +129,7 @@ func fitFigure(in Input) Figure {
 	h := in.History
 	rows := h.Len()
 	xs := plotXs(in.Grid.Axes[0], Resolution/2) // many curves: keep the SVG small
-	f := Figure{Name: "fit", Title: fmt.Sprintf("%s = %1.3f", in.Symbol, h.Loss[rows-1]), XLabel: "x", YLabel: "density", FromZero: true}
+	f := Figure{Name: "fit", Title: fmt.Sprintf("%s = %1.3f", in.Symbol, h.Loss(rows-1)), XLabel: "x", YLabel: "density", FromZero: true}
 	stride := max(5, (rows-1+MaxCurves-1)/MaxCurves) // the notebook's every 5 epochs, at most MaxCurves+1 curves
 	for r := 0; r < rows; r += stride {
 		f.Curves = append(f.Curves, modelCurve(in, xs, r, fade(r, rows), 1))

@@ -1,0 +1,22 @@
+package dist
+
+// Quadratic is implemented by 1-D families whose log-density is, up to a
+// term that does not depend on x, the quadratic b*x + c*x^2 with c < 0 on
+// the whole real line: the normal family. On a uniform grid such a density
+// follows a two-multiplication recurrence from point to point, and forward
+// KL to it needs the target only through its mass, mean and second moment,
+// so the fit engine evaluates it without an exp per point.
+type Quadratic interface {
+	// Quadratic returns the coefficients b and c at theta and stores their
+	// derivatives with respect to each parameter in db and dc.
+	Quadratic(theta, db, dc []float64) (b, c float64)
+}
+
+// Quadratic implements Quadratic: b = mean/variance, c = -1/(2 variance).
+func (Normal) Quadratic(theta, db, dc []float64) (b, c float64) {
+	mu, v := theta[0], theta[1]
+	inv := 1 / v
+	db[0], db[1] = inv, -mu*inv*inv
+	dc[0], dc[1] = 0, 0.5*inv*inv
+	return mu * inv, -0.5 * inv
+}

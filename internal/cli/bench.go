@@ -1,0 +1,146 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/klfit/klfit/bench"
+)
+
+type benchOptions struct {
+	JSON    bool
+	Sizes   string
+	Threads string
+	Cases   string
+}
+
+func newBenchCmd(ios *IOStreams) *cobra.Command {
+	o := &benchOptions{}
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Time an epoch of the standard fits: ns per epoch and per point, allocations, speedup",
+		Long: `bench times epochs of klfit's standard fits (an epoch is an optimizer step,
+the loss and gradient at the new state, and its history row), with Go's
+benchmark driver, on the grid sizes and thread counts asked for, and prints
+ns per epoch, ns per point, allocations per epoch and the speedup over one
+thread.
+
+Cases:
+` + caseList(),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runBench(ios, o)
+		},
+	}
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print a JSON list of results")
+	cmd.Flags().StringVar(&o.Sizes, "sizes", "200,1e4,1e6", "grid sizes for the cases that take one (comma-separated; 1e6 is accepted)")
+	cmd.Flags().StringVar(&o.Threads, "threads", "1,2", "thread counts (comma-separated)")
+	cmd.Flags().StringVar(&o.Cases, "cases", "", "cases to run (comma-separated; default all)")
+	return cmd
+}
+
+func caseList() string {
+	var b strings.Builder
+	for _, c := range bench.Cases() {
+		fmt.Fprintf(&b, "  %-10s %s\n", c.Name, c.Description)
+	}
+	return b.String()
+}
+
+// parseInts parses a comma-separated list of positive whole numbers,
+// accepting forms like 1e6.
+func parseInts(flag, s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || v < 1 || v != float64(int(v)) {
+			return nil, fmt.Errorf("--%s: %q is not a positive whole number", flag, f)
+		}
+		out = append(out, int(v))
+	}
+	return out, nil
+}
+
+func runBench(ios *IOStreams, o *benchOptions) error {
+	sizes, err := parseInts("sizes", o.Sizes)
+	if err != nil {
+		return usageError(err)
+	}
+	threads, err := parseInts("threads", o.Threads)
+	if err != nil {
+		return usageError(err)
+	}
+	cases := bench.Cases()
+	if o.Cases != "" {
+		var picked []bench.Case
+		for _, name := range strings.Split(o.Cases, ",") {
+			found := false
+			for _, c := range cases {
+				if c.Name == name {
+					picked, found = append(picked, c), true
+				}
+			}
+			if !found {
+				return usageError(fmt.Errorf("--cases: unknown case %q (known: %s)", name, strings.Join(caseNames(cases), ", ")))
+			}
+		}
+		cases = picked
+	}
+	var results []bench.Result
+	for _, c := range cases {
+		ns := sizes
+		if c.Fixed != 0 {
+			ns = []int{c.Fixed}
+		}
+		for _, n := range ns {
+			var one float64
+			for _, t := range threads {
+				r, err := bench.Measure(c, n, t)
+				if err != nil {
+					return &ExitError{Code: ExitFailure, Err: err}
+				}
+				if t == 1 {
+					one = r.NsPerEpoch
+				}
+				if one > 0 {
+					r.Speedup = one / r.NsPerEpoch
+				}
+				results = append(results, r)
+				if !o.JSON {
+					fmt.Fprintf(ios.ErrOut, "%s, %d points, %d threads: %.4g ns/epoch\n", c.Name, r.Points, t, r.NsPerEpoch)
+				}
+			}
+		}
+	}
+	if o.JSON {
+		b, err := json.MarshalIndent(results, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(ios.Out, "%s\n", b)
+		return err
+	}
+	tw := tabwriter.NewWriter(ios.Out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "case\tpoints\tthreads\tns/epoch\tns/point\tallocs/epoch\tspeedup\t")
+	for _, r := range results {
+		speedup := "-"
+		if r.Speedup > 0 {
+			speedup = fmt.Sprintf("%.2f", r.Speedup)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.4g\t%.3g\t%.2g\t%s\t\n", r.Case, r.Points, r.Threads, r.NsPerEpoch, r.NsPerPoint, r.AllocsPerEpoch, speedup)
+	}
+	return tw.Flush()
+}
+
+func caseNames(cs []bench.Case) []string {
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = c.Name
+	}
+	return names
+}
