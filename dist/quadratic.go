@@ -20,3 +20,16 @@ func (Normal) Quadratic(theta, db, dc []float64) (b, c float64) {
 	dc[0], dc[1] = 0, 0.5*inv*inv
 	return mu * inv, -0.5 * inv
 }
+
+// Quadratic2D is implemented by 2-D families whose log-density is, up to a
+// term that does not depend on (x, y), the negative definite quadratic
+//
+//	b1 x + b2 y + c11 x^2 + c12 x y + c22 y^2
+//
+// on the whole plane: the bivariate normal. Along each row of a 2-D grid it
+// is a 1-D quadratic in x, which the fit engine sums by recurrence.
+type Quadratic2D interface {
+	// Quadratic2D returns the coefficients (b1, b2, c11, c12, c22) at theta
+	// and stores their derivatives with respect to parameter k in d[k].
+	Quadratic2D(theta []float64, d [][5]float64) [5]float64
+}

@@ -1,6 +1,7 @@
 package fit_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/klfit/klfit/dist"
@@ -91,6 +92,36 @@ func BenchmarkLargeGrid(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(prob.Grid.Len()), "ns/point")
+		})
+	}
+}
+
+// BenchmarkGrid2D measures one evaluation for a bivariate normal model on
+// a 1000 x 1000 grid, by the row-by-row pass on 1 and 2 threads.
+func BenchmarkGrid2D(b *testing.B) {
+	ax, _ := grid.Arange(-5, 5, 0.01)
+	ay, _ := grid.Arange(-5, 5, 0.01)
+	g, err := grid.New2D(ax, ay)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := target.Masses(target.Family{Family: normal2{}, Theta: []float64{0, 0, 1, 0.3, 2}}, g, target.Normalized)
+	if err != nil {
+		b.Fatal(err)
+	}
+	theta := []float64{0.5, -0.5, 1.5, 0.2, 1}
+	prob := &fit.Problem{Grid: g, P: p, Family: normal2{}, Divergence: divergence.ForwardKL{}, Transform: dist.Identity{}, Init: theta}
+	for _, eng := range []fit.Engine{{Threads: 1}, {Threads: 2}, {Threads: 2, Plain: true}} {
+		b.Run(fmt.Sprintf("threads=%d/plain=%v", eng.Threads, eng.Plain), func(b *testing.B) {
+			obj := fit.NewObjectiveWith(prob, eng)
+			defer obj.Close()
+			grad := make([]float64, 5)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := obj.Eval(theta, grad); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 	}
 }

@@ -36,8 +36,9 @@ type Engine struct {
 	// Threads bounds the goroutines one evaluation uses; 0 means
 	// runtime.GOMAXPROCS(0).
 	Threads int
-	// Plain disables the specialized passes (forward KL to a normal model
-	// by recurrence), for checking them against the general one.
+	// Plain disables the specialized passes (forward KL to a normal or
+	// bivariate normal model by recurrence), for checking them against the
+	// general one.
 	Plain bool
 }
 
@@ -50,7 +51,8 @@ type Engine struct {
 // results are identical to the bit whatever the number of threads.
 type Objective struct {
 	prob  *Problem
-	quad  *quadPass // the specialized pass, when one applies
+	quad  *quadPass  // the specialized 1-D pass, when one applies
+	quad2 *quad2Pass // the specialized 2-D pass, when one applies
 	theta []float64
 	gradT []float64
 
@@ -101,9 +103,15 @@ func NewObjectiveWith(prob *Problem, eng Engine) *Objective {
 	}
 	n, k := prob.Grid.Len(), len(prob.Family.Params())
 	o := &Objective{prob: prob, theta: make([]float64, k), gradT: make([]float64, k)}
-	if q, ok := prob.Family.(dist.Quadratic); ok && !eng.Plain && prob.Grid.Dim() == 1 && isForwardKL(prob.Divergence) {
-		o.quad = newQuadPass(prob, q, threads)
-		return o
+	if !eng.Plain && isForwardKL(prob.Divergence) {
+		if q, ok := prob.Family.(dist.Quadratic); ok && prob.Grid.Dim() == 1 {
+			o.quad = newQuadPass(prob, q, threads)
+			return o
+		}
+		if q, ok := prob.Family.(dist.Quadratic2D); ok && prob.Grid.Dim() == 2 {
+			o.quad2 = newQuad2Pass(prob, q, threads)
+			return o
+		}
 	}
 	o.logp = make([]float64, n)
 	for i, p := range prob.P {
@@ -143,6 +151,9 @@ func (o *Objective) Close() {
 	if o.quad != nil {
 		o.quad.close()
 	}
+	if o.quad2 != nil {
+		o.quad2.close()
+	}
 	if o.pool != nil {
 		o.pool.close()
 	}
@@ -165,12 +176,20 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 	if err := dist.Validate(pr.Family, o.theta); err != nil {
 		return math.NaN(), &DomainError{Err: err}
 	}
-	if o.quad != nil {
-		if grad == nil {
-			return o.quad.eval(o.theta, nil), nil
+	if o.quad != nil || o.quad2 != nil {
+		var gradT []float64
+		if grad != nil {
+			gradT = o.gradT
 		}
-		val := o.quad.eval(o.theta, o.gradT)
-		pr.Transform.PullBack(grad, u, o.theta, o.gradT)
+		var val float64
+		if o.quad != nil {
+			val = o.quad.eval(o.theta, gradT)
+		} else {
+			val = o.quad2.eval(o.theta, gradT)
+		}
+		if grad != nil {
+			pr.Transform.PullBack(grad, u, o.theta, o.gradT)
+		}
 		return val, nil
 	}
 	g := pr.Grid

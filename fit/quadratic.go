@@ -35,24 +35,18 @@ const anchorEvery = 32
 //	dKL/db' = C E_Q[x'] - m1,  dKL/dc = C E_Q[x'^2] - m2,
 //
 // where C, m1, m2 are the target's mass and first two moments about ref,
-// computed once. Z and the model's moments come from the recurrence
-// e_{j+1} = e_j r_j, r_{j+1} = r_j exp(2 c delta^2), run outward from the
-// grid point nearest the mode so that every term is <= 1 and ratios never
-// exceed 1.
+// computed once. Z and the model's moments come from line.sums.
 type quadPass struct {
 	fam         dist.Quadratic
 	n           int
-	start, step float64 // x_j = start + j*step, in centred coordinates
+	start, step float64 // x'_j = start + j*step
 	ref         float64
 	plogp, mass float64 // sum P log P and C = sum P
 	m1, m2      float64
 	db, dc      []float64
 	parts       [][3]float64 // per-chunk sums of e, e x', e x'^2
-
-	// Set for each evaluation, read by the workers.
-	b, c, m float64
-	jm      int
-	pool    *pool
+	ln          line         // this evaluation's log-density, read by the workers
+	pool        *pool
 }
 
 func newQuadPass(prob *Problem, fam dist.Quadratic, threads int) *quadPass {
@@ -60,12 +54,9 @@ func newQuadPass(prob *Problem, fam dist.Quadratic, threads int) *quadPass {
 	q := &quadPass{fam: fam, n: a.N, step: a.Delta}
 	k := len(prob.Init)
 	q.db, q.dc = make([]float64, k), make([]float64, k)
+	q.plogp, q.mass = entropyTerms(prob.P)
 	for i, p := range prob.P {
-		q.mass += p
 		q.ref += p * prob.Grid.X[i]
-		if p > 0 {
-			q.plogp += p * math.Log(p)
-		}
 	}
 	q.ref /= q.mass
 	for i, p := range prob.P {
@@ -81,17 +72,23 @@ func newQuadPass(prob *Problem, fam dist.Quadratic, threads int) *quadPass {
 	return q
 }
 
+// entropyTerms returns sum P log P (over P > 0) and sum P.
+func entropyTerms(p []float64) (plogp, mass float64) {
+	for _, v := range p {
+		mass += v
+		if v > 0 {
+			plogp += v * math.Log(v)
+		}
+	}
+	return plogp, mass
+}
+
 // eval returns the loss at theta and stores dKL/dtheta in gradT (when not
 // nil).
 func (q *quadPass) eval(theta, gradT []float64) float64 {
 	b, c := q.fam.Quadratic(theta, q.db, q.dc)
 	bp := b + 2*c*q.ref
-	// The grid point nearest the mode -b'/(2c) is where the log-density
-	// peaks on the grid; m is its value.
-	jm := int(math.Round((-bp/(2*c) - q.start) / q.step))
-	jm = min(max(jm, 0), q.n-1)
-	xm := q.start + float64(jm)*q.step
-	q.b, q.c, q.m, q.jm = bp, c, xm*(bp+c*xm), jm
+	q.ln = newLine(bp, c, q.start, q.step, q.n)
 	if q.pool != nil {
 		q.pool.run()
 	} else {
@@ -103,7 +100,7 @@ func (q *quadPass) eval(theta, gradT []float64) float64 {
 		s1 += p[1]
 		s2 += p[2]
 	}
-	lz := q.m + math.Log(z)
+	lz := q.ln.m + math.Log(z)
 	loss := q.plogp - (bp*q.m1 + c*q.m2) + q.mass*lz
 	if gradT != nil {
 		gb := q.mass*s1/z - q.m1
@@ -118,21 +115,50 @@ func (q *quadPass) eval(theta, gradT []float64) float64 {
 // work computes the partial sums of chunks w, w+workers, ...
 func (q *quadPass) work(w, workers int) {
 	for ch := w; ch < len(q.parts); ch += workers {
-		lo, hi := ch*quadChunk, min((ch+1)*quadChunk, q.n)
-		var s [3]float64
-		if lo < q.jm { // left of the mode: from min(hi, jm)-1 down to lo
-			top := min(hi, q.jm)
-			q.run(&s, top-1, -1, top-lo)
-		}
-		if hi > q.jm { // the mode and right of it: from max(lo, jm) up
-			bot := max(lo, q.jm)
-			q.run(&s, bot, 1, hi-bot)
-		}
-		q.parts[ch] = s
+		q.parts[ch] = q.ln.sums(ch*quadChunk, min((ch+1)*quadChunk, q.n))
 	}
 }
 
-// run adds e, e x', e x'^2 for count points from index j0 in direction dir
+func (q *quadPass) close() {
+	if q.pool != nil {
+		q.pool.close()
+	}
+}
+
+// line is the log-density b x + c x^2 - m (c < 0) on the points
+// x_j = start + j*step, j < n, where m is its value at the point jm
+// nearest the mode -b/(2c), its largest on the grid. Its terms
+// e_j = exp(b x_j + c x_j^2 - m) are all <= 1 and follow the recurrence
+// e_{j+1} = e_j r_j, r_{j+1} = r_j cc with cc = exp(2 c step^2).
+type line struct {
+	b, c, m     float64
+	start, step float64
+	cc          float64
+	n, jm       int
+}
+
+func newLine(b, c, start, step float64, n int) line {
+	jm := int(math.Round((-b/(2*c) - start) / step))
+	jm = min(max(jm, 0), n-1)
+	xm := start + float64(jm)*step
+	return line{b: b, c: c, m: xm * (b + c*xm), start: start, step: step, cc: math.Exp(2 * c * step * step), n: n, jm: jm}
+}
+
+// sums returns the sums of e_j, e_j x_j and e_j x_j^2 over lo <= j < hi,
+// run outward from the mode so that ratios never exceed 1.
+func (l *line) sums(lo, hi int) (s [3]float64) {
+	if lo < l.jm { // left of the mode: from min(hi, jm)-1 down to lo
+		top := min(hi, l.jm)
+		l.run(&s, top-1, -1, top-lo)
+	}
+	if hi > l.jm { // the mode and right of it: from max(lo, jm) up
+		bot := max(lo, l.jm)
+		l.run(&s, bot, 1, hi-bot)
+	}
+	return s
+}
+
+// run adds e, e x, e x^2 for count points from index j0 in direction dir
 // (+1 or -1), moving away from the mode, to s. It stops early once the
 // terms underflow to zero: they only shrink further out.
 //
@@ -140,12 +166,11 @@ func (q *quadPass) work(w, workers int) {
 // (the term and the ratio to the next). Those of the next block are
 // computed before the current block's loop, which does not depend on
 // them, so that the exponentials' latency overlaps the loop.
-func (q *quadPass) run(s *[3]float64, j0, dir, count int) {
-	b, c, m := q.b, q.c, q.m
-	h := float64(dir) * q.step
-	cc := math.Exp(2 * c * q.step * q.step)
+func (l *line) run(s *[3]float64, j0, dir, count int) {
+	b, c, m, cc := l.b, l.c, l.m, l.cc
+	h := float64(dir) * l.step
 	anchor := func(j int) (x, e, r float64) {
-		x = q.start + float64(j)*q.step
+		x = l.start + float64(j)*l.step
 		return x, math.Exp(x*(b+c*x) - m), math.Exp(h * (b + c*(2*x+h)))
 	}
 	z, s1, s2 := s[0], s[1], s[2]
@@ -170,10 +195,4 @@ func (q *quadPass) run(s *[3]float64, j0, dir, count int) {
 		x, e, r = xn, en, rn
 	}
 	s[0], s[1], s[2] = z, s1, s2
-}
-
-func (q *quadPass) close() {
-	if q.pool != nil {
-		q.pool.close()
-	}
 }

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Time the same fits in klfit and in NumPy, in one run, and print a table.
+
+Run from the repository root (Debian: apt-get install python3-numpy):
+
+    python3 bench/compare.py            # notebook, and normal on 1e4 and 1e6 points
+    python3 bench/compare.py --quick    # fewer repetitions
+
+The NumPy version is the notebook's epoch with an analytic gradient, in
+float64 on one thread: the model's log-density on the grid, log-sum-exp
+normalization, the loss sum p log(p/q) over p > 0, the gradient
+c E_Q[s] - sum p s, a gradient step, and the history row. It first checks
+that its notebook trajectory matches klfit's final state.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+# One thread for NumPy's BLAS-backed dot products, as klfit's "1 thread".
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(var, "1")
+
+import numpy as np  # noqa: E402
+
+
+def fit(x, p, mu, v, lr, epochs, unconstrained):
+    """Gradient descent on forward KL; returns the history rows."""
+    c = p.sum()
+    pos = p > 0
+    logp = np.log(p[pos])
+    ppos = p[pos]
+    history = []
+    u = np.log(v) if unconstrained else v
+    for _ in range(epochs + 1):
+        v = np.exp(u) if unconstrained else u
+        d = x - mu
+        l = -d * d / (2 * v)
+        m = l.max()
+        e = np.exp(l - m)
+        z = e.sum()
+        q = e / z
+        logq = l - m - np.log(z)
+        loss = np.dot(ppos, logp - logq[pos])
+        history.append((loss, mu, v))
+        s_mu = d / v
+        s_v = d * d / (2 * v * v)  # the -1/(2v) term cancels against E_Q
+        g_mu = c * np.dot(q, s_mu) - np.dot(p, s_mu)
+        g_v = c * np.dot(q, s_v) - np.dot(p, s_v)
+        if unconstrained:
+            g_v *= v  # d/d log v
+        mu -= lr * g_mu
+        u -= lr * g_v
+    return history
+
+
+def notebook():
+    x = np.arange(-10, 10, 0.1)
+    p = 1.0 / np.sqrt(7) / np.sqrt(2 * np.pi) * np.exp(-np.square(x) / (2 * 7))
+    return x, p
+
+
+def normal_case(points):
+    x = np.arange(-8, 8, 16 / points)
+    p = np.exp(-x * x / 2)
+    return x, p / p.sum()
+
+
+def time_per_epoch(run, epochs, repeats):
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        run(epochs)
+        best = min(best, (time.perf_counter() - t0) / (epochs + 1))
+    return best * 1e9
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions")
+    args = ap.parse_args()
+    repeats = 2 if args.quick else 5
+
+    x, p = notebook()
+    hist = fit(x, p, 5.0, 1.0, 0.01, 1000, False)
+    loss, mu, v = hist[-1]
+    with tempfile.TemporaryDirectory() as d:
+        out = subprocess.run(["go", "run", "./cmd/klfit", "demo", "--json", "--quiet", "--out", d],
+                             capture_output=True, text=True, check=True)
+    summ = json.loads(out.stdout)
+    kmu, kv = summ["params"]["mean"], summ["params"]["variance"]
+    if abs(kmu - mu) > 1e-9 or abs(kv - v) > 1e-9 * v or abs(summ["loss"] - loss) > 1e-9 * loss:
+        sys.exit(f"NumPy and klfit disagree on the notebook: NumPy {loss} {mu} {v}, klfit {summ['loss']} {kmu} {kv}")
+
+    rows = []
+    np_ns = {}
+    np_ns[("notebook", 200)] = time_per_epoch(lambda n: fit(x, p, 5.0, 1.0, 0.01, n, False), 1000, repeats)
+    for points, epochs in ((10_000, 200), (1_000_000, 5)):
+        xx, pp = normal_case(points)
+        np_ns[("normal", len(xx))] = time_per_epoch(lambda n: fit(xx, pp, 1.0, 2.0, 1e-6, n, True), epochs, repeats)
+
+    res = subprocess.run(["go", "run", "./cmd/klfit", "bench", "--json", "--sizes", "1e4,1e6", "--threads", "1,2"],
+                         capture_output=True, text=True, check=True)
+    for r in json.loads(res.stdout):
+        key = (r["case"], r["points"])
+        if key not in np_ns:
+            continue
+        rows.append((r["case"], r["points"], r["threads"], r["ns_per_epoch"], np_ns[key]))
+
+    print(f"NumPy {np.__version__}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; the notebook's final state agrees to 1e-9.")
+    print()
+    print("| case | points | klfit threads | klfit ns/epoch | NumPy ns/epoch (1 thread) | klfit speedup |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for case, points, threads, k, n in rows:
+        print(f"| {case} | {points} | {threads} | {k:,.0f} | {n:,.0f} | {n / k:.1f}x |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+package fit
+
+import (
+	"math"
+
+	"github.com/klfit/klfit/dist"
+)
+
+// quad2Pass is quadPass on a 2-D grid, for a family whose log-density is
+// b1 x + b2 y + c11 x^2 + c12 x y + c22 y^2 (dist.Quadratic2D). With
+// coordinates centred on the target's mean, forward KL needs the target's
+// mass and its five moments E_P[x], E_P[y], E_P[x^2], E_P[x y], E_P[y^2],
+// computed once, and the model's normalizer and moments, summed row by
+// row: along row y the log-density is (b1 + c12 y) x + c11 x^2 plus
+// b2 y + c22 y^2, a line (see line.sums) whose sums are scaled by one exp
+// per row.
+type quad2Pass struct {
+	fam          dist.Quadratic2D
+	nx, ny       int
+	x0, dx       float64 // x'_j = x0 + j*dx
+	y0, dy       float64 // y'_i = y0 + i*dy
+	rx, ry       float64 // the target's mean
+	plogp, mass  float64
+	mom          [5]float64 // target moments of x', y', x'^2, x'y', y'^2 (times mass)
+	d            [][5]float64
+	coef         [5]float64 // this evaluation's centred coefficients
+	rows         []rowSums
+	pool         *pool
+	rowsPerChunk int
+}
+
+// rowSums is one row's share: the row's largest log-density term and the
+// sums of e, e x', e x'^2 relative to it.
+type rowSums struct {
+	max float64
+	s   [3]float64
+}
+
+func newQuad2Pass(prob *Problem, fam dist.Quadratic2D, threads int) *quad2Pass {
+	g := prob.Grid
+	ax, ay := g.Axes[0], g.Axes[1]
+	q := &quad2Pass{fam: fam, nx: ax.N, ny: ay.N, dx: ax.Delta, dy: ay.Delta}
+	q.d = make([][5]float64, len(prob.Init))
+	q.plogp, q.mass = entropyTerms(prob.P)
+	for i, p := range prob.P {
+		q.rx += p * g.X[i]
+		q.ry += p * g.Y[i]
+	}
+	q.rx /= q.mass
+	q.ry /= q.mass
+	for i, p := range prob.P {
+		x, y := g.X[i]-q.rx, g.Y[i]-q.ry
+		q.mom[0] += p * x
+		q.mom[1] += p * y
+		q.mom[2] += p * x * x
+		q.mom[3] += p * x * y
+		q.mom[4] += p * y * y
+	}
+	q.x0, q.y0 = ax.Start-q.rx, ay.Start-q.ry
+	q.rows = make([]rowSums, q.ny)
+	q.rowsPerChunk = max(1, quadChunk/q.nx)
+	chunks := (q.ny + q.rowsPerChunk - 1) / q.rowsPerChunk
+	if threads > 1 && chunks > 1 {
+		q.pool = newPool(min(threads, chunks), q.work)
+	}
+	return q
+}
+
+func (q *quad2Pass) eval(theta, gradT []float64) float64 {
+	c := q.fam.Quadratic2D(theta, q.d)
+	// Centre: with x = x' + rx, y = y' + ry the linear coefficients become
+	// b1' = b1 + 2 c11 rx + c12 ry and b2' = b2 + 2 c22 ry + c12 rx.
+	shift := func(v [5]float64) [5]float64 {
+		return [5]float64{v[0] + 2*v[2]*q.rx + v[3]*q.ry, v[1] + 2*v[4]*q.ry + v[3]*q.rx, v[2], v[3], v[4]}
+	}
+	q.coef = shift(c)
+	if q.pool != nil {
+		q.pool.run()
+	} else {
+		q.work(0, 1)
+	}
+	m := math.Inf(-1)
+	for _, r := range q.rows {
+		m = max(m, r.max)
+	}
+	// Model moments of x', y', x'^2, x'y', y'^2 and the normalizer, rows
+	// combined in order.
+	var z float64
+	var eq [5]float64
+	for i, r := range q.rows {
+		w := math.Exp(r.max - m)
+		y := q.y0 + float64(i)*q.dy
+		z0, z1, z2 := w*r.s[0], w*r.s[1], w*r.s[2]
+		z += z0
+		eq[0] += z1
+		eq[1] += y * z0
+		eq[2] += z2
+		eq[3] += y * z1
+		eq[4] += y * y * z0
+	}
+	lz := m + math.Log(z)
+	var dot float64
+	for j := range 5 {
+		dot += q.coef[j] * q.mom[j]
+	}
+	loss := q.plogp - dot + q.mass*lz
+	if gradT != nil {
+		var gc [5]float64
+		for j := range 5 {
+			gc[j] = q.mass*eq[j]/z - q.mom[j]
+		}
+		for k := range gradT {
+			dk := shift(q.d[k])
+			var acc float64
+			for j := range 5 {
+				acc += gc[j] * dk[j]
+			}
+			gradT[k] = acc
+		}
+	}
+	return loss
+}
+
+// work sums rows in chunks w, w+workers, ... of rowsPerChunk rows.
+func (q *quad2Pass) work(w, workers int) {
+	b1, b2, c11, c12, c22 := q.coef[0], q.coef[1], q.coef[2], q.coef[3], q.coef[4]
+	for lo := w * q.rowsPerChunk; lo < q.ny; lo += workers * q.rowsPerChunk {
+		for i := lo; i < min(lo+q.rowsPerChunk, q.ny); i++ {
+			y := q.y0 + float64(i)*q.dy
+			ln := newLine(b1+c12*y, c11, q.x0, q.dx, q.nx)
+			q.rows[i] = rowSums{max: ln.m + y*(b2+c22*y), s: ln.sums(0, q.nx)}
+		}
+	}
+}
+
+func (q *quad2Pass) close() {
+	if q.pool != nil {
+		q.pool.close()
+	}
+}
