@@ -37,6 +37,17 @@ type Divergence interface {
 	Eval(p, logp, q, logq, h []float64) (float64, error)
 }
 
+// Additive is implemented by divergences that are a sum over grid points of
+// a term of P_i and Q_i alone, such as forward KL: Eval on any part of the
+// grid then returns that part's share of the value and of h, with indices
+// relative to the part. The fit engine evaluates them chunk by chunk, in
+// parallel, in the same pass as the gradient.
+type Additive interface {
+	Divergence
+	// Additive marks the divergence as a sum of pointwise terms.
+	Additive()
+}
+
 // SupportError reports an infinite divergence: the target has mass at grid
 // point Index where the model has none (or the reverse).
 type SupportError struct {
@@ -93,6 +104,9 @@ func init() { Register(ForwardKL{}) }
 
 // Name returns "kl".
 func (ForwardKL) Name() string { return "kl" }
+
+// Additive marks forward KL as a sum of pointwise terms.
+func (ForwardKL) Additive() {}
 
 // Symbol returns "KL(P||Q)".
 func (ForwardKL) Symbol() string { return "KL(P||Q)" }

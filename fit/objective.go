@@ -64,7 +64,9 @@ type Objective struct {
 	phase            int       // which phase the workers run
 	wantScore        bool      // whether this evaluation needs scores
 	m, lz, hsum      float64   // global maximum, log-normalizer, sum of h
-	gradParts        []float64 // per chunk, per parameter
+	gradParts        []float64 // per chunk, per parameter: sum h s (or (h - H q) s)
+	qsParts          []float64 // per chunk, per parameter: sum q s
+	additive         divergence.Additive
 }
 
 // chunk is one chunk's share of an evaluation.
@@ -74,6 +76,9 @@ type chunk struct {
 	score  [][]float64 // the chunk's part of every score buffer
 	max    float64     // maximum of the family's log-density in the chunk
 	sum    float64     // sum of exp(logq - max) in the chunk
+	val    float64     // the chunk's share of an additive divergence
+	hsum   float64     // the chunk's sum of h
+	err    error       // the chunk's divergence error
 }
 
 // chunkSize is the number of grid points of a chunk.
@@ -89,6 +94,7 @@ const (
 	phaseEval      = iota // family log-density and scores, chunk max and sum
 	phaseNormalize        // log Q and Q
 	phaseGradient         // per-chunk gradient terms
+	phaseAdditive         // log Q, Q, an additive divergence and gradient terms
 )
 
 // NewObjective returns an Objective for prob with the default Engine.
@@ -135,6 +141,10 @@ func NewObjectiveWith(prob *Problem, eng Engine) *Objective {
 		o.chunks = append(o.chunks, c)
 	}
 	o.gradParts = make([]float64, len(o.chunks)*k)
+	if a, ok := prob.Divergence.(divergence.Additive); ok {
+		o.additive = a
+		o.qsParts = make([]float64, len(o.chunks)*k)
+	}
 	if threads > 1 && n >= parallelMin {
 		o.pool = newPool(min(threads, len(o.chunks)), o.work)
 	}
@@ -217,6 +227,9 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 		z += c.sum * math.Exp(c.max-m)
 	}
 	o.m, o.lz = m, m+math.Log(z)
+	if o.additive != nil {
+		return o.evalAdditive(u, grad)
+	}
 	o.runPhase(phaseNormalize)
 
 	var h []float64
@@ -225,11 +238,7 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 	}
 	val, err := pr.Divergence.Eval(pr.P, o.logp, o.q, o.logq, h)
 	if err != nil {
-		var se *divergence.SupportError
-		if errors.As(err, &se) {
-			return val, &SupportError{Point: target.PointString(g, se.Index), Reason: se.Reason}
-		}
-		return val, err
+		return val, o.supportError(err, 0)
 	}
 	if grad == nil {
 		return val, nil
@@ -250,6 +259,49 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 	}
 	pr.Transform.PullBack(grad, u, o.theta, o.gradT)
 	return val, nil
+}
+
+// evalAdditive finishes an evaluation for an additive divergence: one
+// parallel pass normalizes each chunk, evaluates the divergence on it and
+// sums the gradient terms sum h s and sum q s, and
+// dD/dtheta_k = sum_i h_i s_ki - H sum_i q_i s_ki.
+func (o *Objective) evalAdditive(u, grad []float64) (float64, error) {
+	o.wantScore = grad != nil
+	o.runPhase(phaseAdditive)
+	var val float64
+	o.hsum = 0
+	for _, c := range o.chunks {
+		if c.err != nil {
+			return math.Inf(1), o.supportError(c.err, c.lo)
+		}
+		val += c.val
+		o.hsum += c.hsum
+	}
+	if grad == nil {
+		return val, nil
+	}
+	k := len(o.gradT)
+	for j := range k {
+		var hs, qs float64
+		for c := range o.chunks {
+			hs += o.gradParts[c*k+j]
+			qs += o.qsParts[c*k+j]
+		}
+		o.gradT[j] = hs - o.hsum*qs
+	}
+	o.prob.Transform.PullBack(grad, u, o.theta, o.gradT)
+	return val, nil
+}
+
+// supportError turns a divergence's error into the engine's, naming the
+// grid point of a *divergence.SupportError whose index is relative to
+// offset.
+func (o *Objective) supportError(err error, offset int) error {
+	var se *divergence.SupportError
+	if errors.As(err, &se) {
+		return &SupportError{Point: target.PointString(o.prob.Grid, offset+se.Index), Reason: se.Reason}
+	}
+	return err
 }
 
 // runPhase runs one phase of the general pass over every chunk, on the
@@ -312,6 +364,38 @@ func (o *Objective) work(w, workers int) {
 					acc += (o.h[i] - o.hsum*o.q[i]) * s[i]
 				}
 				parts[j] = acc
+			}
+		case phaseAdditive:
+			scale := math.Exp(c.max - o.lz)
+			if math.IsInf(c.max, -1) {
+				scale = 0
+			}
+			logq, q := o.logq[lo:hi], o.q[lo:hi]
+			for i := range logq {
+				logq[i] -= o.lz
+				q[i] *= scale
+			}
+			var h []float64
+			if o.wantScore {
+				h = o.h[lo:hi]
+			}
+			c.val, c.err = o.additive.Eval(pr.P[lo:hi], o.logp[lo:hi], q, logq, h)
+			if !o.wantScore || c.err != nil {
+				continue
+			}
+			var hsum float64
+			for _, v := range h {
+				hsum += v
+			}
+			c.hsum = hsum
+			hs, qs := o.gradParts[ci*k:(ci+1)*k], o.qsParts[ci*k:(ci+1)*k]
+			for j, s := range c.score {
+				var a, b float64
+				for i, v := range h {
+					a += v * s[i]
+					b += q[i] * s[i]
+				}
+				hs[j], qs[j] = a, b
 			}
 		}
 	}
