@@ -19,6 +19,11 @@ type History struct {
 	// Theta holds the parameters of every row, row-major: row r is
 	// Theta[r*len(Names) : (r+1)*len(Names)].
 	Theta []float64
+	// Report names the divergences reported alongside the loss, and
+	// ReportValues holds their values, row-major like Theta. They are
+	// written as extra CSV columns after the parameters.
+	Report       []string
+	ReportValues []float64
 }
 
 // NewHistory returns an empty history for a loss and parameters of the given
@@ -55,7 +60,7 @@ func (h *History) Param(j int) []float64 {
 // CSVHeader returns the history's CSV header: epoch, the loss name, then the
 // parameter names.
 func (h *History) CSVHeader() []string {
-	return append([]string{"epoch", h.LossName}, h.Names...)
+	return append(append([]string{"epoch", h.LossName}, h.Names...), h.Report...)
 }
 
 // WriteCSV writes the history as CSV: a header, then one row per state with
@@ -75,6 +80,7 @@ func (h *History) WriteCSV(w io.Writer) error {
 	}
 	for r := range h.Loss {
 		buf = AppendCSVRow(buf[:0], r, h.Loss[r], h.Row(r))
+		buf = h.appendReport(buf, r)
 		if _, err := bw.Write(buf); err != nil {
 			return err
 		}

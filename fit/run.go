@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/klfit/klfit/dist"
+	"github.com/klfit/klfit/divergence"
 )
 
 // Status says why a fit ended.
@@ -36,6 +37,10 @@ type Options struct {
 	// Observers are told of every accepted state, in order, after it is
 	// recorded in the history.
 	Observers []Observer
+	// Report lists divergences evaluated at every accepted state besides
+	// the one minimized, recorded as extra history columns (see
+	// History.Report). Each costs one more pass over the grid per state.
+	Report []divergence.Divergence
 }
 
 // Event is an accepted state, as told to observers. Its slices are valid
@@ -187,6 +192,7 @@ func Run(ctx context.Context, prob *Problem, opts Options) (*Result, error) {
 	}
 
 	res := &Result{History: NewHistory(prob.Divergence.Name(), names)}
+	report := newReporter(obj, opts.Report, res.History)
 	theta := make([]float64, k)
 	ev := &Event{Theta: theta, Grad: s.Grad}
 	fail := func(epoch int, err error) {
@@ -204,6 +210,7 @@ func Run(ctx context.Context, prob *Problem, opts Options) (*Result, error) {
 	record := func(epoch int) {
 		prob.Transform.Theta(theta, s.U)
 		res.History.Append(s.Loss, theta)
+		report.record(s.U)
 		res.Epochs = epoch
 		ev.Epoch, ev.Loss = epoch, s.Loss
 		for _, o := range opts.Observers {
