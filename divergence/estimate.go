@@ -62,11 +62,21 @@ var gonumSamplers = map[string]func(theta []float64, src rand.Source) interface{
 	"normal": func(t []float64, s rand.Source) interface{ Rand() float64 } {
 		return distuv.Normal{Mu: t[0], Sigma: math.Sqrt(t[1]), Src: s}
 	},
-	"exponential": func(t []float64, s rand.Source) interface{ Rand() float64 } { return distuv.Exponential{Rate: t[0], Src: s} },
-	"gamma":       func(t []float64, s rand.Source) interface{ Rand() float64 } { return distuv.Gamma{Alpha: t[0], Beta: t[1], Src: s} },
-	"beta":        func(t []float64, s rand.Source) interface{ Rand() float64 } { return distuv.Beta{Alpha: t[0], Beta: t[1], Src: s} },
-	"laplace":     func(t []float64, s rand.Source) interface{ Rand() float64 } { return distuv.Laplace{Mu: t[0], Scale: t[1], Src: s} },
-	"lognormal":   func(t []float64, s rand.Source) interface{ Rand() float64 } { return distuv.LogNormal{Mu: t[0], Sigma: t[1], Src: s} },
+	"exponential": func(t []float64, s rand.Source) interface{ Rand() float64 } {
+		return distuv.Exponential{Rate: t[0], Src: s}
+	},
+	"gamma": func(t []float64, s rand.Source) interface{ Rand() float64 } {
+		return distuv.Gamma{Alpha: t[0], Beta: t[1], Src: s}
+	},
+	"beta": func(t []float64, s rand.Source) interface{ Rand() float64 } {
+		return distuv.Beta{Alpha: t[0], Beta: t[1], Src: s}
+	},
+	"laplace": func(t []float64, s rand.Source) interface{ Rand() float64 } {
+		return distuv.Laplace{Mu: t[0], Scale: t[1], Src: s}
+	},
+	"lognormal": func(t []float64, s rand.Source) interface{ Rand() float64 } {
+		return distuv.LogNormal{Mu: t[0], Sigma: t[1], Src: s}
+	},
 }
 
 type moments interface {

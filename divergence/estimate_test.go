@@ -18,11 +18,13 @@ import (
 // window and draw from a grid.
 type exponentialFamily struct{}
 
-func (exponentialFamily) Name() string         { return "test_exponential" }
-func (exponentialFamily) Description() string  { return "exponential, for tests" }
-func (exponentialFamily) Dim() int             { return 1 }
-func (exponentialFamily) Support() string      { return "[0, inf)" }
-func (exponentialFamily) Params() []dist.Param { return []dist.Param{{Name: "rate", Constraint: dist.Positive}} }
+func (exponentialFamily) Name() string        { return "test_exponential" }
+func (exponentialFamily) Description() string { return "exponential, for tests" }
+func (exponentialFamily) Dim() int            { return 1 }
+func (exponentialFamily) Support() string     { return "[0, inf)" }
+func (exponentialFamily) Params() []dist.Param {
+	return []dist.Param{{Name: "rate", Constraint: dist.Positive}}
+}
 func (exponentialFamily) Eval(theta, x, _, logp []float64, _ [][]float64) {
 	for i, xi := range x {
 		if xi < 0 {
