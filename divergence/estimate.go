@@ -299,6 +299,9 @@ type Estimate struct {
 	Lo, Hi [2]float64
 	// Reason says why the value is +Inf.
 	Reason string
+	// Note says why a grid estimate is not trusted although two grids
+	// agreed (the value moves with the window).
+	Note string
 }
 
 // EstimateDivergence estimates D(P, Q) by the method opts asks for: auto
@@ -348,3 +351,8 @@ func pqReason(r string) string {
 	}
 	return strings.NewReplacer("the target", "P", "the model", "Q").Replace(r)
 }
+
+// Window returns a box holding the mass of d: its support where bounded,
+// widened from its center and scale (or from [-10, 10]) until the density
+// at the edges is below 1e-15 times its peak.
+func Window(d *Density) (lo, hi [2]float64, err error) { return window(d, d) }

@@ -269,7 +269,7 @@ func Quadrature(ctx context.Context, d Divergence, p, q *Density, opts Options) 
 			e.Error = math.Abs(v - prev)
 			if e.Error <= tol*math.Max(1, math.Abs(v)) {
 				e.Converged = true
-				return e, nil
+				return e, widerCheck(d, p, q, g, e, tol)
 			}
 		}
 		prev = v
@@ -279,6 +279,44 @@ func Quadrature(ctx context.Context, d Divergence, p, q *Density, opts Options) 
 		}
 		n = next
 	}
+}
+
+// widerCheck recomputes the value on a window twice as wide on every
+// unbounded side, with the same cells: when the value moves by more than
+// the tolerance, the integral depends on the tails the window cuts off
+// (it may diverge), and the estimate is marked as not converged.
+func widerCheck(d Divergence, p, q *Density, g *qgrid, e *Estimate, tol float64) error {
+	if p.Dim != 1 {
+		return nil
+	}
+	lo, hi := e.Lo, e.Hi
+	w := hi[0] - lo[0]
+	cells := g.n[0]
+	slo, shi := math.Min(p.Lo[0], q.Lo[0]), math.Max(p.Hi[0], q.Hi[0])
+	if lo[0] > slo && !math.IsInf(slo, 0) || math.IsInf(slo, -1) {
+		lo[0] -= w / 2
+		cells += cells / 2
+	}
+	if hi[0] < shi && !math.IsInf(shi, 0) || math.IsInf(shi, 1) {
+		hi[0] += w / 2
+		cells += g.n[0] / 2
+	}
+	if cells == g.n[0] {
+		return nil
+	}
+	if cells > 1<<24 {
+		return nil
+	}
+	wide := newQGrid(1, lo, hi, cells)
+	v, _, err := gridValue(d, p, q, wide)
+	if err != nil {
+		return err
+	}
+	if diff := math.Abs(v - e.Value); diff > tol*math.Max(1, math.Abs(e.Value)) {
+		e.Converged = false
+		e.Note = fmt.Sprintf("the value changes by %.3g on a window twice as wide (%.6g): the integral depends on the tails, and may diverge", diff, v)
+	}
+	return nil
 }
 
 // alignToBound moves a 1-D window so that a finite support bound inside
