@@ -219,4 +219,3 @@ func formatDiv(d divergence.Divergence, e *divergence.Estimate) string {
 	}
 	return fmt.Sprintf("%s = %s ± %.3g (Monte Carlo: %d draws, standard error %.3g)", sym, v, e.Error, e.Samples, e.Error)
 }
-

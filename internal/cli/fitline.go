@@ -279,7 +279,6 @@ func readingProgress(ios *IOStreams, quiet bool) func(path string, done, total i
 	}
 }
 
-
 // isName reports whether s is a bare family name such as normal.
 func isName(s string) bool {
 	s = strings.TrimSpace(s)
