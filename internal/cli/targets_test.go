@@ -165,3 +165,23 @@ model: {family: normal, init: {mean: 0, variance: 1}}
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 }
+
+// TestReadingProgress checks that reading a samples file shows progress on
+// a terminal (stderr) and nothing when stderr is not one.
+func TestReadingProgress(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := 0; i < 200000; i++ { // about 2 MB: at least one update
+		fmt.Fprintf(&b, "%.6f\n", math.Sin(float64(i)))
+	}
+	writeFile(t, filepath.Join(dir, "d.csv"), b.String())
+	args := []string{"fit", "--target", "samples(" + filepath.Join(dir, "d.csv") + ")", "--model", "normal", "--grid", "-2:2:0.01", "--epochs", "1", "--no-figures", "--out", filepath.Join(dir, "o")}
+	code, _, errOut := run(t, context.Background(), true, args...)
+	if code != 0 || !strings.Contains(errOut, "reading "+filepath.Join(dir, "d.csv")+": ") || !strings.Contains(errOut, "100%") {
+		t.Errorf("on a terminal: exit %d, stderr %q", code, errOut)
+	}
+	code, _, errOut = run(t, context.Background(), false, args...)
+	if code != 0 || strings.Contains(errOut, "reading") {
+		t.Errorf("off a terminal: exit %d, stderr %q", code, errOut)
+	}
+}
