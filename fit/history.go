@@ -19,10 +19,14 @@ type History struct {
 	LossName string
 	// Names names the parameters, in the family's order.
 	Names []string
+	// Report names the divergences reported alongside the loss (see
+	// ReportRow), written as extra CSV columns after the parameters.
+	Report []string
 
-	loss  [][]float64 // blocks of losses
-	theta [][]float64 // blocks of parameters, row-major
-	n     int
+	loss   [][]float64 // blocks of losses
+	theta  [][]float64 // blocks of parameters, row-major
+	report [][]float64 // blocks of reported values, row-major
+	n      int
 }
 
 const (
@@ -75,10 +79,27 @@ func (h *History) Append(loss float64, theta []float64) {
 		}
 		h.loss = append(h.loss, make([]float64, 0, rows))
 		h.theta = append(h.theta, make([]float64, 0, rows*len(h.Names)))
+		if len(h.Report) > 0 {
+			h.report = append(h.report, make([]float64, 0, rows*len(h.Report)))
+		}
 	}
 	h.loss[b] = append(h.loss[b], loss)
 	h.theta[b] = append(h.theta[b], theta...)
 	h.n++
+}
+
+// ReportRow returns the reported divergences of row r, in the order of
+// Report. The slice aliases the history.
+func (h *History) ReportRow(r int) []float64 {
+	k := len(h.Report)
+	b, i := locate(r)
+	return h.report[b][i*k : (i+1)*k : (i+1)*k]
+}
+
+// appendReportRow adds the reported values of the last row appended.
+func (h *History) appendReportRow(vals []float64) {
+	b, _ := locate(h.n - 1)
+	h.report[b] = append(h.report[b], vals...)
 }
 
 // Losses returns the loss of every row, in a new slice.
@@ -102,7 +123,7 @@ func (h *History) Param(j int) []float64 {
 // CSVHeader returns the history's CSV header: epoch, the loss name, then the
 // parameter names.
 func (h *History) CSVHeader() []string {
-	return append([]string{"epoch", h.LossName}, h.Names...)
+	return append(append([]string{"epoch", h.LossName}, h.Names...), h.Report...)
 }
 
 // WriteCSV writes the history as CSV: a header, then one row per state with
@@ -122,6 +143,7 @@ func (h *History) WriteCSV(w io.Writer) error {
 	}
 	for r := range h.n {
 		buf = AppendCSVRow(buf[:0], r, h.Loss(r), h.Row(r))
+		buf = h.appendReport(buf, r)
 		if _, err := bw.Write(buf); err != nil {
 			return err
 		}

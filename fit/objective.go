@@ -202,31 +202,9 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 		}
 		return val, nil
 	}
-	g := pr.Grid
-
-	// Normalize in log space, log Q_i = l_i - logsumexp(l), with each
-	// chunk's maximum and sum combined in chunk order. The uniform grid
-	// weight cancels.
-	o.wantScore = grad != nil
-	o.runPhase(phaseEval)
-	m := math.Inf(-1)
-	for _, c := range o.chunks {
-		if c.max > m || c.max != c.max {
-			m = c.max
-		}
+	if err := o.logNormalizer(grad != nil); err != nil {
+		return math.NaN(), err
 	}
-	if math.IsInf(m, -1) {
-		return math.NaN(), errors.New("the model has no mass on the grid")
-	}
-	if math.IsInf(m, 1) || math.IsNaN(m) {
-		i := firstNotFinite(o.logq)
-		return math.NaN(), fmt.Errorf("the model's log-density is %v at %s", o.logq[i], target.PointString(g, i))
-	}
-	var z float64
-	for _, c := range o.chunks {
-		z += c.sum * math.Exp(c.max-m)
-	}
-	o.m, o.lz = m, m+math.Log(z)
 	if o.additive != nil {
 		return o.evalAdditive(u, grad)
 	}
@@ -259,6 +237,34 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 	}
 	pr.Transform.PullBack(grad, u, o.theta, o.gradT)
 	return val, nil
+}
+
+// logNormalizer evaluates the family (and its scores when wantScore is
+// set) on every chunk at o.theta and sets the log-normalizer o.lz of
+// log Q_i = l_i - logsumexp(l), with each chunk's maximum and sum combined
+// in chunk order. The uniform grid weight cancels.
+func (o *Objective) logNormalizer(wantScore bool) error {
+	o.wantScore = wantScore
+	o.runPhase(phaseEval)
+	m := math.Inf(-1)
+	for _, c := range o.chunks {
+		if c.max > m || c.max != c.max {
+			m = c.max
+		}
+	}
+	if math.IsInf(m, -1) {
+		return errors.New("the model has no mass on the grid")
+	}
+	if math.IsInf(m, 1) || math.IsNaN(m) {
+		i := firstNotFinite(o.logq)
+		return fmt.Errorf("the model's log-density is %v at %s", o.logq[i], target.PointString(o.prob.Grid, i))
+	}
+	var z float64
+	for _, c := range o.chunks {
+		z += c.sum * math.Exp(c.max-m)
+	}
+	o.m, o.lz = m, m+math.Log(z)
+	return nil
 }
 
 // evalAdditive finishes an evaluation for an additive divergence: one

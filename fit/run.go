@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/klfit/klfit/dist"
+	"github.com/klfit/klfit/divergence"
 )
 
 // Status says why a fit ended.
@@ -38,6 +39,11 @@ type Options struct {
 	Observers []Observer
 	// Engine tunes the evaluation of the objective.
 	Engine Engine
+	// Report lists divergences evaluated at every accepted state besides
+	// the one minimized, recorded as extra history columns (see
+	// History.Report). They cost one more pass over the grid per state,
+	// plus one cheap pass per divergence.
+	Report []divergence.Divergence
 }
 
 // Event is an accepted state, as told to observers. Its slices are valid
@@ -190,6 +196,8 @@ func Run(ctx context.Context, prob *Problem, opts Options) (*Result, error) {
 	}
 
 	res := &Result{History: NewHistory(prob.Divergence.Name(), names)}
+	report := newReporter(prob, opts.Engine, opts.Report, res.History)
+	defer report.close()
 	theta := make([]float64, k)
 	ev := &Event{Theta: theta, Grad: s.Grad}
 	fail := func(epoch int, err error) {
@@ -207,6 +215,7 @@ func Run(ctx context.Context, prob *Problem, opts Options) (*Result, error) {
 	record := func(epoch int) {
 		prob.Transform.Theta(theta, s.U)
 		res.History.Append(s.Loss, theta)
+		report.record(s.U)
 		res.Epochs = epoch
 		ev.Epoch, ev.Loss = epoch, s.Loss
 		for _, o := range opts.Observers {

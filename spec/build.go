@@ -22,12 +22,17 @@ type Built struct {
 	Weights   target.Weights
 	Optimizer fit.Optimizer
 	Epochs    int
+	// Report holds the divergences recorded alongside the loss.
+	Report []divergence.Divergence
+	// Warnings holds what building the target had to say (samples outside
+	// the grid, a grid wider than a table), one line each.
+	Warnings []string
 }
 
 // Options returns the fit options the spec asks for, with the given
 // observers.
 func (b *Built) Options(observers ...fit.Observer) fit.Options {
-	return fit.Options{Optimizer: b.Optimizer, Epochs: b.Epochs, Observers: observers}
+	return fit.Options{Optimizer: b.Optimizer, Epochs: b.Epochs, Observers: observers, Report: b.Report}
 }
 
 // Build validates every value of the spec and returns the fit it
@@ -48,10 +53,16 @@ func (s *Spec) Build() (*Built, error) {
 	}
 	p, err := target.Masses(b.Target, g, b.Weights)
 	if err != nil {
-		return nil, n.wrap("target", err)
+		return nil, n.wrap(n.targetKey(), err)
+	}
+	if w, ok := b.Target.(target.Warner); ok {
+		b.Warnings = append(b.Warnings, w.Warnings()...)
 	}
 	div, err := n.buildDivergence()
 	if err != nil {
+		return nil, err
+	}
+	if b.Report, err = n.buildReport(b.Weights); err != nil {
 		return nil, err
 	}
 	fam, err := dist.Lookup(n.Model.Family)
@@ -137,6 +148,9 @@ func (s *Spec) buildGrid() (*grid.Grid, error) {
 }
 
 func (s *Spec) buildTarget() (target.Target, error) {
+	if s.Target.Kind() != "family" {
+		return s.buildOtherTarget() // see build_target.go
+	}
 	f, err := dist.Lookup(s.Target.Family)
 	if err != nil {
 		return nil, s.wrap("target.family", err)
@@ -180,12 +194,15 @@ func (s *Spec) theta(f dist.Family, params Params, key string) ([]float64, error
 }
 
 func (s *Spec) buildDivergence() (divergence.Divergence, error) {
-	d, err := divergence.Lookup(s.Divergence.Name)
+	d, err := s.divergenceAt(&s.Divergence, "divergence")
 	if err != nil {
-		return nil, s.wrap("divergence", err)
+		return nil, err
 	}
-	if len(s.Divergence.Options) > 0 {
-		return nil, s.errorf("divergence."+s.Divergence.Options[0].Name, "the %s divergence takes no options", d.Name())
+	if r, ok := d.(divergence.ReportOnly); ok {
+		return nil, s.errorf("divergence", "%s", r.Why())
+	}
+	if d.Name() != "kl" && s.TargetWeights == target.Density.String() {
+		return nil, s.errorf("target_weights", "density weights (raw density values, the notebook's objective) are for kl only; %s compares probability vectors: use normalized", d.Name())
 	}
 	return d, nil
 }

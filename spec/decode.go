@@ -201,7 +201,7 @@ func (o *object) str(key string, dst *string) error {
 }
 
 func (d *decoder) spec(s *Spec, n *yaml.Node) error {
-	o, err := d.object(n, "", []string{"grid", "target", "target_weights", "divergence", "model", "optimizer", "epochs"})
+	o, err := d.object(n, "", []string{"grid", "target", "target_weights", "divergence", "report", "model", "optimizer", "epochs"})
 	if err != nil {
 		return err
 	}
@@ -224,6 +224,11 @@ func (d *decoder) spec(s *Spec, n *yaml.Node) error {
 	}
 	if n, ok := o.vals["divergence"]; ok {
 		if err := d.divergence(&s.Divergence, n); err != nil {
+			return err
+		}
+	}
+	if n, ok := o.vals["report"]; ok {
+		if s.Report, err = d.report(n); err != nil {
 			return err
 		}
 	}
@@ -283,18 +288,7 @@ func (d *decoder) grid(g *Grid, n *yaml.Node) error {
 }
 
 func (d *decoder) target(t *Target, n *yaml.Node) error {
-	o, err := d.object(n, "target", []string{"family", "params"})
-	if err != nil {
-		return err
-	}
-	if err := o.require("family", "params"); err != nil {
-		return err
-	}
-	if err := o.str("family", &t.Family); err != nil {
-		return err
-	}
-	t.Params, err = d.params(o.vals["params"], "target.params")
-	return err
+	return d.targetKinds(t, n) // every kind of target: see decode_target.go
 }
 
 func (d *decoder) model(m *Model, n *yaml.Node) error {
@@ -389,24 +383,7 @@ func (d *decoder) options(o *object, skip string) (Options, error) {
 }
 
 func (d *decoder) divergence(dv *Divergence, n *yaml.Node) error {
-	n = deref(n)
-	if n.Kind == yaml.ScalarNode {
-		d.lines["divergence"] = n.Line
-		if n.ShortTag() != "!!str" {
-			return d.errorf(n, "divergence", "must be a name like kl, got %s", describe(n))
-		}
-		dv.Name = n.Value
-		return nil
-	}
-	o, err := d.object(n, "divergence", nil)
-	if err != nil {
-		return err
-	}
-	if err := firstErr(o.require("name"), o.str("name", &dv.Name)); err != nil {
-		return err
-	}
-	dv.Options, err = d.options(o, "name")
-	return err
+	return d.divergenceAt(dv, n, "divergence") // see decode_target.go
 }
 
 func (d *decoder) optimizer(op *Optimizer, n *yaml.Node) error {

@@ -50,6 +50,13 @@ func (s *Spec) node() *yaml.Node {
 	if s.Divergence.Name != "" {
 		add(m, "divergence", s.Divergence.node())
 	}
+	if len(s.Report) > 0 {
+		l := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+		for _, d := range s.Report {
+			l.Content = append(l.Content, d.node())
+		}
+		add(m, "report", l)
+	}
 	add(m, "model", s.Model.node())
 	if s.Optimizer.Name != "" {
 		add(m, "optimizer", s.Optimizer.node())
@@ -78,8 +85,47 @@ func (a Axis) node() *yaml.Node {
 
 func (t Target) node() *yaml.Node {
 	m := block()
-	add(m, "family", str(t.Family))
-	add(m, "params", t.Params.node())
+	switch t.Kind() {
+	case "family":
+		add(m, "family", str(t.Family))
+		add(m, "params", t.Params.node())
+	case "mixture":
+		l := &yaml.Node{Kind: yaml.SequenceNode}
+		for _, c := range t.Mixture {
+			cm := flow()
+			add(cm, "weight", num(c.Weight))
+			add(cm, "family", str(c.Family))
+			add(cm, "params", c.Params.node())
+			l.Content = append(l.Content, cm)
+		}
+		add(m, "mixture", l)
+	case "expression":
+		add(m, "expression", str(t.Expression))
+	case "table":
+		add(m, "table", str(t.Table))
+	case "histogram":
+		add(m, "histogram", str(t.Histogram))
+	case "sql":
+		add(m, "sql", str(t.SQL))
+	case "samples":
+		add(m, "samples", str(t.Samples))
+		if t.Column != "" {
+			add(m, "column", str(t.Column))
+		}
+		if t.Estimator != "" {
+			add(m, "estimator", str(t.Estimator))
+		}
+		if t.Bandwidth != "" {
+			if _, err := strconv.ParseFloat(t.Bandwidth, 64); err == nil {
+				add(m, "bandwidth", &yaml.Node{Kind: yaml.ScalarNode, Value: t.Bandwidth})
+			} else {
+				add(m, "bandwidth", str(t.Bandwidth))
+			}
+		}
+		if t.SkipInvalid {
+			add(m, "skip_invalid", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"})
+		}
+	}
 	return m
 }
 

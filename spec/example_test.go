@@ -48,3 +48,16 @@ model:
 	fmt.Println(err)
 	// Output: spec line 5: model.init.variance: must be > 0, got -1
 }
+
+// The one-line syntax reads the same targets as the spec's target key.
+func ExampleParseTarget() {
+	t, err := spec.ParseTarget("0.3*normal(mean=-2, variance=1) + 0.7*normal(mean=3, variance=0.5)")
+	fmt.Println(t.Kind(), len(t.Mixture), t.Mixture[1].Weight, err)
+	fmt.Println(t.OneLine())
+	_, err = spec.ParseTarget("normal(mean=0 variance=1)")
+	fmt.Println(err)
+	// Output:
+	// mixture 2 0.7 <nil>
+	// 0.3*normal(mean=-2, variance=1) + 0.7*normal(mean=3, variance=0.5)
+	// "normal(mean=0 variance=1)": column 15: expected "," or ")", got 'v'
+}

@@ -39,6 +39,17 @@ type Spec struct {
 	Optimizer Optimizer
 	// Epochs is the number of optimizer steps.
 	Epochs int
+	// Report lists divergences recorded alongside the one minimized, as
+	// extra history columns.
+	Report []Divergence
+
+	// Dir is the directory relative file names (tables, samples) are read
+	// from; "" means the working directory. It is not part of the spec's
+	// text: the command line sets it to the spec file's directory.
+	Dir string
+	// Progress, when set, is told how far the reading of data files has
+	// got. It is not part of the spec's text.
+	Progress func(path string, done, total int64)
 
 	// lines maps key paths ("model.init.variance") to the line they were
 	// read from, for error messages.
@@ -57,10 +68,60 @@ type Axis struct {
 	Start, Stop, Step float64
 }
 
-// Target says what to fit: a member of a named family.
+// Target says what to fit: a member of a named family (Family and Params),
+// a mixture, a formula, a tabulated density, samples, binned counts or a
+// query. Exactly one kind is set; Kind tells which.
 type Target struct {
 	Family string
 	Params Params
+	// Mixture holds the weighted components of a mixture of families.
+	Mixture []Component
+	// Expression is an unnormalized density written as a formula of x
+	// (and y).
+	Expression string
+	// Table is a CSV file of x,density (or x,y,density).
+	Table string
+	// Samples is a file of samples; Column, Estimator, Bandwidth and
+	// SkipInvalid say how to read and estimate it.
+	Samples     string
+	Column      string
+	Estimator   string
+	Bandwidth   string
+	SkipInvalid bool
+	// Histogram is a CSV file of lo,hi,count bins.
+	Histogram string
+	// SQL is a query whose single column holds the samples.
+	SQL string
+}
+
+// Component is one weighted family member of a mixture target.
+type Component struct {
+	Weight float64
+	Family string
+	Params Params
+}
+
+// Kind returns which kind of target t is: "family", "mixture",
+// "expression", "table", "samples", "histogram" or "sql" ("" if none is
+// set).
+func (t Target) Kind() string {
+	switch {
+	case t.Mixture != nil:
+		return "mixture"
+	case t.Expression != "":
+		return "expression"
+	case t.Table != "":
+		return "table"
+	case t.Samples != "":
+		return "samples"
+	case t.Histogram != "":
+		return "histogram"
+	case t.SQL != "":
+		return "sql"
+	case t.Family != "":
+		return "family"
+	}
+	return ""
 }
 
 // Model is the family fitted, its initial parameters and the

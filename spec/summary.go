@@ -27,6 +27,12 @@ type Summary struct {
 	Params          NamedFloats  `json:"params"`
 	WallTimeSeconds float64      `json:"wall_time_seconds"`
 	Failure         *FailureInfo `json:"failure,omitempty"`
+	// Report holds the reported divergences at the last state, by history
+	// column, and ReportDirections their directions in words.
+	Report           *NamedFloats      `json:"report,omitempty"`
+	ReportDirections map[string]string `json:"report_directions,omitempty"`
+	// Warnings repeats what building the target had to say.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // FailureInfo describes the state that stopped a diverged fit.
@@ -53,6 +59,14 @@ func NewSummary(b *Built, r *fit.Result) *Summary {
 		Params:          NamedFloats{names, r.Theta()},
 		WallTimeSeconds: r.Elapsed.Seconds(),
 	}
+	if h := r.History; len(h.Report) > 0 && h.Len() > 0 {
+		s.Report = &NamedFloats{h.Report, h.ReportRow(h.Len() - 1)}
+		s.ReportDirections = map[string]string{}
+		for _, d := range b.Report {
+			s.ReportDirections[fit.ReportColumn(d)] = d.Direction()
+		}
+	}
+	s.Warnings = b.Warnings
 	if f := r.Failure; f != nil {
 		s.Failure = &FailureInfo{
 			Epoch:          f.Epoch,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -17,13 +18,15 @@ type fitOptions struct {
 	JSON      bool
 	Quiet     bool
 	NoFigures bool
+	// Line describes a fit given by flags instead of a spec file.
+	Line lineOptions
 }
 
 func newFitCmd(ios *IOStreams) *cobra.Command {
 	o := &fitOptions{}
 	cmd := &cobra.Command{
-		Use:   "fit SPEC.yaml",
-		Short: "Run the fit a spec file describes",
+		Use:   "fit [SPEC.yaml]",
+		Short: "Run the fit a spec file (or --target and --model) describes",
 		Long: `fit runs the fit described by a spec file (YAML, or JSON with the same keys;
 "-" reads standard input) and writes history.csv, summary.json and the
 figures into --out.
@@ -43,13 +46,22 @@ A spec, in full (klfit demo --print-spec prints this one):
   optimizer: {name: gd, learning_rate: 0.01}
   epochs: 1000
 
-Spec errors name the key and the line, and exit with code 2.`,
-		Args: cobra.ExactArgs(1),
+Spec errors name the key and the line, and exit with code 2.
+
+` + lineHelp + "\n" + divergenceHelp(),
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return runFitLine(cmd.Context(), ios, o) // see fitline.go
+			}
+			if o.Line.Target != "" {
+				return usageError(fmt.Errorf("give a spec file or --target, not both"))
+			}
 			o.SpecPath = args[0]
 			return runFit(cmd.Context(), ios, o)
 		},
 	}
+	o.Line.addFlags(cmd)
 	cmd.Flags().StringVar(&o.Out, "out", "klfit-out", "output `directory`")
 	cmd.Flags().BoolVar(&o.JSON, "json", false, "print summary.json's content on stdout and nothing else there")
 	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "print nothing but errors")
@@ -66,10 +78,15 @@ func runFit(ctx context.Context, ios *IOStreams, o *fitOptions) error {
 	if err != nil {
 		return usageError(fmt.Errorf("%s: %w", o.SpecPath, err))
 	}
+	if o.SpecPath != "-" {
+		s.Dir = filepath.Dir(o.SpecPath)
+	}
+	s.Progress = readingProgress(ios, o.Quiet)
 	b, err := s.Build()
 	if err != nil {
 		return usageError(fmt.Errorf("%s: %w", o.SpecPath, err))
 	}
+	printWarnings(ios, b, o.Quiet)
 	return runBuilt(ctx, ios, b, runOptions{Out: o.Out, JSON: o.JSON, Quiet: o.Quiet, NoFigures: o.NoFigures})
 }
 

@@ -1,0 +1,358 @@
+package divergence
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/klfit/klfit/dist"
+	"github.com/klfit/klfit/target"
+)
+
+// Methods of estimating a divergence between two densities.
+const (
+	MethodAuto       = "auto"
+	MethodClosedForm = "closed_form"
+	MethodGrid       = "grid"
+	MethodMC         = "mc"
+)
+
+// Density is a distribution as the estimators see it: a log-density known
+// at any point, where its mass lies, and (when it can) a sampler.
+type Density struct {
+	// Label names it for messages, in the one-line syntax.
+	Label string
+	Dim   int
+	// LogDensity fills dst[i] with the log-density at (x[i], y[i]) (y is
+	// nil in 1-D), normalized or not.
+	LogDensity func(dst, x, y []float64) error
+	// Normalized says the log-density integrates to 1.
+	Normalized bool
+	// Lo and Hi bound the support on each axis (-Inf and +Inf when
+	// unbounded).
+	Lo, Hi [2]float64
+	// Center and Scale say where the mass lies on each axis (Scale 0 when
+	// unknown).
+	Center, Scale [2]float64
+	// Sample fills x (and y in 2-D) with independent draws; nil when the
+	// density has no sampler of its own, in which case Monte Carlo draws
+	// from the converged quadrature grid.
+	Sample func(rng *rand.Rand, x, y []float64)
+	// Family and Theta are set for a member of a family, for closed forms.
+	Family string
+	Theta  []float64
+}
+
+// Sampler is implemented by families that can draw from a member: it fills
+// x (and y in 2-D) with independent draws.
+type Sampler interface {
+	Rand(theta []float64, rng *rand.Rand, x, y []float64)
+}
+
+// gonumSamplers draw exactly from the families gonum's distuv has, in the
+// families' parameter order.
+var gonumSamplers = map[string]func(theta []float64, src rand.Source) interface{ Rand() float64 }{
+	"normal": func(t []float64, s rand.Source) interface{ Rand() float64 } {
+		return distuv.Normal{Mu: t[0], Sigma: math.Sqrt(t[1]), Src: s}
+	},
+	"exponential": func(t []float64, s rand.Source) interface{ Rand() float64 } {
+		return distuv.Exponential{Rate: t[0], Src: s}
+	},
+	"gamma": func(t []float64, s rand.Source) interface{ Rand() float64 } {
+		return distuv.Gamma{Alpha: t[0], Beta: t[1], Src: s}
+	},
+	"beta": func(t []float64, s rand.Source) interface{ Rand() float64 } {
+		return distuv.Beta{Alpha: t[0], Beta: t[1], Src: s}
+	},
+	"laplace": func(t []float64, s rand.Source) interface{ Rand() float64 } {
+		return distuv.Laplace{Mu: t[0], Scale: t[1], Src: s}
+	},
+	"lognormal": func(t []float64, s rand.Source) interface{ Rand() float64 } {
+		return distuv.LogNormal{Mu: t[0], Sigma: t[1], Src: s}
+	},
+}
+
+type moments interface {
+	Mean(theta []float64) float64
+	Variance(theta []float64) float64
+}
+
+// ParseSupport reads a family's support as written by dist.Family.Support,
+// e.g. "(-inf, inf)", "[0, inf)", "[0, 1]", into its bounds.
+func ParseSupport(s string) (lo, hi float64, ok bool) {
+	s = strings.TrimSpace(s)
+	if len(s) < 5 {
+		return 0, 0, false
+	}
+	parts := strings.Split(s[1:len(s)-1], ",")
+	if len(parts) != 2 {
+		return 0, 0, false
+	}
+	parse := func(v string) (float64, bool) {
+		v = strings.TrimSpace(v)
+		switch v {
+		case "inf", "+inf":
+			return math.Inf(1), true
+		case "-inf":
+			return math.Inf(-1), true
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		return f, err == nil
+	}
+	lo, ok1 := parse(parts[0])
+	hi, ok2 := parse(parts[1])
+	return lo, hi, ok1 && ok2 && lo < hi
+}
+
+// FromTarget describes a target for the estimators: families, mixtures,
+// expressions and tables, whose density is known at any point. Samples,
+// histograms and queries are known only on a grid's cells and are refused.
+func FromTarget(t target.Target) (*Density, error) {
+	d := &Density{Label: t.String(), Dim: t.Dim()}
+	inf := math.Inf(1)
+	d.Lo, d.Hi = [2]float64{-inf, -inf}, [2]float64{inf, inf}
+	switch tt := t.(type) {
+	case target.Family:
+		familyDensity(d, tt)
+	case *target.Mixture:
+		d.LogDensity = tt.LogDensity
+		d.Normalized = true
+		lo, hi := [2]float64{inf, inf}, [2]float64{-inf, -inf}
+		var mean, second, wsum float64
+		allMoments := true
+		var samplers []func(*rand.Rand, []float64, []float64)
+		for _, c := range tt.Components {
+			var cd Density
+			cd.Lo, cd.Hi = [2]float64{-inf, -inf}, [2]float64{inf, inf}
+			familyDensity(&cd, c.Family)
+			for k := 0; k < 2; k++ {
+				lo[k], hi[k] = math.Min(lo[k], cd.Lo[k]), math.Max(hi[k], cd.Hi[k])
+			}
+			if cd.Scale[0] > 0 && d.Dim == 1 {
+				m, v := cd.Center[0], cd.Scale[0]*cd.Scale[0]
+				mean += c.Weight * m
+				second += c.Weight * (v + m*m)
+				wsum += c.Weight
+			} else {
+				allMoments = false
+			}
+			samplers = append(samplers, cd.Sample)
+		}
+		d.Lo, d.Hi = lo, hi
+		if allMoments && wsum > 0 {
+			d.Center[0] = mean
+			d.Scale[0] = math.Sqrt(math.Max(second-mean*mean, 0))
+		}
+		if !hasNil(samplers) {
+			weights := make([]float64, len(tt.Components))
+			for i, c := range tt.Components {
+				weights[i] = c.Weight
+			}
+			d.Sample = mixtureSampler(weights, samplers)
+		}
+	case *target.Expression:
+		d.LogDensity = logOf(tt.DensityAt)
+	case *target.Table:
+		d.LogDensity = logOf(tt.DensityAt)
+		d.Lo[0], d.Hi[0] = tt.X[0], tt.X[len(tt.X)-1]
+		if tt.Y != nil {
+			d.Lo[1], d.Hi[1] = tt.Y[0], tt.Y[len(tt.Y)-1]
+		}
+	default:
+		return nil, fmt.Errorf("%s is known only on a grid's cells; divergences between distributions need a family, a mixture, an expression or a table", t)
+	}
+	return d, nil
+}
+
+func hasNil(fs []func(*rand.Rand, []float64, []float64)) bool {
+	for _, f := range fs {
+		if f == nil {
+			return true
+		}
+	}
+	return false
+}
+
+func familyDensity(d *Density, t target.Family) {
+	f := t.Family
+	d.Dim = f.Dim()
+	d.Family, d.Theta = f.Name(), t.Theta
+	d.Normalized = true
+	d.LogDensity = t.LogDensity
+	if lo, hi, ok := ParseSupport(f.Support()); ok && d.Dim == 1 {
+		d.Lo[0], d.Hi[0] = lo, hi
+	}
+	if m, ok := f.(moments); ok && d.Dim == 1 {
+		mean, v := m.Mean(t.Theta), m.Variance(t.Theta)
+		if !math.IsNaN(mean) && !math.IsInf(mean, 0) && v > 0 && !math.IsInf(v, 0) {
+			d.Center[0], d.Scale[0] = mean, math.Sqrt(v)
+		}
+	}
+	switch {
+	case implements(f):
+		s := f.(Sampler)
+		theta := t.Theta
+		d.Sample = func(rng *rand.Rand, x, y []float64) { s.Rand(theta, rng, x, y) }
+	case gonumSamplers[f.Name()] != nil && d.Dim == 1:
+		mk := gonumSamplers[f.Name()]
+		theta := t.Theta
+		d.Sample = func(rng *rand.Rand, x, _ []float64) {
+			g := mk(theta, rngSource{rng})
+			for i := range x {
+				x[i] = g.Rand()
+			}
+		}
+	}
+}
+
+func implements(f dist.Family) bool {
+	_, ok := f.(Sampler)
+	return ok
+}
+
+// rngSource lets gonum's distributions draw from a *rand.Rand.
+type rngSource struct{ r *rand.Rand }
+
+func (s rngSource) Uint64() uint64 { return s.r.Uint64() }
+
+func mixtureSampler(weights []float64, comps []func(*rand.Rand, []float64, []float64)) func(*rand.Rand, []float64, []float64) {
+	cum := make([]float64, len(weights))
+	var s float64
+	for i, w := range weights {
+		s += w
+		cum[i] = s
+	}
+	return func(rng *rand.Rand, x, y []float64) {
+		one := make([]float64, 1)
+		var oneY []float64
+		if y != nil {
+			oneY = make([]float64, 1)
+		}
+		for i := range x {
+			k := sort.SearchFloat64s(cum, rng.Float64()*s)
+			k = min(k, len(comps)-1)
+			comps[k](rng, one, oneY)
+			x[i] = one[0]
+			if y != nil {
+				y[i] = oneY[0]
+			}
+		}
+	}
+}
+
+func logOf(density func(dst, x, y []float64) error) func(dst, x, y []float64) error {
+	return func(dst, x, y []float64) error {
+		if err := density(dst, x, y); err != nil {
+			return err
+		}
+		for i, v := range dst[:len(x)] {
+			if math.IsNaN(v) || v < 0 || math.IsInf(v, 0) {
+				return fmt.Errorf("the density is %v at x=%v: it must be finite and >= 0", v, x[i])
+			}
+			dst[i] = math.Log(v)
+		}
+		return nil
+	}
+}
+
+// Options controls Estimate.
+type Options struct {
+	// Method is MethodAuto (the default when ""), MethodClosedForm,
+	// MethodGrid or MethodMC.
+	Method string
+	// Tolerance is how closely two successive quadrature grids must agree,
+	// relative to max(1, |D|); 0 means 1e-6.
+	Tolerance float64
+	// Samples is the number of Monte Carlo draws; 0 means 100000.
+	Samples int
+	// Seed seeds the Monte Carlo draws.
+	Seed uint64
+	// MaxPoints caps the quadrature grid; 0 means 1<<22 points.
+	MaxPoints int
+}
+
+// Estimate is a divergence's value with how it was obtained.
+type Estimate struct {
+	Value float64
+	// Method is closed_form, grid or mc.
+	Method string
+	// Error is the estimate's uncertainty: 0 for a closed form; for grid,
+	// the difference between the last two grids; for mc, the standard
+	// error.
+	Error float64
+	// Tolerance is the agreement the grid refinement asked for (grid only).
+	Tolerance float64
+	// Converged is false when the grid refinement stopped at MaxPoints
+	// before two grids agreed.
+	Converged bool
+	// Points is the number of points of the finest grid; Samples the
+	// number of Monte Carlo draws.
+	Points, Samples int
+	// Lo and Hi are the grid's window on each axis (grid and mc).
+	Lo, Hi [2]float64
+	// Reason says why the value is +Inf.
+	Reason string
+	// Note says why a grid estimate is not trusted although two grids
+	// agreed (the value moves with the window).
+	Note string
+}
+
+// EstimateDivergence estimates D(P, Q) by the method opts asks for: auto
+// takes the closed form when one is known and the grid otherwise.
+func EstimateDivergence(ctx context.Context, d Divergence, p, q *Density, opts Options) (*Estimate, error) {
+	if p.Dim != q.Dim {
+		return nil, fmt.Errorf("P is %d-D but Q is %d-D", p.Dim, q.Dim)
+	}
+	method := opts.Method
+	if method == "" {
+		method = MethodAuto
+	}
+	switch method {
+	case MethodAuto, MethodClosedForm:
+		if p.Family != "" && p.Family == q.Family {
+			v, ok, err := ClosedForm(d, p.Family, p.Theta, q.Theta)
+			if ok {
+				e := &Estimate{Value: v, Method: MethodClosedForm, Converged: true}
+				if err != nil {
+					var se *SupportError
+					if !errors.As(err, &se) {
+						return nil, err
+					}
+					e.Value, e.Reason = math.Inf(1), pqReason(se.Reason)
+				}
+				return e, nil
+			}
+		}
+		if method == MethodClosedForm {
+			return nil, fmt.Errorf("no closed form is known for %s between %s and %s (known: %s)", d.Name(), p.Label, q.Label, strings.Join(ClosedForms(), "; "))
+		}
+		return Quadrature(ctx, d, p, q, opts)
+	case MethodGrid:
+		return Quadrature(ctx, d, p, q, opts)
+	case MethodMC:
+		return MonteCarlo(ctx, d, p, q, opts)
+	}
+	return nil, fmt.Errorf("unknown method %q (known: auto, closed, grid, mc)", method)
+}
+
+func pqReason(r string) string {
+	switch r {
+	case reasonTargetMass:
+		return "P has mass where Q has none"
+	case reasonModelMass:
+		return "Q has mass where P has none"
+	}
+	return strings.NewReplacer("the target", "P", "the model", "Q").Replace(r)
+}
+
+// Window returns a box holding the mass of d: its support where bounded,
+// widened from its center and scale (or from [-10, 10]) until the density
+// at the edges is below 1e-15 times its peak.
+func Window(d *Density) (lo, hi [2]float64, err error) { return window(d, d) }

@@ -1,0 +1,294 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/klfit/klfit/dist"
+	"github.com/klfit/klfit/divergence"
+	"github.com/klfit/klfit/grid"
+	"github.com/klfit/klfit/spec"
+	"github.com/klfit/klfit/target"
+)
+
+// lineOptions describe a fit by flags, without a spec file.
+type lineOptions struct {
+	Target     string
+	Model      string
+	Grid       string
+	Divergence string
+	Report     []string
+	Epochs     int
+	Optimizer  string
+	PrintSpec  bool
+}
+
+const lineHelp = `Without a spec file, --target and --model describe the fit in the one-line
+syntax, and the other flags fill in the rest of the spec:
+
+  klfit fit --target 'normal(mean=0, variance=7)' --model 'normal(mean=5, variance=1)'
+  klfit fit --target '0.3*normal(mean=-2, variance=1) + 0.7*normal(mean=3, variance=0.5)' \
+            --model normal --divergence reverse_kl --report js --report hellinger
+  klfit fit --target 'samples(data.csv, column=x)' --model normal --grid -5:5:0.01
+  klfit fit --target 'expr("exp(-x^2/2) * (1 + sin(3*x)^2)")' --model normal --print-spec
+
+Targets: a family, a mixture (weights summing to 1), expr("formula of x"),
+table(file.csv), samples(file.csv, column=x, estimator=histogram|kde,
+bandwidth=scott|silverman|number, skip_invalid=true), histogram(bins.csv)
+(lo,hi,count), sql("SELECT ..."). A model given by its name alone starts at
+the target's moments (mean, variance, loc, scale, mu, sigma or rate
+parameters); give other families their initial parameters. Without --grid
+the grid is chosen to hold the target's mass (1000 cells); samples and
+sql targets need --grid.
+`
+
+func (o *lineOptions) addFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVarP(&o.Target, "target", "t", "", "the target in the one-line syntax, instead of a spec file")
+	f.StringVarP(&o.Model, "model", "m", "", "the model family, with initial parameters if wanted: normal or 'normal(mean=0, variance=1)'")
+	f.StringVar(&o.Grid, "grid", "", "the grid as `START:STOP:STEP` (NumPy's arange); default: chosen from the target")
+	f.StringVarP(&o.Divergence, "divergence", "d", "kl", "the divergence minimized, e.g. kl, reverse_kl, js, 'renyi(alpha=0.5)'")
+	f.StringArrayVar(&o.Report, "report", nil, "a divergence to record alongside, as an extra history column (repeatable)")
+	f.IntVar(&o.Epochs, "epochs", spec.DefaultEpochs, "optimizer steps")
+	f.StringVar(&o.Optimizer, "optimizer", "gd", "the optimizer with its settings, e.g. 'gd(learning_rate=0.1)'")
+	f.BoolVar(&o.PrintSpec, "print-spec", false, "print the spec these flags describe (YAML) and exit")
+}
+
+func runFitLine(ctx context.Context, ios *IOStreams, fo *fitOptions) error {
+	o := &fo.Line
+	if o.Target == "" {
+		return usageError(fmt.Errorf("give a spec file, or --target and --model"))
+	}
+	if o.Model == "" {
+		return usageError(fmt.Errorf("--model: give the model family, e.g. --model normal"))
+	}
+	s, err := o.spec(ios, fo.Quiet)
+	if err != nil {
+		return usageError(err)
+	}
+	if o.PrintSpec {
+		_, err := ios.Out.Write(s.YAML())
+		return err
+	}
+	b, err := s.Build()
+	if err != nil {
+		return usageError(err)
+	}
+	printWarnings(ios, b, fo.Quiet)
+	return runBuilt(ctx, ios, b, runOptions{Out: fo.Out, JSON: fo.JSON, Quiet: fo.Quiet, NoFigures: fo.NoFigures})
+}
+
+// spec builds the spec the flags describe.
+func (o *lineOptions) spec(ios *IOStreams, quiet bool) (*spec.Spec, error) {
+	t, err := spec.ParseTarget(o.Target)
+	if err != nil {
+		return nil, fmt.Errorf("--target: %w", err)
+	}
+	s := &spec.Spec{Target: t, Epochs: o.Epochs, Progress: readingProgress(ios, quiet)}
+	if s.Divergence, err = spec.ParseDivergence(o.Divergence); err != nil {
+		return nil, fmt.Errorf("--divergence: %w", err)
+	}
+	for _, r := range o.Report {
+		d, err := spec.ParseDivergence(r)
+		if err != nil {
+			return nil, fmt.Errorf("--report: %w", err)
+		}
+		s.Report = append(s.Report, d)
+	}
+	opt, err := spec.ParseDivergence(o.Optimizer) // the same name(key=number) syntax
+	if err != nil {
+		return nil, fmt.Errorf("--optimizer: %w", err)
+	}
+	s.Optimizer = spec.Optimizer{Name: opt.Name, Settings: opt.Options}
+	tg, err := s.BuildTarget()
+	if err != nil {
+		return nil, fmt.Errorf("--target: %w", err)
+	}
+	if o.Grid != "" {
+		a, err := parseGridFlag(o.Grid)
+		if err != nil {
+			return nil, err
+		}
+		s.Grid = spec.Grid{Start: a.Start, Stop: a.Stop, Step: a.Step}
+	} else if s.Grid, err = defaultGrid(tg); err != nil {
+		return nil, err
+	}
+	m, err := spec.ParseTarget(o.Model)
+	if isName(o.Model) {
+		m, err = spec.Target{Family: strings.TrimSpace(o.Model)}, nil
+	}
+	if err != nil || m.Kind() != "family" {
+		if err == nil {
+			err = fmt.Errorf("the model must be a family, as in normal or 'normal(mean=0, variance=1)'")
+		}
+		return nil, fmt.Errorf("--model: %w", err)
+	}
+	s.Model = spec.Model{Family: m.Family, Init: m.Params}
+	if len(m.Params) == 0 {
+		if s.Model.Init, err = momentInit(s, tg); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// parseGridFlag reads START:STOP:STEP.
+func parseGridFlag(v string) (grid.Axis, error) {
+	parts := strings.Split(v, ":")
+	if len(parts) != 3 {
+		return grid.Axis{}, fmt.Errorf("--grid: want START:STOP:STEP, e.g. -10:10:0.1, got %q", v)
+	}
+	var f [3]float64
+	for i, p := range parts {
+		x, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil {
+			return grid.Axis{}, fmt.Errorf("--grid: %q is not a number", p)
+		}
+		f[i] = x
+	}
+	a, err := grid.Arange(f[0], f[1], f[2])
+	if err != nil {
+		return grid.Axis{}, fmt.Errorf("--grid: %w", err)
+	}
+	return a, nil
+}
+
+// defaultGrid chooses a 1-D grid of about 1000 cells holding the target's
+// mass, with a round step.
+func defaultGrid(t target.Target) (spec.Grid, error) {
+	var lo, hi float64
+	switch tt := t.(type) {
+	case *target.Histogram:
+		lo, hi = math.Inf(1), math.Inf(-1)
+		for _, b := range tt.Bins {
+			lo, hi = math.Min(lo, b.Lo), math.Max(hi, b.Hi)
+		}
+	default:
+		d, err := divergence.FromTarget(t)
+		if err != nil || d.Dim != 1 {
+			return spec.Grid{}, fmt.Errorf("--grid: give the grid (START:STOP:STEP) for %s", t)
+		}
+		l, h, err := divergence.Window(d)
+		if err != nil {
+			return spec.Grid{}, fmt.Errorf("--grid: %w; give the grid (START:STOP:STEP)", err)
+		}
+		lo, hi = l[0], h[0]
+	}
+	step := niceStep((hi - lo) / 1000)
+	start := math.Floor(lo/step) * step
+	stop := math.Ceil(hi/step)*step + step/2
+	return spec.Grid{Start: start, Stop: stop, Step: step}, nil
+}
+
+// niceStep rounds v up to 1, 2 or 5 times a power of ten.
+func niceStep(v float64) float64 {
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*p >= v*(1-1e-12) {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
+// momentInit starts a model at the target's mean and variance on the
+// spec's grid, for the parameters whose names say what they are.
+func momentInit(s *spec.Spec, t target.Target) (spec.Params, error) {
+	fam, err := dist.Lookup(s.Model.Family)
+	if err != nil {
+		return nil, fmt.Errorf("--model: %w", err)
+	}
+	a, err := grid.Arange(s.Grid.Start, s.Grid.Stop, s.Grid.Step)
+	if err != nil {
+		return nil, fmt.Errorf("--grid: %w", err)
+	}
+	g := grid.New1D(a)
+	if fam.Dim() != 1 {
+		return nil, fmt.Errorf("--model: give the initial parameters of %s, as in --model '%s(...)'", fam.Name(), fam.Name())
+	}
+	p, err := target.Masses(t, g, target.Normalized)
+	if err != nil {
+		return nil, fmt.Errorf("--target: %w", err)
+	}
+	var mean, second float64
+	for i, x := range g.X {
+		mean += p[i] * x
+		second += p[i] * x * x
+	}
+	v := math.Max(second-mean*mean, g.Weight*g.Weight)
+	names := dist.ParamNames(fam)
+	values := make([]float64, len(names))
+	for i, n := range names {
+		switch n {
+		case "mean", "loc", "mu":
+			values[i] = mean
+		case "variance":
+			values[i] = v
+		case "scale", "sigma":
+			values[i] = math.Sqrt(v)
+		case "rate":
+			if mean <= 0 {
+				return nil, fmt.Errorf("--model: the target's mean is %v, so no rate starts there: give the initial parameters, as in --model '%s(...)'", mean, fam.Name())
+			}
+			values[i] = 1 / mean
+		default:
+			return nil, fmt.Errorf("--model: give the initial parameters of %s (%s), as in --model '%s(%s=...)'", fam.Name(), strings.Join(names, ", "), fam.Name(), names[0])
+		}
+	}
+	return spec.Scalars(names, values), nil
+}
+
+// printWarnings prints the build's warnings on stderr.
+func printWarnings(ios *IOStreams, b *spec.Built, quiet bool) {
+	if quiet {
+		return
+	}
+	for _, w := range b.Warnings {
+		fmt.Fprintln(ios.ErrOut, "klfit: warning: "+w)
+	}
+}
+
+// readingProgress returns a progress indicator for data files on a
+// terminal (stderr), or nil.
+func readingProgress(ios *IOStreams, quiet bool) func(path string, done, total int64) {
+	if !ios.ErrTTY || quiet {
+		return nil
+	}
+	var last time.Time
+	return func(path string, done, total int64) {
+		now := time.Now()
+		final := total > 0 && done >= total
+		if !final && now.Sub(last) < 200*time.Millisecond {
+			return
+		}
+		last = now
+		if total > 0 {
+			fmt.Fprintf(ios.ErrOut, "\rreading %s: %3.0f%% (%.1f of %.1f MB)", path, 100*float64(done)/float64(total), float64(done)/1e6, float64(total)/1e6)
+		} else {
+			fmt.Fprintf(ios.ErrOut, "\rreading %s: %.1f MB", path, float64(done)/1e6)
+		}
+		if final {
+			fmt.Fprint(ios.ErrOut, "\r\033[K")
+		}
+	}
+}
+
+// isName reports whether s is a bare family name such as normal.
+func isName(s string) bool {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,187 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestDiv checks `klfit div`: the closed form for normals against the
+// formula written out, --json's keys, the grid and Monte Carlo methods,
+// and the +Inf and bad-input cases.
+func TestDiv(t *testing.T) {
+	ctx := context.Background()
+	code, out, errOut := run(t, ctx, false, "div", "normal(mean=0, variance=1)", "normal(mean=1, variance=2)", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var r map[string]any
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	want := 0.5 * (math.Log(2) + (1+1)/2.0 - 1) // (log(v2/v1) + (v1 + d^2)/v2 - 1)/2
+	if r["p"] != "normal(mean=0, variance=1)" || r["divergence"] != "kl" || r["method"] != "closed_form" ||
+		math.Abs(r["value"].(float64)-want) > 1e-15 || r["error"].(float64) != 0 {
+		t.Errorf("json %v, want value %v", r, want)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--method", "grid"}, "(grid: "},
+		{[]string{"--method", "mc", "--samples", "20000"}, "(Monte Carlo: 20000 draws"},
+		{[]string{"--divergence", "js"}, "JS(P,Q) = "},
+		{[]string{"-d", "renyi(alpha=0.5)"}, "D_0.5(P||Q) = "},
+	} {
+		code, out, errOut := run(t, ctx, false, append([]string{"div", "normal(mean=0, variance=1)", "normal(mean=1, variance=2)"}, c.args...)...)
+		if code != 0 || !strings.Contains(out, c.want) || !strings.Contains(out, "P = normal(mean=0, variance=1)") {
+			t.Errorf("%v: exit %d, %q %q", c.args, code, out, errOut)
+		}
+	}
+	code, out, _ = run(t, ctx, false, "div", "expr('x > 0 ? exp(-x) : 0')", "expr('x < 0 ? exp(x) : 0')", "--json")
+	if code != 0 || !strings.Contains(out, `"value": "+Inf"`) || !strings.Contains(out, "P has mass where Q has none") {
+		t.Errorf("disjoint supports: %d %s", code, out)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"div", "normal(mean=0", "normal(mean=0, variance=1)"}, `klfit: P: "normal(mean=0": column 14`},
+		{[]string{"div", "normal(mean=0, variance=1)", "gauss(mu=1)"}, `klfit: Q: unknown family "gauss"`},
+		{[]string{"div", "normal(mean=0, variance=1)", "normal(mean=0, variance=0)"}, "klfit: Q: params.variance: must be > 0, got 0"},
+		{[]string{"div", "normal(mean=0, variance=1)", "normal(mean=0, variance=2)", "-d", "bregman"}, `unknown divergence "bregman"`},
+		{[]string{"div", "normal(mean=0, variance=1)", "normal(mean=0, variance=2)", "-d", "js", "--method", "closed"}, "no closed form is known for js"},
+		{[]string{"div", "normal(mean=0, variance=1)", "normal(mean=0, variance=2)", "--method", "exact"}, `--method: unknown method "exact"`},
+		{[]string{"div", "samples(x.csv)", "normal(mean=0, variance=2)"}, "known only on a grid's cells"},
+	} {
+		code, _, errOut := run(t, ctx, false, c.args...)
+		if code != ExitUsage || !strings.Contains(errOut, c.want) || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q, want %q", c.args, code, errOut, c.want)
+		}
+	}
+}
+
+// TestFitLine checks `klfit fit` without a spec file: a mixture target,
+// a model started at the target's moments, reported columns, and that
+// --print-spec prints the spec the flags describe.
+func TestFitLine(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	target := "0.5*normal(mean=-2, variance=1) + 0.5*normal(mean=2, variance=1)"
+	code, out, errOut := run(t, ctx, false, "fit", "--target", target, "--model", "normal", "--report", "js", "--report", "hellinger",
+		"--epochs", "5", "--json", "--no-figures", "--out", filepath.Join(dir, "out"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var sum struct {
+		Params map[string]float64 `json:"params"`
+		Report map[string]any     `json:"report"`
+		Spec   map[string]any     `json:"spec"`
+	}
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatal(err)
+	}
+	// Started at the mixture's moments: mean 0, variance 1 + 4 = 5, which
+	// is forward KL's optimum, so it stays there (to the grid's accuracy).
+	if math.Abs(sum.Params["mean"]) > 1e-9 || math.Abs(sum.Params["variance"]-5) > 1e-6 || sum.Report["js"] == nil {
+		t.Errorf("summary %+v", sum)
+	}
+	head := strings.SplitN(string(readFile(t, filepath.Join(dir, "out", "history.csv"))), "\n", 2)[0]
+	if head != "epoch,kl,mean,variance,js,hellinger" {
+		t.Errorf("history header %q", head)
+	}
+	apart := "0.5*normal(mean=-3, variance=1) + 0.5*normal(mean=3, variance=1)"
+	code, out, _ = run(t, ctx, false, "fit", "--target", apart, "--model", "normal(mean=1, variance=1)", "--divergence", "reverse_kl",
+		"--grid", "-10:10:0.05", "--optimizer", "gd(learning_rate=0.5)", "--print-spec")
+	if code != 0 || !strings.Contains(out, "mixture:") || !strings.Contains(out, "divergence: reverse_kl") || !strings.Contains(out, "{start: -10, stop: 10, step: 0.05}") {
+		t.Errorf("--print-spec: %d\n%s", code, out)
+	}
+	// The printed spec runs as a file: reverse KL settles on the mode at 3
+	// (pulled in slightly by the other mode: 2.984 and 1.047 after 300 steps).
+	specPath := filepath.Join(dir, "s.yaml")
+	writeFile(t, specPath, strings.Replace(out, "epochs: 1000", "epochs: 300", 1))
+	code, out, errOut = run(t, ctx, false, "fit", specPath, "--json", "--no-figures", "--out", filepath.Join(dir, "rev"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(sum.Params["mean"]-3) > 0.05 || math.Abs(sum.Params["variance"]-1) > 0.1 {
+		t.Errorf("reverse KL fit %v, want the mode at 3", sum.Params)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"fit"}, "give a spec file, or --target and --model"},
+		{[]string{"fit", "--target", "normal(mean=0, variance=1)"}, "--model: give the model family"},
+		{[]string{"fit", "--target", "normal(mean=0, variance=1", "--model", "normal"}, "--target: \"normal(mean=0, variance=1\": column 26"},
+		{[]string{"fit", "--target", "normal(mean=0, variance=1)", "--model", "normal", "--grid", "0:1"}, "--grid: want START:STOP:STEP"},
+		{[]string{"fit", "--target", "samples(x.csv)", "--model", "normal"}, "--grid: give the grid"},
+		{[]string{"fit", "--target", "normal(mean=0, variance=1)", "--model", "normal", "--divergence", "tv"}, "total variation has no useful gradient"},
+		{[]string{"fit", "s.yaml", "--target", "normal(mean=0, variance=1)"}, "give a spec file or --target, not both"},
+	} {
+		code, _, errOut := run(t, ctx, false, append(c.args, "--out", filepath.Join(dir, "x"))...)
+		if code != ExitUsage || !strings.Contains(errOut, c.want) {
+			t.Errorf("%v: exit %d, stderr %q, want %q", c.args, code, errOut, c.want)
+		}
+	}
+}
+
+// TestFitSamplesFile fits a samples file given relative to the spec's
+// directory, with a bad line skipped and reported on stderr.
+func TestFitSamplesFile(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("x\n")
+	for i := 0; i < 1000; i++ {
+		fmt.Fprintf(&b, "%v\n", math.Sin(float64(i)*0.7)*1.5+0.5)
+	}
+	b.WriteString("n/a\n")
+	if err := os.WriteFile(filepath.Join(dir, "data.csv"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "s.yaml"), `grid: {start: -3, stop: 4, step: 0.05}
+target: {samples: data.csv, column: x, skip_invalid: true}
+model: {family: normal, init: {mean: 0, variance: 1}}
+epochs: 3
+`)
+	code, _, errOut := run(t, context.Background(), false, "fit", filepath.Join(dir, "s.yaml"), "--no-figures", "--out", filepath.Join(dir, "out"))
+	if code != 0 || !strings.Contains(errOut, "klfit: warning: "+filepath.Join(dir, "data.csv")+": skipped 1 invalid lines (the first at line 1002") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	writeFile(t, filepath.Join(dir, "bad.yaml"), `grid: {start: -3, stop: 4, step: 0.05}
+target: {samples: data.csv, column: x}
+model: {family: normal, init: {mean: 0, variance: 1}}
+`)
+	code, _, errOut = run(t, context.Background(), false, "fit", filepath.Join(dir, "bad.yaml"), "--out", filepath.Join(dir, "out2"))
+	if code != ExitUsage || !strings.Contains(errOut, "spec line 2: target.samples: "+filepath.Join(dir, "data.csv")+` line 1002: "n/a" is not a number`) {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestReadingProgress checks that reading a samples file shows progress on
+// a terminal (stderr) and nothing when stderr is not one.
+func TestReadingProgress(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := 0; i < 200000; i++ { // about 2 MB: at least one update
+		fmt.Fprintf(&b, "%.6f\n", math.Sin(float64(i)))
+	}
+	writeFile(t, filepath.Join(dir, "d.csv"), b.String())
+	args := []string{"fit", "--target", "samples(" + filepath.Join(dir, "d.csv") + ")", "--model", "normal", "--grid", "-2:2:0.01", "--epochs", "1", "--no-figures", "--out", filepath.Join(dir, "o")}
+	code, _, errOut := run(t, context.Background(), true, args...)
+	if code != 0 || !strings.Contains(errOut, "reading "+filepath.Join(dir, "d.csv")+": ") || !strings.Contains(errOut, "100%") {
+		t.Errorf("on a terminal: exit %d, stderr %q", code, errOut)
+	}
+	code, _, errOut = run(t, context.Background(), false, args...)
+	if code != 0 || strings.Contains(errOut, "reading") {
+		t.Errorf("off a terminal: exit %d, stderr %q", code, errOut)
+	}
+}

@@ -1,0 +1,153 @@
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/klfit/klfit/dist"
+	"github.com/klfit/klfit/divergence"
+	"github.com/klfit/klfit/fit"
+	"github.com/klfit/klfit/target"
+)
+
+// targetKey is the spec key errors about the target's data are reported
+// under: target.samples, target.expression, ...
+func (s *Spec) targetKey() string {
+	switch k := s.Target.Kind(); k {
+	case "", "family":
+		return "target"
+	default:
+		return "target." + k
+	}
+}
+
+// path resolves a data file name against the spec's directory.
+func (s *Spec) path(name string) string {
+	if s.Dir == "" || filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(s.Dir, name)
+}
+
+// BuildTarget validates a target on its own (as `klfit div` needs) and
+// returns it. Data files are read relative to s.Dir; the spec's other keys
+// are not looked at.
+func (s *Spec) BuildTarget() (target.Target, error) {
+	n := *s
+	return n.buildTarget()
+}
+
+func (s *Spec) buildOtherTarget() (target.Target, error) {
+	t := s.Target
+	switch t.Kind() {
+	case "mixture":
+		cs := make([]target.Component, len(t.Mixture))
+		for i, c := range t.Mixture {
+			key := fmt.Sprintf("target.mixture[%d]", i)
+			f, err := dist.Lookup(c.Family)
+			if err != nil {
+				return nil, s.wrap(key+".family", err)
+			}
+			theta, err := s.theta(f, c.Params, key+".params")
+			if err != nil {
+				return nil, err
+			}
+			cs[i] = target.Component{Weight: c.Weight, Family: target.Family{Family: f, Theta: theta}}
+		}
+		m, err := target.NewMixture(cs)
+		var we *target.WeightError
+		if errors.As(err, &we) {
+			if we.Index >= 0 {
+				return nil, s.errorf(fmt.Sprintf("target.mixture[%d].weight", we.Index), "%s", we.Msg)
+			}
+			return nil, s.errorf("target.mixture", "%s", we.Msg)
+		}
+		return m, err
+	case "expression":
+		e, err := target.NewExpression(t.Expression)
+		if err != nil {
+			return nil, s.wrap("target.expression", err)
+		}
+		return e, nil
+	case "table":
+		tb, err := target.LoadTable(s.path(t.Table))
+		if err != nil {
+			return nil, s.wrap("target.table", err)
+		}
+		return tb, nil
+	case "histogram":
+		h, err := target.LoadHistogram(s.path(t.Histogram))
+		if err != nil {
+			return nil, s.wrap("target.histogram", err)
+		}
+		return h, nil
+	case "samples":
+		sm := &target.Samples{Path: s.path(t.Samples), Column: t.Column, Estimator: t.Estimator, Bandwidth: t.Bandwidth, SkipInvalid: t.SkipInvalid, Progress: s.Progress}
+		if err := sm.Check(); err != nil {
+			var se *target.SettingError
+			if errors.As(err, &se) {
+				return nil, s.errorf("target."+se.Setting, "%s", se.Msg)
+			}
+			return nil, s.wrap("target.samples", err)
+		}
+		return sm, nil
+	case "sql":
+		q, err := target.NewSQL(t.SQL)
+		if err != nil {
+			return nil, s.wrap("target.sql", err)
+		}
+		q.Progress = s.Progress
+		return q, nil
+	}
+	return nil, s.errorf("target", "say what to fit: a family, a mixture, an expression, a table, samples, a histogram or sql")
+}
+
+// divergenceAt builds the divergence dv names, filling its options with
+// their defaults so that the spec records them.
+func (s *Spec) divergenceAt(dv *Divergence, key string) (divergence.Divergence, error) {
+	opts := map[string]float64{}
+	for _, o := range dv.Options {
+		opts[o.Name] = o.Value
+	}
+	d, err := divergence.New(dv.Name, opts)
+	if err != nil {
+		var oe *divergence.OptionError
+		if errors.As(err, &oe) {
+			return nil, s.errorf(key+"."+oe.Option, "%s", oe.Msg)
+		}
+		return nil, s.wrap(key, err)
+	}
+	if c, ok := d.(divergence.Configurable); ok {
+		dv.Options = dv.Options[:0:0]
+		for i, st := range c.Settings() {
+			dv.Options = append(dv.Options, Option{Name: st.Name, Value: c.Values()[i]})
+		}
+	}
+	return d, nil
+}
+
+// buildReport builds the divergences of report:, which must not repeat.
+func (s *Spec) buildReport(w target.Weights) ([]divergence.Divergence, error) {
+	var out []divergence.Divergence
+	seen := map[string]bool{}
+	report := append([]Divergence(nil), s.Report...)
+	for i := range report {
+		key := fmt.Sprintf("report[%d]", i)
+		d, err := s.divergenceAt(&report[i], key)
+		if err != nil {
+			return nil, err
+		}
+		if d.Name() != "kl" && w == target.Density {
+			return nil, s.errorf(key, "%s compares probability vectors; with target_weights: density only kl can be reported", d.Name())
+		}
+		col := fit.ReportColumn(d)
+		if seen[col] {
+			return nil, s.errorf(key, "%s is reported twice", col)
+		}
+		seen[col] = true
+		out = append(out, d)
+	}
+	s.Report = report
+	return out, nil
+}
