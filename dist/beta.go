@@ -27,7 +27,7 @@ func (Beta) Name() string { return "beta" }
 
 // Description returns a one-line description.
 func (Beta) Description() string {
-	return "beta: proportions on (0, 1), from U shapes to humps"
+	return "proportions on (0, 1), from U shapes to humps"
 }
 
 // Dim returns 1.

@@ -24,7 +24,7 @@ func (Cauchy) Name() string { return "cauchy" }
 
 // Description returns a one-line description.
 func (Cauchy) Description() string {
-	return "Cauchy (Student's t with df 1): tails so heavy it has no mean"
+	return "Student's t with df 1: tails so heavy it has no mean"
 }
 
 // Dim returns 1.

@@ -23,7 +23,7 @@ func (Exponential) Name() string { return "exponential" }
 
 // Description returns a one-line description.
 func (Exponential) Description() string {
-	return "exponential: waiting times, highest at 0 and decaying at the given rate"
+	return "waiting times: highest at 0, decaying at the given rate"
 }
 
 // Dim returns 1.

@@ -27,7 +27,7 @@ func (Gamma) Name() string { return "gamma" }
 
 // Description returns a one-line description.
 func (Gamma) Description() string {
-	return "gamma: positive and skewed right; shape 1 is the exponential"
+	return "positive and skewed right; shape 1 is the exponential"
 }
 
 // Dim returns 1.

@@ -29,7 +29,7 @@ func (Gumbel) Name() string { return "gumbel" }
 
 // Description returns a one-line description.
 func (Gumbel) Description() string {
-	return "Gumbel (extreme value, maximum): skewed right, a sharp fall on the left"
+	return "extreme values (maxima): skewed right, a sharp fall on the left"
 }
 
 // Dim returns 1.

@@ -22,7 +22,7 @@ func (Logistic) Name() string { return "logistic" }
 
 // Description returns a one-line description.
 func (Logistic) Description() string {
-	return "logistic: a normal-like bell with exponential tails"
+	return "a normal-like bell with exponential tails"
 }
 
 // Dim returns 1.

@@ -25,7 +25,7 @@ func (LogNormal) Name() string { return "lognormal" }
 
 // Description returns a one-line description.
 func (LogNormal) Description() string {
-	return "log-normal: positive, its logarithm normal with mean mu and sd sigma"
+	return "positive, its logarithm normal with mean mu and sd sigma"
 }
 
 // Dim returns 1.

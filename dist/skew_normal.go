@@ -25,7 +25,7 @@ func (SkewNormal) Name() string { return "skew_normal" }
 
 // Description returns a one-line description.
 func (SkewNormal) Description() string {
-	return "skew-normal: a normal bent to one side by alpha (0 is the normal)"
+	return "a normal bent to one side by alpha (0 is the normal)"
 }
 
 // Dim returns 1.

@@ -29,7 +29,7 @@ func (StudentT) Name() string { return "student_t" }
 
 // Description returns a one-line description.
 func (StudentT) Description() string {
-	return "Student's t: heavy polynomial tails, the normal as df grows"
+	return "heavy polynomial tails; the normal as df grows"
 }
 
 // Dim returns 1.

@@ -25,7 +25,7 @@ func (VonMises) Name() string { return "von_mises" }
 
 // Description returns a one-line description.
 func (VonMises) Description() string {
-	return "von Mises: angles on the circle, a bell around mu sharpening with kappa"
+	return "angles on the circle: a bell around mu sharpening with kappa"
 }
 
 // Dim returns 1.

@@ -28,7 +28,7 @@ func (Weibull) Name() string { return "weibull" }
 
 // Description returns a one-line description.
 func (Weibull) Description() string {
-	return "Weibull: positive lifetimes; shape < 1 decays from 0, shape > 1 has a hump"
+	return "positive lifetimes; shape < 1 decays from 0, shape > 1 has a hump"
 }
 
 // Dim returns 1.

@@ -7,7 +7,7 @@ analytic formula.
 
 Run from the repository root:
 
-    python3 dist/testdata/reference.py > dist/testdata/reference.csv
+    /usr/bin/python3 dist/testdata/reference.py > dist/testdata/reference.csv
 
 Columns: family, parameters (';'-separated), x, y (empty in 1-D), log-density,
 scores (';'-separated, one per parameter, in the family's order). Numbers are
