@@ -54,8 +54,12 @@ func (Logistic) Eval(theta, x, _, logp []float64, score [][]float64) {
 	for i, xi := range x {
 		z := (xi - m) * inv
 		a := math.Abs(z)
-		logp[i] = c - a - 2*math.Log1p(math.Exp(-a))
-		th := math.Tanh(0.5 * z)
+		em := math.Expm1(-a) // exp(-|z|) - 1, exact near z = 0
+		logp[i] = c - a - 2*math.Log1p(1+em)
+		th := -em / (2 + em) // tanh(|z|/2)
+		if z < 0 {
+			th = -th
+		}
 		sm[i] = th * inv
 		ss[i] = (z*th - 1) * inv
 	}
