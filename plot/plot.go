@@ -123,9 +123,9 @@ func Figures(in Input) []Figure {
 	return append(figs, traceFigure("loss", "loss", h.LossName, h.Loss))
 }
 
-// FileName turns a parameter name into a file name: an index becomes '_'
-// and the index ("mean[0]" gives "mean_0"), and other characters than
-// letters, digits, '-' and '_' become '_'.
+// FileName turns a parameter name into a file name: an index "[k]"
+// becomes "_k" ("covariance[0][1]" gives "covariance_0_1"), and other
+// characters than letters, digits, '-' and '_' become '_'.
 func FileName(name string) string {
 	name = strings.ReplaceAll(strings.ReplaceAll(name, "[", "_"), "]", "")
 	return strings.Map(func(r rune) rune {
