@@ -23,11 +23,15 @@ func (s *Spec) newFamily(prefix, name string, cfg dist.Config) (dist.Family, err
 	return f, nil
 }
 
-// targetFamily builds the target's family on grid g. A mixture target has
-// as many components as its weights.
+// targetFamily builds the target's family on grid g (nil when the target
+// is built on its own: a categorical target then cannot be). A mixture
+// target has as many components as its weights.
 func (s *Spec) targetFamily(g *grid.Grid) (dist.Family, error) {
 	t := s.Target
-	cfg := dist.Config{Component: t.Component, Axes: g.Axes}
+	cfg := dist.Config{Component: t.Component}
+	if g != nil {
+		cfg.Axes = g.Axes
+	}
 	if t.Family == "mixture" {
 		w, ok := t.Params.Get("weights")
 		if !ok {
@@ -41,8 +45,8 @@ func (s *Spec) targetFamily(g *grid.Grid) (dist.Family, error) {
 		return nil, s.errorf("target.component", "only a mixture takes a component family, not %s", t.Family)
 	}
 	f, err := s.newFamily("target", t.Family, cfg)
-	if err != nil {
-		return nil, err
+	if err != nil || g == nil {
+		return f, err
 	}
 	return f, s.checkCircular("target.family", f, g)
 }
