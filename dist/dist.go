@@ -23,15 +23,28 @@ const (
 	Real Constraint = iota
 	// Positive parameters must be > 0.
 	Positive
+	// Simplex parameters are the entries of a probability vector (mixture
+	// weights, categorical masses): each must be >= 0 and, together, they
+	// must sum to 1 (within SimplexTolerance).
+	Simplex
+	// SPD marks a matrix parameter (a Block) that must be symmetric
+	// positive definite, such as a covariance. Its entries are checked
+	// by the family as a whole; one on its own only needs to be finite.
+	SPD
 )
 
-// String returns the constraint's name as shown to users: "real" or "positive".
+// String returns the constraint's name as shown to users: "real",
+// "positive", "simplex" or "spd".
 func (c Constraint) String() string {
 	switch c {
 	case Real:
 		return "real"
 	case Positive:
 		return "positive"
+	case Simplex:
+		return "simplex"
+	case SPD:
+		return "spd"
 	}
 	return fmt.Sprintf("Constraint(%d)", int(c))
 }
@@ -43,6 +56,9 @@ func (c Constraint) Check(v float64) (ok bool, why string) {
 	}
 	if c == Positive && v <= 0 {
 		return false, "must be > 0"
+	}
+	if c == Simplex && v < 0 {
+		return false, "must be >= 0"
 	}
 	return true, ""
 }
@@ -139,13 +155,20 @@ func Lookup(name string) (Family, error) {
 	if f, ok := registry[name]; ok {
 		return f, nil
 	}
+	if _, ok := makers[name]; ok {
+		return nil, fmt.Errorf("the %s family is built from settings: use dist.New", name)
+	}
 	return nil, fmt.Errorf("unknown family %q (known: %s)", name, strings.Join(Names(), ", "))
 }
 
-// Names returns the names of the registered families, sorted.
+// Names returns the names of the registered families, those built from
+// settings (see New) included, sorted.
 func Names() []string {
-	names := make([]string, 0, len(registry))
+	names := make([]string, 0, len(registry)+len(makers))
 	for n := range registry {
+		names = append(names, n)
+	}
+	for n := range makers {
 		names = append(names, n)
 	}
 	sort.Strings(names)

@@ -29,6 +29,9 @@ type Axis struct {
 	N int
 	// Delta is the spacing actually used between points.
 	Delta float64
+	// Circular axes are angles: N points evenly spaced on the circle
+	// [-pi, pi), the last one a step away from the first (see Circle).
+	Circular bool
 }
 
 // Arange returns the axis NumPy's arange(start, stop, step) produces.

@@ -75,6 +75,8 @@ type Figure struct {
 	Curves []Curve
 	// FromZero starts the y axis at 0.
 	FromZero bool
+	// Contours are drawn before the curves (2-D figures).
+	Contours []Contours
 }
 
 // Curve is a line through points, with an optional legend label.
@@ -97,8 +99,10 @@ var (
 // Figures returns the figures of a fit: for 1-D fits "fit" (the model every
 // few epochs as a red curve fading in, the target thick on top, the final
 // divergence in the title) and "endpoints" (target, initial and final
-// model); for every fit one trace per parameter, named after it, and
-// "loss". A history without rows gives no figures.
+// model); for 2-D fits "fit" and "endpoints" as contour lines (see
+// figures2D); for every fit one trace per parameter, named after it (none
+// when there are more than MaxTraces parameters), and "loss". A history
+// without rows gives no figures.
 func Figures(in Input) []Figure {
 	h := in.History
 	if h.Len() == 0 {
@@ -107,16 +111,23 @@ func Figures(in Input) []Figure {
 	var figs []Figure
 	if in.Grid.Dim() == 1 {
 		figs = append(figs, fitFigure(in), endpointsFigure(in))
+	} else {
+		figs = append(figs, figures2D(in)...)
 	}
 	for j, name := range h.Names {
+		if len(h.Names) > MaxTraces {
+			break
+		}
 		figs = append(figs, traceFigure(FileName(name), "", name, h.Param(j)))
 	}
 	return append(figs, traceFigure("loss", "loss", h.LossName, h.Losses()))
 }
 
-// FileName turns a parameter name into a file name: characters other than
-// letters, digits, '-' and '_' become '_'.
+// FileName turns a parameter name into a file name: an index "[k]"
+// becomes "_k" ("covariance[0][1]" gives "covariance_0_1"), and other
+// characters than letters, digits, '-' and '_' become '_'.
 func FileName(name string) string {
+	name = strings.ReplaceAll(strings.ReplaceAll(name, "[", "_"), "]", "")
 	return strings.Map(func(r rune) rune {
 		if r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
 			return r
@@ -231,6 +242,7 @@ func (f *Figure) Plot() *gplot.Plot {
 	g.Vertical.Color, g.Horizontal.Color = color.White, color.White
 	g.Vertical.Width, g.Horizontal.Width = 1, 1
 	p.Add(g)
+	addContours(p, f.Contours)
 	for _, c := range f.Curves {
 		l := &plotter.Line{XYs: finite(c)}
 		l.LineStyle.Color = c.Color

@@ -45,7 +45,7 @@ func (s *Spec) Build() (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	if b.Target, err = n.buildTarget(); err != nil {
+	if b.Target, err = n.buildTarget(g); err != nil {
 		return nil, err
 	}
 	if b.Weights, err = target.ParseWeights(n.TargetWeights); err != nil {
@@ -65,14 +65,11 @@ func (s *Spec) Build() (*Built, error) {
 	if b.Report, err = n.buildReport(b.Weights); err != nil {
 		return nil, err
 	}
-	fam, err := dist.Lookup(n.Model.Family)
+	fam, err := n.modelFamily(g)
 	if err != nil {
-		return nil, n.wrap("model.family", err)
+		return nil, err
 	}
-	if fam.Dim() != g.Dim() {
-		return nil, n.errorf("model.family", "the %s family is %d-D but the grid is %d-D", fam.Name(), fam.Dim(), g.Dim())
-	}
-	init, err := n.theta(fam, n.Model.Init, "model.init")
+	init, err := n.modelInit(fam, g, p)
 	if err != nil {
 		return nil, err
 	}
@@ -81,6 +78,9 @@ func (s *Spec) Build() (*Built, error) {
 	case "unconstrained":
 		tr = dist.Unconstrained(fam)
 	case "raw":
+		if err := n.checkRaw(fam); err != nil {
+			return nil, err
+		}
 		tr = dist.Identity{}
 	default:
 		return nil, n.errorf("model.parameterization", "unknown parameterization %q (known: unconstrained, raw)", n.Model.Parameterization)
@@ -122,6 +122,14 @@ func (s *Spec) buildGrid() (*grid.Grid, error) {
 		}
 		return ax, err
 	}
+	if s.Grid.Circular {
+		ax, err := grid.Circle(s.Grid.Points)
+		var ge *grid.Error
+		if errors.As(err, &ge) {
+			return nil, s.errorf("grid."+ge.Key, "%s", ge.Msg)
+		}
+		return grid.New1D(ax), err
+	}
 	if s.Grid.X == nil && s.Grid.Y == nil {
 		ax, err := axis("grid", Axis{s.Grid.Start, s.Grid.Stop, s.Grid.Step})
 		if err != nil {
@@ -147,13 +155,13 @@ func (s *Spec) buildGrid() (*grid.Grid, error) {
 	return g, nil
 }
 
-func (s *Spec) buildTarget() (target.Target, error) {
+func (s *Spec) buildTarget(g *grid.Grid) (target.Target, error) {
 	if s.Target.Kind() != "family" {
 		return s.buildOtherTarget() // see build_target.go
 	}
-	f, err := dist.Lookup(s.Target.Family)
+	f, err := s.targetFamily(g)
 	if err != nil {
-		return nil, s.wrap("target.family", err)
+		return nil, err
 	}
 	theta, err := s.theta(f, s.Target.Params, "target.params")
 	if err != nil {
@@ -162,32 +170,44 @@ func (s *Spec) buildTarget() (target.Target, error) {
 	return target.Family{Family: f, Theta: theta}, nil
 }
 
-// theta checks params against family f's parameters and returns them as a
-// parameter vector.
+// theta checks params against family f's parameters (their names and
+// shapes, then their values) and returns them as a parameter vector.
 func (s *Spec) theta(f dist.Family, params Params, key string) ([]float64, error) {
-	names := dist.ParamNames(f)
+	blocks := dist.Blocks(f)
+	names := make([]string, len(blocks))
+	for i, b := range blocks {
+		names[i] = b.Name
+	}
 	takes := fmt.Sprintf("the %s family takes %s", f.Name(), strings.Join(names, ", "))
 	for _, p := range params {
 		if !contains(names, p.Name) {
 			return nil, s.errorf(key+"."+p.Name, "unknown parameter (%s)", takes)
 		}
 	}
-	theta := make([]float64, len(names))
-	for i, name := range names {
-		p, ok := params.Get(name)
+	values := make([][]float64, len(blocks))
+	for i, b := range blocks {
+		p, ok := params.Get(b.Name)
 		if !ok {
-			return nil, s.errorf(key, "missing parameter %s (%s)", name, takes)
+			return nil, s.errorf(key, "missing parameter %s (%s)", b.Name, takes)
 		}
-		if len(p.Shape) != 0 {
-			return nil, s.errorf(key+"."+name, "must be a number, got a list")
+		if !sameShape(p.Shape, b.Shape) {
+			got := dist.Block{Shape: p.Shape}.ShapeString()
+			if len(b.Shape) == 0 {
+				got = "a list"
+			}
+			return nil, s.errorf(key+"."+b.Name, "must be %s%s, got %s", b.ShapeString(), shapeHint(f), got)
 		}
-		theta[i] = p.Value[0]
+		values[i] = p.Value
 	}
-	if err := dist.Validate(f, theta); err != nil {
-		var pe *dist.ParamError
-		if errors.As(err, &pe) {
-			return nil, s.errorf(key+"."+pe.Param, "%s, got %v", pe.Msg, pe.Value)
-		}
+	theta, err := dist.Pack(f, values)
+	var pe *dist.ParamError
+	var ce *dist.ConstraintError
+	switch {
+	case errors.As(err, &pe):
+		return nil, s.errorf(key+"."+pe.Param, "%s, got %v", pe.Msg, pe.Value)
+	case errors.As(err, &ce):
+		return nil, s.errorf(key+"."+ce.Param, "%s", ce.Msg)
+	case err != nil:
 		return nil, s.wrap(key, err)
 	}
 	return theta, nil

@@ -35,7 +35,7 @@ func (s *Spec) path(name string) string {
 // are not looked at.
 func (s *Spec) BuildTarget() (target.Target, error) {
 	n := *s
-	return n.buildTarget()
+	return n.buildTarget(nil) // every family but categorical, which needs a grid
 }
 
 func (s *Spec) buildOtherTarget() (target.Target, error) {

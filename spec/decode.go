@@ -266,6 +266,9 @@ func (d *decoder) grid(g *Grid, n *yaml.Node) error {
 	if err != nil {
 		return err
 	}
+	if o.has("circular") || o.has("points") {
+		return d.circle(g, n)
+	}
 	if o.has("x") || o.has("y") {
 		if _, err := d.object(n, "grid", []string{"x", "y"}); err != nil {
 			return err
@@ -292,15 +295,19 @@ func (d *decoder) target(t *Target, n *yaml.Node) error {
 }
 
 func (d *decoder) model(m *Model, n *yaml.Node) error {
-	o, err := d.object(n, "model", []string{"family", "init", "parameterization"})
+	o, err := d.object(n, "model", []string{"family", "init", "parameterization", "components", "component"})
 	if err != nil {
 		return err
 	}
-	if err := o.require("family", "init"); err != nil {
+	if err := o.require("family"); err != nil {
 		return err
 	}
-	if err := firstErr(o.str("family", &m.Family), o.str("parameterization", &m.Parameterization)); err != nil {
+	if err := firstErr(o.str("family", &m.Family), o.str("parameterization", &m.Parameterization),
+		o.int("components", &m.Components), o.str("component", &m.Component)); err != nil {
 		return err
+	}
+	if !o.has("init") {
+		return nil
 	}
 	m.Init, err = d.params(o.vals["init"], "model.init")
 	return err
@@ -346,6 +353,9 @@ func (d *decoder) array(n *yaml.Node, key string) (Param, error) {
 			p.Value = append(p.Value, v)
 		}
 		return p, nil
+	}
+	if first := deref(n.Content[0]); len(first.Content) > 0 && deref(first.Content[0]).Kind == yaml.SequenceNode {
+		return d.matrices(n, key)
 	}
 	cols := len(deref(n.Content[0]).Content)
 	p := Param{Shape: []int{len(n.Content), cols}}

@@ -28,7 +28,7 @@ func (d *decoder) targetKinds(t *Target, n *yaml.Node) error {
 		*t = pt
 		return nil
 	}
-	allowed := append(append([]string{"params"}, targetKeys...), samplesKeys...)
+	allowed := append(append([]string{"params", "component"}, targetKeys...), samplesKeys...)
 	o, err := d.object(n, "target", allowed)
 	if err != nil {
 		return err
@@ -47,11 +47,12 @@ func (d *decoder) targetKinds(t *Target, n *yaml.Node) error {
 		return d.errorf(o.vals[kinds[1]], "target."+kinds[1], "a target is one of %s; this one already has %s", strings.Join(targetKeys, ", "), kinds[0])
 	}
 	kind := kinds[0]
-	for _, k := range append([]string{"params"}, samplesKeys...) {
+	for _, k := range append([]string{"params", "component"}, samplesKeys...) {
 		if !o.has(k) {
 			continue
 		}
-		if k == "params" && kind != "family" || k != "params" && kind != "samples" {
+		familySetting := k == "params" || k == "component"
+		if familySetting && kind != "family" || !familySetting && kind != "samples" {
 			return d.errorf(o.vals[k], "target."+k, "%s is not a setting of a %s target", k, kind)
 		}
 	}
@@ -60,7 +61,7 @@ func (d *decoder) targetKinds(t *Target, n *yaml.Node) error {
 		if err := o.require("params"); err != nil {
 			return err
 		}
-		if err := o.str("family", &t.Family); err != nil {
+		if err := firstErr(o.str("family", &t.Family), o.str("component", &t.Component)); err != nil {
 			return err
 		}
 		t.Params, err = d.params(o.vals["params"], "target.params")

@@ -66,6 +66,12 @@ func (s *Spec) node() *yaml.Node {
 }
 
 func (g Grid) node() *yaml.Node {
+	if g.Circular {
+		m := flow()
+		add(m, "circular", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"})
+		add(m, "points", num(float64(g.Points)))
+		return m
+	}
 	if g.X != nil && g.Y != nil {
 		m := block()
 		add(m, "x", g.X.node())
@@ -88,6 +94,9 @@ func (t Target) node() *yaml.Node {
 	switch t.Kind() {
 	case "family":
 		add(m, "family", str(t.Family))
+		if t.Component != "" {
+			add(m, "component", str(t.Component))
+		}
 		add(m, "params", t.Params.node())
 	case "mixture":
 		l := &yaml.Node{Kind: yaml.SequenceNode}
@@ -132,7 +141,15 @@ func (t Target) node() *yaml.Node {
 func (md Model) node() *yaml.Node {
 	m := block()
 	add(m, "family", str(md.Family))
-	add(m, "init", md.Init.node())
+	if md.Components != 0 {
+		add(m, "components", num(float64(md.Components)))
+	}
+	if md.Component != "" {
+		add(m, "component", str(md.Component))
+	}
+	if len(md.Init) > 0 {
+		add(m, "init", md.Init.node())
+	}
 	if md.Parameterization != "" {
 		add(m, "parameterization", str(md.Parameterization))
 	}
@@ -172,6 +189,13 @@ func (p Param) node() *yaml.Node {
 		return numList(p.Value)
 	}
 	l := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+	if len(p.Shape) == 3 { // a list of matrices
+		size := p.Shape[1] * p.Shape[2]
+		for m := 0; m < p.Shape[0]; m++ {
+			l.Content = append(l.Content, Param{Shape: p.Shape[1:], Value: p.Value[m*size : (m+1)*size]}.node())
+		}
+		return l
+	}
 	cols := p.Shape[1]
 	for r := 0; r < p.Shape[0]; r++ {
 		l.Content = append(l.Content, numList(p.Value[r*cols:(r+1)*cols]))

@@ -57,10 +57,13 @@ type Spec struct {
 }
 
 // Grid is a uniform 1-D grid (Start, Stop, Step, following NumPy's arange)
-// or, when X and Y are set, a 2-D product grid.
+// or, when X and Y are set, a 2-D product grid, or, when Circular is set,
+// Points angles evenly spaced on the circle [-pi, pi).
 type Grid struct {
 	Start, Stop, Step float64
 	X, Y              *Axis
+	Circular          bool
+	Points            int
 }
 
 // Axis is one axis of a 2-D grid.
@@ -74,6 +77,9 @@ type Axis struct {
 type Target struct {
 	Family string
 	Params Params
+	// Component names the component family of a mixture target; the
+	// number of components is the length of its weights.
+	Component string
 	// Mixture holds the weighted components of a mixture of families.
 	Mixture []Component
 	// Expression is an unnormalized density written as a formula of x
@@ -128,11 +134,18 @@ func (t Target) Kind() string {
 // parameterization the optimizer moves in.
 type Model struct {
 	Family string
-	Init   Params
+	// Init holds the initial parameters; when empty the fit starts from a
+	// guess made from the target (see dist.Guess), which Build records
+	// here.
+	Init Params
 	// Parameterization is "unconstrained" (default: log-variance and the
 	// like, so every step stays in the domain) or "raw" (the parameters
 	// themselves, as the notebook).
 	Parameterization string
+	// Components and Component make a mixture model: the number of
+	// components and their family.
+	Components int
+	Component  string
 }
 
 // Divergence names a divergence and its options, if any.
@@ -229,6 +242,10 @@ func (s *Spec) line(key string) int {
 	for key != "" {
 		if l, ok := s.lines[key]; ok {
 			return l
+		}
+		if j := strings.LastIndexByte(key, '['); j > strings.LastIndexByte(key, '.') {
+			key = key[:j] // model.init.mean[1] is on the line of model.init.mean
+			continue
 		}
 		i := strings.LastIndexByte(key, '.')
 		if i < 0 {

@@ -46,6 +46,9 @@ A spec, in full (klfit demo --print-spec prints this one):
   optimizer: {name: gd, learning_rate: 0.01}
   epochs: 1000
 
+klfit families lists the families a target or a model can be, with their
+parameters; klfit families NAME shows one with an example spec.
+
 Spec errors name the key and the line, and exit with code 2.
 
 ` + lineHelp + "\n" + divergenceHelp(),

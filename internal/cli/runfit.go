@@ -130,10 +130,19 @@ func writeOutputs(dir string, b *spec.Built, res *fit.Result, sum *spec.Summary,
 	return files, nil
 }
 
+// maxPrintedParams bounds the parameters printed on one line; beyond it
+// (a categorical model has one per grid point) the first few are printed
+// and the rest left to history.csv.
+const maxPrintedParams = 12
+
 func formatParams(names []string, theta []float64) string {
-	parts := make([]string, len(names))
+	parts := make([]string, 0, len(names))
 	for i, n := range names {
-		parts[i] = n + "=" + pyFloat(theta[i])
+		if len(names) > maxPrintedParams && i == 4 {
+			parts = append(parts, fmt.Sprintf("... (%d parameters: see history.csv)", len(names)))
+			break
+		}
+		parts = append(parts, n+"="+pyFloat(theta[i]))
 	}
 	return strings.Join(parts, ", ")
 }
