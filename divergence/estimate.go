@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"gonum.org/v1/gonum/stat/distuv"
-
 	"github.com/klfit/klfit/dist"
 	"github.com/klfit/klfit/target"
 )
@@ -48,40 +46,6 @@ type Density struct {
 	// Family and Theta are set for a member of a family, for closed forms.
 	Family string
 	Theta  []float64
-}
-
-// Sampler is implemented by families that can draw from a member: it fills
-// x (and y in 2-D) with independent draws.
-type Sampler interface {
-	Rand(theta []float64, rng *rand.Rand, x, y []float64)
-}
-
-// gonumSamplers draw exactly from the families gonum's distuv has, in the
-// families' parameter order.
-var gonumSamplers = map[string]func(theta []float64, src rand.Source) interface{ Rand() float64 }{
-	"normal": func(t []float64, s rand.Source) interface{ Rand() float64 } {
-		return distuv.Normal{Mu: t[0], Sigma: math.Sqrt(t[1]), Src: s}
-	},
-	"exponential": func(t []float64, s rand.Source) interface{ Rand() float64 } {
-		return distuv.Exponential{Rate: t[0], Src: s}
-	},
-	"gamma": func(t []float64, s rand.Source) interface{ Rand() float64 } {
-		return distuv.Gamma{Alpha: t[0], Beta: t[1], Src: s}
-	},
-	"beta": func(t []float64, s rand.Source) interface{ Rand() float64 } {
-		return distuv.Beta{Alpha: t[0], Beta: t[1], Src: s}
-	},
-	"laplace": func(t []float64, s rand.Source) interface{ Rand() float64 } {
-		return distuv.Laplace{Mu: t[0], Scale: t[1], Src: s}
-	},
-	"lognormal": func(t []float64, s rand.Source) interface{ Rand() float64 } {
-		return distuv.LogNormal{Mu: t[0], Sigma: t[1], Src: s}
-	},
-}
-
-type moments interface {
-	Mean(theta []float64) float64
-	Variance(theta []float64) float64
 }
 
 // ParseSupport reads a family's support as written by dist.Family.Support,
@@ -189,38 +153,17 @@ func familyDensity(d *Density, t target.Family) {
 	if lo, hi, ok := ParseSupport(f.Support()); ok && d.Dim == 1 {
 		d.Lo[0], d.Hi[0] = lo, hi
 	}
-	if m, ok := f.(moments); ok && d.Dim == 1 {
+	if m, ok := f.(dist.Moments); ok && d.Dim == 1 {
 		mean, v := m.Mean(t.Theta), m.Variance(t.Theta)
 		if !math.IsNaN(mean) && !math.IsInf(mean, 0) && v > 0 && !math.IsInf(v, 0) {
 			d.Center[0], d.Scale[0] = mean, math.Sqrt(v)
 		}
 	}
-	switch {
-	case implements(f):
-		s := f.(Sampler)
+	if s, ok := f.(dist.Sampler); ok {
 		theta := t.Theta
-		d.Sample = func(rng *rand.Rand, x, y []float64) { s.Rand(theta, rng, x, y) }
-	case gonumSamplers[f.Name()] != nil && d.Dim == 1:
-		mk := gonumSamplers[f.Name()]
-		theta := t.Theta
-		d.Sample = func(rng *rand.Rand, x, _ []float64) {
-			g := mk(theta, rngSource{rng})
-			for i := range x {
-				x[i] = g.Rand()
-			}
-		}
+		d.Sample = func(rng *rand.Rand, x, y []float64) { s.Sample(theta, rng, x, y) }
 	}
 }
-
-func implements(f dist.Family) bool {
-	_, ok := f.(Sampler)
-	return ok
-}
-
-// rngSource lets gonum's distributions draw from a *rand.Rand.
-type rngSource struct{ r *rand.Rand }
-
-func (s rngSource) Uint64() uint64 { return s.r.Uint64() }
 
 func mixtureSampler(weights []float64, comps []func(*rand.Rand, []float64, []float64)) func(*rand.Rand, []float64, []float64) {
 	cum := make([]float64, len(weights))

@@ -56,7 +56,9 @@ func (ReverseKL) Eval(p, logp, q, logq, h []float64) (float64, error) {
 	bad := -1
 	for i, qi := range q {
 		if qi > 0 {
-			if p[i] == 0 && bad < 0 {
+			// The target's support, by its log-mass: a mass that
+			// underflowed to 0 still has a finite log.
+			if math.IsInf(logp[i], -1) && bad < 0 {
 				bad = i
 			}
 			d := logq[i] - logp[i]
