@@ -27,6 +27,25 @@ type Summary struct {
 	Params          NamedFloats  `json:"params"`
 	WallTimeSeconds float64      `json:"wall_time_seconds"`
 	Failure         *FailureInfo `json:"failure,omitempty"`
+	// Stop says which rule ended the fit and the value that triggered it.
+	Stop StopInfo `json:"stop"`
+	// Backtracks counts the backtracks taken (on_divergence: backtrack),
+	// and FinalLearningRate is the learning rate they left (only when
+	// there were some).
+	Backtracks        int    `json:"backtracks"`
+	FinalLearningRate *Float `json:"final_learning_rate,omitempty"`
+	// Evaluations counts loss-and-gradient evaluations (a line search
+	// makes several per epoch).
+	Evaluations int `json:"evaluations"`
+}
+
+// StopInfo names the rule that ended a fit ("max_epochs", "tolerance",
+// "gradient_tolerance", "patience", "max_time", "gradient_threshold",
+// "no_decrease", "line_search", "diverged", "interrupted") and the value
+// that triggered it (null when there is none).
+type StopInfo struct {
+	Rule  string `json:"rule"`
+	Value Float  `json:"value"`
 }
 
 // FailureInfo describes the state that stopped a diverged fit.
@@ -52,6 +71,13 @@ func NewSummary(b *Built, r *fit.Result) *Summary {
 		Loss:            Float(r.Loss()),
 		Params:          NamedFloats{names, r.Theta()},
 		WallTimeSeconds: r.Elapsed.Seconds(),
+		Stop:            StopInfo{Rule: r.StopRule, Value: Float(r.StopValue)},
+		Backtracks:      r.Backtracks,
+		Evaluations:     r.Evaluations,
+	}
+	if r.Backtracks > 0 {
+		lr := Float(r.LearningRate)
+		s.FinalLearningRate = &lr
 	}
 	if f := r.Failure; f != nil {
 		s.Failure = &FailureInfo{
