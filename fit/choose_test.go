@@ -85,9 +85,9 @@ func TestLRRates(t *testing.T) {
 
 // TestLRFind sweeps gd's learning rate on the raw-parameter notebook
 // problem started at variance 10, which rates of 100 and more step below
-// zero variance, and checks
-// each point against a fit run alone at its rate, and that the suggestion
-// is the last stable rate before the first unstable one.
+// zero variance, and checks each point against a fit run alone at its
+// rate, and that the suggestion is the stable rate with the lowest final
+// loss of the first run of stable rates.
 func TestLRFind(t *testing.T) {
 	rates, _ := fit.LRRates(1e-4, 1e3, 2)
 	prob := func() *fit.Problem {
@@ -101,15 +101,25 @@ func TestLRFind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, p := range pts {
+	for _, p := range pts {
 		res, _ := fit.Run(context.Background(), prob(), fit.Options{Optimizer: &fit.GD{LearningRate: p.Rate}, Epochs: 30})
 		h := res.History
 		stable := res.Status == fit.MaxEpochs && slices.Max(h.Loss) <= h.Loss[0] && h.Loss[h.Len()-1] < h.Loss[0]
 		if p.Stable != stable || p.Status != res.Status || p.Final != h.Loss[h.Len()-1] {
 			t.Errorf("rate %v: point %+v, alone %s final %v", p.Rate, p, res.Status, h.Loss[h.Len()-1])
 		}
-		if i == sug && (!p.Stable || i+1 >= len(pts) || pts[i+1].Stable) {
-			t.Errorf("suggested %v, which is not the last stable rate before an unstable one", p.Rate)
+	}
+	if !pts[sug].Stable {
+		t.Fatalf("suggested the unstable rate %v", pts[sug].Rate)
+	}
+	for j := sug - 1; j >= 0 && pts[j].Stable; j-- {
+		if pts[j].Final < pts[sug].Final {
+			t.Errorf("rate %v ends lower (%v) than the suggested %v (%v)", pts[j].Rate, pts[j].Final, pts[sug].Rate, pts[sug].Final)
+		}
+	}
+	for j := sug + 1; j < len(pts) && pts[j].Stable; j++ {
+		if pts[j].Final <= pts[sug].Final {
+			t.Errorf("the larger rate %v ends as low (%v) as the suggested %v (%v)", pts[j].Rate, pts[j].Final, pts[sug].Rate, pts[sug].Final)
 		}
 	}
 	if sug < 0 || pts[len(pts)-1].Stable {

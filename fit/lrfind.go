@@ -45,10 +45,13 @@ func LRRates(lo, hi float64, perDecade int) ([]float64, error) {
 
 // LRFind runs a short fit at each rate of an increasing list (newTrial
 // builds its problem and options, with the rate set) in parallel, and
-// returns what each did and the index of the suggested rate: the largest
-// stable one below the first unstable rate that follows a stable one (a
-// rate stable beyond an unstable one is not trusted), or -1 when none is
-// stable.
+// returns what each did and the index of the suggested rate, or -1 when
+// none is stable. The suggestion is the largest stable rate that ends
+// lower than every smaller rate: beyond it a rate is unstable or, though
+// stable, overshoots to where the fit ends higher after the same epochs
+// (a raw variance sent far out by a first step too large, and crawling
+// back). Only the first run of stable rates is considered: a rate stable
+// beyond an unstable one is not trusted.
 func LRFind(ctx context.Context, rates []float64, newTrial func(rate float64) Trial) ([]LRPoint, int, error) {
 	trials := make([]Trial, len(rates))
 	for i, r := range rates {
@@ -71,12 +74,16 @@ func LRFind(ctx context.Context, rates []float64, newTrial func(rate float64) Tr
 		p.Stable = res.Status != Diverged && res.Status != Interrupted && p.Max <= p.Initial && p.Final < p.Initial
 		pts[i] = p
 	}
-	suggest := -1
+	suggest, best := -1, math.Inf(1)
 	for i, p := range pts {
-		if p.Stable {
-			suggest = i
-		} else if suggest >= 0 {
-			break
+		if !p.Stable {
+			if suggest >= 0 {
+				break
+			}
+			continue
+		}
+		if p.Final <= best {
+			suggest, best = i, p.Final
 		}
 	}
 	return pts, suggest, nil

@@ -34,12 +34,12 @@ type Run struct {
 
 // CompareFigures returns the two panels of a comparison: the loss above
 // the best loss of all runs against epoch, and against wall time, on a log
-// scale. Differences below 1e-16 * max(|best|, 1), float64's resolution
+// scale; the first panel has the legend. Differences below 1e-16 * max(|best|, 1), float64's resolution
 // of the loss, are drawn at that floor.
 func CompareFigures(runs []Run, best float64) (byEpoch, byTime Figure) {
 	floor := 1e-16 * math.Max(math.Abs(best), 1)
 	title := fmt.Sprintf("loss - best (best %.10g)", best)
-	byEpoch = Figure{Name: "compare", Title: title, XLabel: "epoch", YLabel: "loss - best", LogY: true}
+	byEpoch = Figure{Name: "compare", Title: title, XLabel: "epoch", YLabel: "loss - best", LogY: true, LegendMiddleRight: true}
 	byTime = Figure{Name: "compare", Title: title, XLabel: "wall time (s)", YLabel: "loss - best", LogY: true, LogX: true}
 	for i, r := range runs {
 		excess := make([]float64, len(r.Loss))
@@ -49,7 +49,7 @@ func CompareFigures(runs []Run, best float64) (byEpoch, byTime Figure) {
 		c := trace(excess)
 		c.Label, c.Color, c.Width = r.Name, palette[i%len(palette)], 1.5
 		byEpoch.Curves = append(byEpoch.Curves, c)
-		t := Curve{Label: r.Name, Color: c.Color, Width: 1.5}
+		t := Curve{Color: c.Color, Width: 1.5}
 		stride := max((len(r.Seconds)+maxTracePoints-1)/maxTracePoints, 1)
 		for j := 0; j < len(r.Seconds) && j < len(excess); j += stride {
 			t.X, t.Y = append(t.X, r.Seconds[j]), append(t.Y, excess[j])
@@ -67,7 +67,7 @@ func CompareFigures(runs []Run, best float64) (byEpoch, byTime Figure) {
 // dots, unstable ones as red dots at their last good loss, and the
 // suggested rate (index suggest, -1 for none) as a vertical line.
 func LRFindFigure(pts []fit.LRPoint, suggest int) Figure {
-	f := Figure{Name: "lr_find", Title: "loss after the sweep's epochs", XLabel: "learning rate", YLabel: "loss", LogX: true}
+	f := Figure{Name: "lr_find", Title: "loss after the sweep's epochs", XLabel: "learning rate", YLabel: "loss", LogX: true, LegendMiddleRight: true}
 	stable := Curve{Label: "stable", Color: blue, Width: 1.5}
 	dots := Curve{Color: blue, Width: 2.5, Points: true}
 	unstable := Curve{Label: "unstable", Color: red, Width: 2.5, Points: true}

@@ -78,6 +78,9 @@ type Figure struct {
 	// LogX and LogY draw an axis on a log scale; points that are not > 0
 	// on it are left out.
 	LogX, LogY bool
+	// LegendMiddleRight places the legend at the right, a third of the
+	// way down, instead of the top left.
+	LegendMiddleRight bool
 }
 
 // Curve is a line through points, with an optional legend label.
@@ -271,6 +274,10 @@ func (f *Figure) Plot() *gplot.Plot {
 	}
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Legend.XOffs, p.Legend.YOffs = 4, -4
+	if f.LegendMiddleRight {
+		p.Legend.Left = false
+		p.Legend.XOffs, p.Legend.YOffs = -4, -Height/3
+	}
 	if f.FromZero && !f.LogY {
 		p.Y.Min = 0
 	}
@@ -286,7 +293,7 @@ func logAxis(a *gplot.Axis) {
 	if a.Min == a.Max {
 		a.Min, a.Max = a.Min/10, a.Max*10
 	}
-	a.Scale, a.Tick.Marker = gplot.LogScale{}, gplot.LogTicks{Prec: -1}
+	a.Scale, a.Tick.Marker = gplot.LogScale{}, gplot.LogTicks{Prec: 1} // 1e-05, 0.1, 1e+02
 }
 
 // positive keeps the points whose coordinates on log axes are > 0.

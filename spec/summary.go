@@ -92,8 +92,10 @@ func NewSummary(b *Built, r *fit.Result) *Summary {
 }
 
 // JSON returns the summary as indented JSON with a final newline.
-func (s *Summary) JSON() []byte {
-	b, err := json.MarshalIndent(s, "", "  ")
+func (s *Summary) JSON() []byte { return indentJSON(s) }
+
+func indentJSON(v any) []byte {
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		panic("spec: a summary always encodes: " + err.Error())
 	}
