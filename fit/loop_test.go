@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"path/filepath"
 	"slices"
@@ -368,4 +369,15 @@ type timedWriter struct {
 func (w *timedWriter) Write(p []byte) (int, error) {
 	w.writes = append(w.writes, string(p))
 	return w.buf.Write(p)
+}
+
+// TestCSVStreamerAllocatesNothing checks that streaming a row allocates
+// nothing once the buffers exist.
+func TestCSVStreamerAllocatesNothing(t *testing.T) {
+	st := fit.NewCSVStreamer(io.Discard, []string{"epoch", "kl", "mean", "variance"}, time.Hour)
+	defer st.Close()
+	ev := &fit.Event{Epoch: 123456, Loss: 23.020654898262368, Theta: []float64{-1.114267179975998e-11, 6.9999999999823315}}
+	if n := testing.AllocsPerRun(10000, func() { st.Observe(ev) }); n != 0 {
+		t.Errorf("%v allocations per row", n)
+	}
 }

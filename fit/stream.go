@@ -9,25 +9,30 @@ import (
 // CSVStreamer is an Observer that writes a fit's history as CSV while the
 // fit runs, so that a process killed at any moment leaves a valid CSV of
 // every state up to its last flush. Rows are collected in a buffer and
-// written whole, by Observe when the buffer is full and by a background
-// goroutine every flush interval (at most a second by default); only whole
-// rows ever reach w. Observe allocates nothing once the buffer has grown.
+// written whole, when the buffer is full and by a background goroutine
+// every flush interval (at most a second by default); only whole rows ever
+// reach w. Two buffers take turns, so the fit goes on filling one while
+// the other is written. Observe allocates nothing once the buffers have
+// grown.
 //
 // The rows are those of History.WriteCSV: a file streamed to the end is
 // the same, byte for byte, as one written from the history afterwards.
 type CSVStreamer struct {
-	mu   sync.Mutex
-	w    io.Writer
-	buf  []byte
-	err  error
-	stop chan struct{}
-	done chan struct{}
+	mu  sync.Mutex // guards buf
+	buf []byte
+	// wmu serializes writes; it guards spare, w and err.
+	wmu   sync.Mutex
+	spare []byte
+	w     io.Writer
+	err   error
+	stop  chan struct{}
+	done  chan struct{}
 }
 
 // DefaultFlushInterval is how often a CSVStreamer writes what it holds.
 const DefaultFlushInterval = time.Second
 
-// csvBufferSize is the size at which Observe writes the buffer itself.
+// csvBufferSize is the size at which Observe has the buffer written.
 const csvBufferSize = 64 << 10
 
 // NewCSVStreamer returns a streamer writing to w, with the given header
@@ -37,7 +42,8 @@ func NewCSVStreamer(w io.Writer, header []string, interval time.Duration) *CSVSt
 	if interval <= 0 {
 		interval = DefaultFlushInterval
 	}
-	c := &CSVStreamer{w: w, buf: make([]byte, 0, csvBufferSize+512), stop: make(chan struct{}), done: make(chan struct{})}
+	c := &CSVStreamer{w: w, buf: make([]byte, 0, csvBufferSize+512), spare: make([]byte, 0, csvBufferSize+512),
+		stop: make(chan struct{}), done: make(chan struct{})}
 	for i, name := range header {
 		if i > 0 {
 			c.buf = append(c.buf, ',')
@@ -45,7 +51,7 @@ func NewCSVStreamer(w io.Writer, header []string, interval time.Duration) *CSVSt
 		c.buf = append(c.buf, name...)
 	}
 	c.buf = append(c.buf, '\n')
-	c.flushLocked()
+	c.Flush()
 	go c.loop(interval)
 	return c
 }
@@ -67,12 +73,13 @@ func (c *CSVStreamer) loop(interval time.Duration) {
 // WriteHistory streams rows already computed: those of a checkpoint a fit
 // resumes from.
 func (c *CSVStreamer) WriteHistory(h *History) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	for r := range h.Loss {
+		c.mu.Lock()
 		c.buf = AppendCSVRow(c.buf, r, h.Loss[r], h.Row(r))
-		if len(c.buf) >= csvBufferSize {
-			c.flushLocked()
+		full := len(c.buf) >= csvBufferSize
+		c.mu.Unlock()
+		if full {
+			c.Flush()
 		}
 	}
 }
@@ -81,27 +88,25 @@ func (c *CSVStreamer) WriteHistory(h *History) {
 func (c *CSVStreamer) Observe(ev *Event) {
 	c.mu.Lock()
 	c.buf = AppendCSVRow(c.buf, ev.Epoch, ev.Loss, ev.Theta)
-	if len(c.buf) >= csvBufferSize {
-		c.flushLocked()
-	}
+	full := len(c.buf) >= csvBufferSize
 	c.mu.Unlock()
+	if full {
+		c.Flush()
+	}
 }
 
 // Flush writes the rows held so far and returns the first write error.
 func (c *CSVStreamer) Flush() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.flushLocked()
-	return c.err
-}
-
-func (c *CSVStreamer) flushLocked() {
-	if len(c.buf) == 0 || c.err != nil {
-		c.buf = c.buf[:0]
-		return
+	c.buf, c.spare = c.spare[:0], c.buf
+	c.mu.Unlock()
+	if len(c.spare) > 0 && c.err == nil {
+		_, c.err = c.w.Write(c.spare)
 	}
-	_, c.err = c.w.Write(c.buf)
-	c.buf = c.buf[:0]
+	c.spare = c.spare[:0]
+	return c.err
 }
 
 // Close stops the background flushing, writes what remains and returns the

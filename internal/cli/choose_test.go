@@ -216,3 +216,27 @@ func TestBacktrackCLI(t *testing.T) {
 		t.Errorf("summary %+v", sum)
 	}
 }
+
+// FuzzParseCompare checks that the --compare list parser never panics and
+// returns only known, distinct optimizer names.
+func FuzzParseCompare(f *testing.F) {
+	for _, s := range []string{"gd,momentum,adam,lbfgs", " gd , adam ", "gd,,adam", "gd,gd", "sgd", ",", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, list string) {
+		names, err := parseCompare(list)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error on several lines: %q", err)
+			}
+			return
+		}
+		seen := map[string]bool{}
+		for _, n := range names {
+			if seen[n] || n == "" || strings.ContainsAny(n, ", ") {
+				t.Errorf("parseCompare(%q) = %q", list, names)
+			}
+			seen[n] = true
+		}
+	})
+}
