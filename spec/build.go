@@ -42,18 +42,6 @@ func (b *Built) Options(observers ...fit.Observer) fit.Options {
 		Stop: b.Stop, OnDivergence: b.OnDivergence, MaxBacktracks: b.MaxBacktracks}
 }
 
-// NewOptimizer builds a fresh optimizer from the spec's settings, for
-// another run of the same fit (each run needs its own state).
-func (b *Built) NewOptimizer() fit.Optimizer {
-	c := *b.Spec
-	c.Optimizer.Settings = slices.Clone(c.Optimizer.Settings)
-	o, err := c.buildOptimizer()
-	if err != nil {
-		panic("spec: a built spec's optimizer builds again: " + err.Error())
-	}
-	return o
-}
-
 // Build validates every value of the spec and returns the fit it
 // describes. Errors are *Error values naming the key (and the line, for a
 // spec read by Parse).

@@ -78,7 +78,7 @@ parallel, and compares them; --lr-find sweeps the learning rate.`,
 	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "print nothing but errors")
 	cmd.Flags().BoolVar(&o.NoFigures, "no-figures", false, "write history.csv and summary.json only")
 	cmd.Flags().StringVar(&o.Checkpoint, "checkpoint", "", "write the fit's state to `FILE` as it runs and when it ends")
-	cmd.Flags().IntVar(&o.CheckpointEvery, "checkpoint-every", 100, "epochs between checkpoints")
+	cmd.Flags().IntVar(&o.CheckpointEvery, "checkpoint-every", 100, "epochs between checkpoints (0: only when the fit ends)")
 	cmd.Flags().StringVar(&o.Resume, "resume", "", "continue the fit saved in checkpoint `FILE`")
 	cmd.Flags().StringVar(&o.Compare, "compare", "", "run the fit under each optimizer of a comma-separated `list` and compare them")
 	o.LRFind.addFlags(cmd)
