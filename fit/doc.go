@@ -12,7 +12,14 @@
 // The optimizer moves an unconstrained vector u with theta = T(u) (the
 // identity for raw parameters), so the gradient is pulled back through T.
 //
+// The optimizers are GD, Momentum, Adam and RMSprop (PyTorch's formulas,
+// step for step), LBFGS (gonum's, one iteration per epoch) and
+// NaturalGradient; each is registered by name for specs. Stop holds the
+// stopping rules besides the number of epochs.
+//
 // Run never loses work: a state that is not usable (a NaN, a variance
-// below zero) stops the fit with every earlier state kept, and a cancelled
-// context stops it between epochs.
+// below zero) stops the fit with every earlier state kept, or, with
+// Backtrack, is undone at a halved learning rate; a cancelled context stops
+// it between epochs; a Checkpoint written while it runs resumes it exactly;
+// and CSVStreamer writes the history as it grows.
 package fit

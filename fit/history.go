@@ -111,6 +111,38 @@ func (h *History) Losses() []float64 {
 	return out
 }
 
+// Thetas returns the parameters of every row, row-major, in a new slice.
+func (h *History) Thetas() []float64 {
+	out := make([]float64, 0, h.n*len(h.Names))
+	for _, b := range h.theta {
+		out = append(out, b...)
+	}
+	return out
+}
+
+// Reports returns the reported values of every row, row-major, in a new
+// slice (nil when nothing is reported).
+func (h *History) Reports() []float64 {
+	if len(h.Report) == 0 {
+		return nil
+	}
+	out := make([]float64, 0, h.n*len(h.Report))
+	for _, b := range h.report {
+		out = append(out, b...)
+	}
+	return out
+}
+
+// appendHistory appends every row of src, whose columns must be h's.
+func (h *History) appendHistory(src *History) {
+	for r := range src.Len() {
+		h.Append(src.Loss(r), src.Row(r))
+		if len(h.Report) > 0 {
+			h.appendReportRow(src.ReportRow(r))
+		}
+	}
+}
+
 // Param returns the trace of parameter j across rows, in a new slice.
 func (h *History) Param(j int) []float64 {
 	out := make([]float64, h.n)

@@ -46,6 +46,12 @@ func (o *GD) Step(s *State, eval Evaluator) error {
 	return err
 }
 
+// ScaleLearningRate implements LearningRateScaler.
+func (o *GD) ScaleLearningRate(f float64) float64 {
+	o.LearningRate *= f
+	return o.LearningRate
+}
+
 // Setting is one tunable of an optimizer.
 type Setting struct {
 	Name        string
@@ -53,7 +59,21 @@ type Setting struct {
 	Description string
 	// Check validates a value; nil accepts any finite value.
 	Check func(v float64) error
+	// Kind is the type of the value: a number (the zero value) or a
+	// boolean, stored as 0 (false) or 1 (true).
+	Kind SettingKind
 }
+
+// SettingKind is the type of a setting's value.
+type SettingKind int
+
+// The kinds of settings.
+const (
+	// Number settings take any number Check accepts.
+	Number SettingKind = iota
+	// Bool settings are true or false, stored as 1 or 0.
+	Bool
+)
 
 // OptimizerInfo describes a registered optimizer: its settings and how to
 // build it from them.
@@ -63,6 +83,10 @@ type OptimizerInfo struct {
 	Settings    []Setting
 	// New builds the optimizer from a complete set of settings.
 	New func(settings map[string]float64) Optimizer
+	// CheckAll validates settings that constrain each other (PyTorch's
+	// Nesterov momentum needs momentum > 0 and no dampening); it returns
+	// the setting to blame and why. Nil accepts every combination.
+	CheckAll func(settings map[string]float64) (setting string, err error)
 }
 
 var optimizers = map[string]OptimizerInfo{}

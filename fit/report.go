@@ -45,15 +45,17 @@ func ReportColumn(d divergence.Divergence) string {
 	return name
 }
 
-// record appends the reported divergences at u to the history's last row.
-// A value that cannot be computed (an infinite divergence) is recorded as
-// it came (+Inf) or as NaN; it does not stop the fit.
-func (r *reporter) record(u []float64) {
+// record appends the reported divergences at u to the history's last row
+// and returns them (nil when none are reported; the slice is reused). A
+// value that cannot be computed (an infinite divergence) is recorded as it
+// came (+Inf) or as NaN; it does not stop the fit.
+func (r *reporter) record(u []float64) []float64 {
 	if len(r.divs) == 0 {
-		return
+		return nil
 	}
 	r.obj.report(u, r.divs, r.vals)
 	r.hist.appendReportRow(r.vals)
+	return r.vals
 }
 
 func (r *reporter) close() {
@@ -89,8 +91,17 @@ func (h *History) appendReport(dst []byte, r int) []byte {
 	if len(h.Report) == 0 {
 		return dst
 	}
+	return appendColumns(dst, h.ReportRow(r))
+}
+
+// appendColumns appends vals as extra columns to a CSV row that ends with a
+// newline.
+func appendColumns(dst []byte, vals []float64) []byte {
+	if len(vals) == 0 {
+		return dst
+	}
 	dst = dst[:len(dst)-1]
-	for _, v := range h.ReportRow(r) {
+	for _, v := range vals {
 		dst = append(dst, ',')
 		dst = strconv.AppendFloat(dst, v, 'g', -1, 64)
 	}

@@ -77,6 +77,12 @@ type Figure struct {
 	FromZero bool
 	// Contours are drawn before the curves (2-D figures).
 	Contours []Contours
+	// LogX and LogY draw an axis on a log scale; points that are not > 0
+	// on it are left out.
+	LogX, LogY bool
+	// LegendMiddleRight places the legend at the right, a third of the
+	// way down, instead of the top left.
+	LegendMiddleRight bool
 }
 
 // Curve is a line through points, with an optional legend label.
@@ -86,6 +92,8 @@ type Curve struct {
 	Color color.NRGBA
 	// Width is the line width in points.
 	Width float64
+	// Points draws the points as dots instead of a line through them.
+	Points bool
 }
 
 // Seaborn's default look, which the notebook used.
@@ -244,20 +252,71 @@ func (f *Figure) Plot() *gplot.Plot {
 	p.Add(g)
 	addContours(p, f.Contours)
 	for _, c := range f.Curves {
-		l := &plotter.Line{XYs: finite(c)}
-		l.LineStyle.Color = c.Color
-		l.LineStyle.Width = vg.Length(c.Width)
-		p.Add(l)
-		if c.Label != "" {
-			p.Legend.Add(c.Label, l)
+		xys := finite(c)
+		if f.LogX || f.LogY {
+			xys = positive(xys, f.LogX, f.LogY)
 		}
+		if len(xys) == 0 {
+			continue
+		}
+		var thumb gplot.Thumbnailer
+		if c.Points {
+			s := &plotter.Scatter{XYs: xys}
+			s.GlyphStyle.Color = c.Color
+			s.GlyphStyle.Radius = vg.Length(c.Width)
+			s.GlyphStyle.Shape = draw.CircleGlyph{}
+			p.Add(s)
+			thumb = s
+		} else {
+			l := &plotter.Line{XYs: xys}
+			l.LineStyle.Color = c.Color
+			l.LineStyle.Width = vg.Length(c.Width)
+			p.Add(l)
+			thumb = l
+		}
+		if c.Label != "" {
+			p.Legend.Add(c.Label, thumb)
+		}
+	}
+	if f.LogX {
+		logAxis(&p.X)
+	}
+	if f.LogY {
+		logAxis(&p.Y)
 	}
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Legend.XOffs, p.Legend.YOffs = 4, -4
-	if f.FromZero {
+	if f.LegendMiddleRight {
+		p.Legend.Left = false
+		p.Legend.XOffs, p.Legend.YOffs = -4, -Height/3
+	}
+	if f.FromZero && !f.LogY {
 		p.Y.Min = 0
 	}
 	return p
+}
+
+// logAxis puts an axis on a log scale, widening a range of one value to a
+// decade each side; an axis with no positive range stays linear.
+func logAxis(a *gplot.Axis) {
+	if !(a.Min > 0) || !(a.Max >= a.Min) || math.IsInf(a.Max, 1) {
+		return
+	}
+	if a.Min == a.Max {
+		a.Min, a.Max = a.Min/10, a.Max*10
+	}
+	a.Scale, a.Tick.Marker = gplot.LogScale{}, gplot.LogTicks{Prec: 1} // 1e-05, 0.1, 1e+02
+}
+
+// positive keeps the points whose coordinates on log axes are > 0.
+func positive(xys plotter.XYs, logX, logY bool) plotter.XYs {
+	out := xys[:0]
+	for _, xy := range xys {
+		if (!logX || xy.X > 0) && (!logY || xy.Y > 0) {
+			out = append(out, xy)
+		}
+	}
+	return out
 }
 
 // finite returns the curve's finite points. (A density can be infinite at

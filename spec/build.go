@@ -3,7 +3,9 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/klfit/klfit/dist"
 	"github.com/klfit/klfit/divergence"
@@ -27,12 +29,22 @@ type Built struct {
 	// Warnings holds what building the target had to say (samples outside
 	// the grid, a grid wider than a table), one line each.
 	Warnings []string
+	// Stop, OnDivergence and MaxBacktracks are the spec's stop rules and
+	// divergence handling, as fit.Options takes them.
+	Stop          fit.Stop
+	OnDivergence  fit.DivergenceAction
+	MaxBacktracks int
 }
+
+// DefaultOptimizer is the optimizer of a spec that names none: L-BFGS
+// converges without tuning.
+const DefaultOptimizer = "lbfgs"
 
 // Options returns the fit options the spec asks for, with the given
 // observers.
 func (b *Built) Options(observers ...fit.Observer) fit.Options {
-	return fit.Options{Optimizer: b.Optimizer, Epochs: b.Epochs, Observers: observers, Report: b.Report}
+	return fit.Options{Optimizer: b.Optimizer, Epochs: b.Epochs, Observers: observers, Report: b.Report,
+		Stop: b.Stop, OnDivergence: b.OnDivergence, MaxBacktracks: b.MaxBacktracks}
 }
 
 // Build validates every value of the spec and returns the fit it
@@ -90,9 +102,66 @@ func (s *Spec) Build() (*Built, error) {
 		return nil, err
 	}
 	if n.Epochs < 0 {
-		return nil, n.errorf("epochs", "must be >= 0, got %d", n.Epochs)
+		return nil, n.errorf(n.epochsKey(), "must be >= 0, got %d", n.Epochs)
+	}
+	if err := n.buildStop(b); err != nil {
+		return nil, err
 	}
 	return b, nil
+}
+
+// epochsKey is the key the epochs were given by.
+func (s *Spec) epochsKey() string {
+	if _, ok := s.lines["stop.max_epochs"]; ok {
+		return "stop.max_epochs"
+	}
+	return "epochs"
+}
+
+// buildStop checks the stop rules and the divergence handling.
+func (s *Spec) buildStop(b *Built) error {
+	st := s.Stop
+	switch {
+	case st.Tolerance < 0:
+		return s.errorf("stop.tolerance", "must be >= 0, got %v", st.Tolerance)
+	case st.GradientTolerance < 0:
+		return s.errorf("stop.gradient_tolerance", "must be >= 0, got %v", st.GradientTolerance)
+	case st.Patience < 0:
+		return s.errorf("stop.patience", "must be >= 0, got %d", st.Patience)
+	case st.MaxTime < 0 || st.MaxTime > 1e9:
+		return s.errorf("stop.max_time", "must be from 0 to 1e9 seconds, got %v", st.MaxTime)
+	}
+	b.Stop = fit.Stop{Tolerance: st.Tolerance, GradientTolerance: st.GradientTolerance, Patience: st.Patience,
+		MaxTime: time.Duration(st.MaxTime * float64(time.Second))}
+	switch s.OnDivergence {
+	case "stop":
+		if s.MaxBacktracks != 0 {
+			return s.errorf("max_backtracks", "needs on_divergence: backtrack")
+		}
+	case "backtrack":
+		if !hasSetting(s.Optimizer.Settings, "learning_rate") {
+			return s.errorf("on_divergence", "backtracking halves the learning rate, and the %s optimizer has none", s.Optimizer.Name)
+		}
+		if s.MaxBacktracks < 0 {
+			return s.errorf("max_backtracks", "must be >= 0, got %d", s.MaxBacktracks)
+		}
+		if s.MaxBacktracks == 0 {
+			s.MaxBacktracks = fit.DefaultMaxBacktracks
+		}
+		b.OnDivergence, b.MaxBacktracks = fit.Backtrack, s.MaxBacktracks
+	default:
+		return s.errorf("on_divergence", "unknown action %q (known: stop, backtrack)", s.OnDivergence)
+	}
+	return nil
+}
+
+func hasSetting(opts Options, name string) bool {
+	for _, o := range opts {
+		if o.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // withDefaults returns a copy of s with every default filled in.
@@ -108,7 +177,11 @@ func (s *Spec) withDefaults() *Spec {
 		n.Model.Parameterization = "unconstrained"
 	}
 	if n.Optimizer.Name == "" {
-		n.Optimizer.Name = "gd"
+		n.Optimizer.Name = DefaultOptimizer
+	}
+	n.Optimizer.Settings = append(Options(nil), n.Optimizer.Settings...)
+	if n.OnDivergence == "" {
+		n.OnDivergence = "stop"
 	}
 	return &n
 }
@@ -240,8 +313,15 @@ func (s *Spec) buildOptimizer() (fit.Optimizer, error) {
 	}
 	values := map[string]float64{}
 	for _, o := range s.Optimizer.Settings {
-		if !contains(known, o.Name) {
+		i := slices.Index(known, o.Name)
+		if i < 0 {
 			return nil, s.errorf("optimizer."+o.Name, "unknown setting for %s (known: %s)", info.Name, strings.Join(known, ", "))
+		}
+		switch isBool := info.Settings[i].Kind == fit.Bool; {
+		case isBool && !o.Bool:
+			return nil, s.errorf("optimizer."+o.Name, "must be true or false, got %v", o.Value)
+		case !isBool && o.Bool:
+			return nil, s.errorf("optimizer."+o.Name, "must be a number, got the boolean %v", o.Value != 0)
 		}
 		values[o.Name] = o.Value
 	}
@@ -257,7 +337,12 @@ func (s *Spec) buildOptimizer() (fit.Optimizer, error) {
 			}
 		}
 		values[st.Name] = v
-		filled[i] = Option{Name: st.Name, Value: v}
+		filled[i] = Option{Name: st.Name, Value: v, Bool: st.Kind == fit.Bool}
+	}
+	if info.CheckAll != nil {
+		if key, err := info.CheckAll(values); err != nil {
+			return nil, s.wrap("optimizer."+key, err)
+		}
 	}
 	s.Optimizer.Settings = filled
 	return info.New(values), nil

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -201,7 +202,8 @@ func (o *object) str(key string, dst *string) error {
 }
 
 func (d *decoder) spec(s *Spec, n *yaml.Node) error {
-	o, err := d.object(n, "", []string{"grid", "target", "target_weights", "divergence", "report", "model", "optimizer", "epochs"})
+	o, err := d.object(n, "", []string{"grid", "target", "target_weights", "divergence", "report", "model", "optimizer", "epochs",
+		"stop", "on_divergence", "max_backtracks"})
 	if err != nil {
 		return err
 	}
@@ -244,7 +246,47 @@ func (d *decoder) spec(s *Spec, n *yaml.Node) error {
 		}
 	}
 	s.Epochs = DefaultEpochs
-	return o.int("epochs", &s.Epochs)
+	if err := o.int("epochs", &s.Epochs); err != nil {
+		return err
+	}
+	if n, ok := o.vals["stop"]; ok {
+		if err := d.stop(s, n, o.has("epochs")); err != nil {
+			return err
+		}
+	}
+	if err := o.str("on_divergence", &s.OnDivergence); err != nil {
+		return err
+	}
+	return o.int("max_backtracks", &s.MaxBacktracks)
+}
+
+// stop decodes the stop mapping; its max_epochs is the epochs key's long
+// form.
+func (d *decoder) stop(s *Spec, n *yaml.Node, haveEpochs bool) error {
+	o, err := d.object(n, "stop", []string{"max_epochs", "tolerance", "gradient_tolerance", "patience", "max_time"})
+	if err != nil {
+		return err
+	}
+	if o.has("max_epochs") && haveEpochs {
+		return d.errorf(o.vals["max_epochs"], "stop.max_epochs", "give epochs or stop.max_epochs, not both")
+	}
+	if err := firstErr(o.int("max_epochs", &s.Epochs), o.float("tolerance", &s.Stop.Tolerance),
+		o.float("gradient_tolerance", &s.Stop.GradientTolerance), o.int("patience", &s.Stop.Patience)); err != nil {
+		return err
+	}
+	if v, ok := o.vals["max_time"]; ok {
+		v = deref(v)
+		if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" {
+			dur, err := time.ParseDuration(v.Value)
+			if err != nil {
+				return d.errorf(v, "stop.max_time", "must be seconds or a duration like 90s or 1h30m, got %q", v.Value)
+			}
+			s.Stop.MaxTime = dur.Seconds()
+			return nil
+		}
+		return o.float("max_time", &s.Stop.MaxTime)
+	}
+	return nil
 }
 
 // DefaultEpochs is the number of epochs of a spec that does not say.
@@ -375,12 +417,24 @@ func (d *decoder) array(n *yaml.Node, key string) (Param, error) {
 	return p, nil
 }
 
-// options decodes the numeric keys of o other than skip.
+// options decodes the numeric (or true/false) keys of o other than skip.
 func (d *decoder) options(o *object, skip string) (Options, error) {
 	var opts Options
 	for i := 0; i+1 < len(o.node.Content); i += 2 {
 		name := o.node.Content[i].Value
 		if name == skip {
+			continue
+		}
+		if b := deref(o.node.Content[i+1]); b.Kind == yaml.ScalarNode && b.ShortTag() == "!!bool" {
+			var v bool
+			if err := b.Decode(&v); err != nil {
+				return nil, d.errorf(b, join(o.path, name), "must be true or false, got %s", b.Value)
+			}
+			opt := Option{Name: name, Bool: true}
+			if v {
+				opt.Value = 1
+			}
+			opts = append(opts, opt)
 			continue
 		}
 		v, err := d.number(o.node.Content[i+1], join(o.path, name))

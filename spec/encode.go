@@ -62,6 +62,32 @@ func (s *Spec) node() *yaml.Node {
 		add(m, "optimizer", s.Optimizer.node())
 	}
 	add(m, "epochs", num(float64(s.Epochs)))
+	if !s.Stop.IsZero() {
+		add(m, "stop", s.Stop.node())
+	}
+	if s.OnDivergence != "" {
+		add(m, "on_divergence", str(s.OnDivergence))
+	}
+	if s.MaxBacktracks != 0 {
+		add(m, "max_backtracks", num(float64(s.MaxBacktracks)))
+	}
+	return m
+}
+
+func (st Stop) node() *yaml.Node {
+	m := flow()
+	if st.Tolerance != 0 {
+		add(m, "tolerance", num(st.Tolerance))
+	}
+	if st.GradientTolerance != 0 {
+		add(m, "gradient_tolerance", num(st.GradientTolerance))
+	}
+	if st.Patience != 0 {
+		add(m, "patience", num(float64(st.Patience)))
+	}
+	if st.MaxTime != 0 {
+		add(m, "max_time", num(st.MaxTime))
+	}
 	return m
 }
 
@@ -205,8 +231,17 @@ func (p Param) node() *yaml.Node {
 
 func (os Options) addTo(m *yaml.Node) {
 	for _, o := range os {
+		if o.Bool {
+			add(m, o.Name, boolean(o.Value != 0))
+			continue
+		}
 		add(m, o.Name, num(o.Value))
 	}
+}
+
+// boolean is an untagged true or false scalar (valid YAML and JSON).
+func boolean(v bool) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Value: strconv.FormatBool(v)}
 }
 
 func block() *yaml.Node { return &yaml.Node{Kind: yaml.MappingNode} }

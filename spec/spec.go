@@ -16,8 +16,11 @@
 //	  family: normal
 //	  init: {mean: 5, variance: 1}
 //	  parameterization: raw       # or unconstrained (the default)
-//	optimizer: {name: gd, learning_rate: 0.01}
-//	epochs: 1000
+//	optimizer: {name: gd, learning_rate: 0.01}   # default: lbfgs
+//	epochs: 1000                  # short for stop: {max_epochs: 1000}
+//	stop: {tolerance: 1e-12, gradient_tolerance: 1e-9, patience: 50, max_time: 60}
+//	on_divergence: backtrack      # or stop (the default)
+//	max_backtracks: 10
 package spec
 
 import (
@@ -37,7 +40,7 @@ type Spec struct {
 	Model      Model
 	// Optimizer moves the parameters; default gd.
 	Optimizer Optimizer
-	// Epochs is the number of optimizer steps.
+	// Epochs is the number of optimizer steps (stop.max_epochs).
 	Epochs int
 	// Report lists divergences recorded alongside the one minimized, as
 	// extra history columns.
@@ -50,6 +53,13 @@ type Spec struct {
 	// Progress, when set, is told how far the reading of data files has
 	// got. It is not part of the spec's text.
 	Progress func(path string, done, total int64)
+
+	// Stop holds the other stopping rules.
+	Stop Stop
+	// OnDivergence is "stop" (default) or "backtrack".
+	OnDivergence string
+	// MaxBacktracks bounds backtracking; 0 means the default, 10.
+	MaxBacktracks int
 
 	// lines maps key paths ("model.init.variance") to the line they were
 	// read from, for error messages.
@@ -197,7 +207,27 @@ type Options []Option
 type Option struct {
 	Name  string
 	Value float64
+	// Bool marks a true/false setting, with Value 1 or 0.
+	Bool bool
 }
+
+// Stop holds a spec's stopping rules besides max_epochs (which is
+// Spec.Epochs); zero values are off.
+type Stop struct {
+	// Tolerance stops when the loss changes by at most this, relative to
+	// max(|loss|, 1).
+	Tolerance float64
+	// GradientTolerance stops when the gradient's largest entry is at
+	// most this in absolute value.
+	GradientTolerance float64
+	// Patience stops after this many epochs without a new best loss.
+	Patience int
+	// MaxTime stops after this many seconds of wall time.
+	MaxTime float64
+}
+
+// IsZero reports whether no rule is set.
+func (s Stop) IsZero() bool { return s == Stop{} }
 
 // Error is a problem with a spec, naming the key and, when the spec was
 // read from a file, its line.

@@ -70,7 +70,7 @@ model: {family: normal, init: {mean: 1, variance: 2}}
 	}
 	got := string(b.Spec.YAML())
 	for _, want := range []string{"target_weights: normalized", "divergence: kl", "parameterization: unconstrained",
-		"optimizer: {name: gd, learning_rate: 0.01}", "epochs: 1000"} {
+		"optimizer: {name: lbfgs, store: 15, gradient_threshold: 1e-12}", "epochs: 1000", "on_divergence: stop"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("built spec lacks %q:\n%s", want, got)
 		}
@@ -170,6 +170,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("grid: &a {start: 0, stop: 1, step: 0.1}\ntarget: *a\n"))
 	f.Add([]byte("model: {family: normal, init: {mean: [[1, 2], [3, 4]], variance: [1]}}"))
 	f.Add([]byte("divergence: {name: kl, alpha: 1e400}"))
+	f.Add([]byte("optimizer: {name: momentum, nesterov: true}\nstop: {max_epochs: 5, max_time: 1m, patience: 3}\non_divergence: backtrack\nmax_backtracks: 2"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := spec.Parse(data)
 		if err != nil {

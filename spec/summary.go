@@ -33,6 +33,25 @@ type Summary struct {
 	ReportDirections map[string]string `json:"report_directions,omitempty"`
 	// Warnings repeats what building the target had to say.
 	Warnings []string `json:"warnings,omitempty"`
+	// Stop says which rule ended the fit and the value that triggered it.
+	Stop StopInfo `json:"stop"`
+	// Backtracks counts the backtracks taken (on_divergence: backtrack),
+	// and FinalLearningRate is the learning rate they left (only when
+	// there were some).
+	Backtracks        int    `json:"backtracks"`
+	FinalLearningRate *Float `json:"final_learning_rate,omitempty"`
+	// Evaluations counts loss-and-gradient evaluations (a line search
+	// makes several per epoch).
+	Evaluations int `json:"evaluations"`
+}
+
+// StopInfo names the rule that ended a fit ("max_epochs", "tolerance",
+// "gradient_tolerance", "patience", "max_time", "gradient_threshold",
+// "no_decrease", "line_search", "diverged", "interrupted") and the value
+// that triggered it (null when there is none).
+type StopInfo struct {
+	Rule  string `json:"rule"`
+	Value Float  `json:"value"`
 }
 
 // FailureInfo describes the state that stopped a diverged fit.
@@ -58,6 +77,13 @@ func NewSummary(b *Built, r *fit.Result) *Summary {
 		Loss:            Float(r.Loss()),
 		Params:          NamedFloats{names, r.Theta()},
 		WallTimeSeconds: r.Elapsed.Seconds(),
+		Stop:            StopInfo{Rule: r.StopRule, Value: Float(r.StopValue)},
+		Backtracks:      r.Backtracks,
+		Evaluations:     r.Evaluations,
+	}
+	if r.Backtracks > 0 {
+		lr := Float(r.LearningRate)
+		s.FinalLearningRate = &lr
 	}
 	if h := r.History; len(h.Report) > 0 && h.Len() > 0 {
 		s.Report = &NamedFloats{h.Report, h.ReportRow(h.Len() - 1)}
@@ -80,8 +106,10 @@ func NewSummary(b *Built, r *fit.Result) *Summary {
 }
 
 // JSON returns the summary as indented JSON with a final newline.
-func (s *Summary) JSON() []byte {
-	b, err := json.MarshalIndent(s, "", "  ")
+func (s *Summary) JSON() []byte { return indentJSON(s) }
+
+func indentJSON(v any) []byte {
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		panic("spec: a summary always encodes: " + err.Error())
 	}

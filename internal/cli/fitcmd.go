@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/klfit/klfit/fit"
 	"github.com/klfit/klfit/spec"
 )
 
@@ -20,6 +21,13 @@ type fitOptions struct {
 	NoFigures bool
 	// Line describes a fit given by flags instead of a spec file.
 	Line lineOptions
+
+	Checkpoint      string
+	CheckpointEvery int
+	Resume          string
+
+	Compare string
+	LRFind  lrFindOptions
 }
 
 func newFitCmd(ios *IOStreams) *cobra.Command {
@@ -51,16 +59,26 @@ parameters; klfit families NAME shows one with an example spec.
 
 Spec errors name the key and the line, and exit with code 2.
 
+--checkpoint FILE writes the fit's state (parameters, optimizer state,
+history) to FILE every --checkpoint-every epochs and when the fit ends;
+klfit fit --resume FILE continues it exactly (with SPEC, a changed spec of
+the same fit, e.g. more epochs).
+
+--compare gd,momentum,adam,lbfgs runs the fit under each optimizer, in
+parallel, and compares them; --lr-find sweeps the learning rate.
+
 ` + lineHelp + "\n" + divergenceHelp(),
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
+			if len(args) == 0 && o.Resume == "" {
 				return runFitLine(cmd.Context(), ios, o) // see fitline.go
 			}
 			if o.Line.Target != "" {
 				return usageError(fmt.Errorf("give a spec file or --target, not both"))
 			}
-			o.SpecPath = args[0]
+			if len(args) == 1 {
+				o.SpecPath = args[0]
+			}
 			return runFit(cmd.Context(), ios, o)
 		},
 	}
@@ -69,17 +87,50 @@ Spec errors name the key and the line, and exit with code 2.
 	cmd.Flags().BoolVar(&o.JSON, "json", false, "print summary.json's content on stdout and nothing else there")
 	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "print nothing but errors")
 	cmd.Flags().BoolVar(&o.NoFigures, "no-figures", false, "write history.csv and summary.json only")
+	cmd.Flags().StringVar(&o.Checkpoint, "checkpoint", "", "write the fit's state to `FILE` as it runs and when it ends")
+	cmd.Flags().IntVar(&o.CheckpointEvery, "checkpoint-every", 100, "epochs between checkpoints (0: only when the fit ends)")
+	cmd.Flags().StringVar(&o.Resume, "resume", "", "continue the fit saved in checkpoint `FILE`")
+	cmd.Flags().StringVar(&o.Compare, "compare", "", "run the fit under each optimizer of a comma-separated `list` and compare them")
+	o.LRFind.addFlags(cmd)
 	return cmd
 }
 
 func runFit(ctx context.Context, ios *IOStreams, o *fitOptions) error {
-	data, err := readSpec(ios, o.SpecPath)
-	if err != nil {
-		return usageError(err)
+	modes := 0
+	for _, on := range []bool{o.Resume != "" || o.Checkpoint != "", o.Compare != "", o.LRFind.On} {
+		if on {
+			modes++
+		}
+	}
+	if modes > 1 {
+		return usageError(fmt.Errorf("--compare, --lr-find and --checkpoint/--resume do not go together"))
+	}
+	if o.CheckpointEvery < 0 {
+		return usageError(fmt.Errorf("--checkpoint-every must be >= 0, got %d", o.CheckpointEvery))
+	}
+	var cp *fit.Checkpoint
+	if o.Resume != "" {
+		var err error
+		if cp, err = fit.ReadCheckpoint(o.Resume); err != nil {
+			return usageError(err)
+		}
+	}
+	var data []byte
+	name := o.SpecPath
+	if o.SpecPath != "" {
+		var err error
+		if data, err = readSpec(ios, o.SpecPath); err != nil {
+			return usageError(err)
+		}
+	} else {
+		if cp.Spec == "" {
+			return usageError(fmt.Errorf("%s: the checkpoint holds no spec; give the spec file too", o.Resume))
+		}
+		data, name = []byte(cp.Spec), o.Resume+" (its spec)"
 	}
 	s, err := spec.Parse(data)
 	if err != nil {
-		return usageError(fmt.Errorf("%s: %w", o.SpecPath, err))
+		return usageError(fmt.Errorf("%s: %w", name, err))
 	}
 	if o.SpecPath != "-" {
 		s.Dir = filepath.Dir(o.SpecPath)
@@ -87,10 +138,17 @@ func runFit(ctx context.Context, ios *IOStreams, o *fitOptions) error {
 	s.Progress = readingProgress(ios, o.Quiet)
 	b, err := s.Build()
 	if err != nil {
-		return usageError(fmt.Errorf("%s: %w", o.SpecPath, err))
+		return usageError(fmt.Errorf("%s: %w", name, err))
 	}
 	printWarnings(ios, b, o.Quiet)
-	return runBuilt(ctx, ios, b, runOptions{Out: o.Out, JSON: o.JSON, Quiet: o.Quiet, NoFigures: o.NoFigures})
+	switch {
+	case o.Compare != "":
+		return runCompare(ctx, ios, b, o)
+	case o.LRFind.On:
+		return runLRFind(ctx, ios, b, o)
+	}
+	return runBuilt(ctx, ios, b, runOptions{Out: o.Out, JSON: o.JSON, Quiet: o.Quiet, NoFigures: o.NoFigures,
+		Checkpoint: o.Checkpoint, CheckpointEvery: o.CheckpointEvery, Resume: cp})
 }
 
 func readSpec(ios *IOStreams, path string) ([]byte, error) {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/klfit/klfit/dist"
 	"github.com/klfit/klfit/fit"
 	"github.com/klfit/klfit/plot"
 	"github.com/klfit/klfit/spec"
@@ -28,6 +29,12 @@ type runOptions struct {
 	// Notebook prints the parameters as bare numbers, like the notebook,
 	// instead of labelled lines.
 	Notebook bool
+	// Checkpoint is the file the fit's state is written to every
+	// CheckpointEvery epochs and at its end; empty for none.
+	Checkpoint      string
+	CheckpointEvery int
+	// Resume continues the fit a checkpoint saved.
+	Resume *fit.Checkpoint
 }
 
 // runBuilt runs a built spec, writes history.csv, summary.json and the
@@ -37,6 +44,11 @@ func runBuilt(ctx context.Context, ios *IOStreams, b *spec.Built, o runOptions) 
 	if err := prepareDir(o.Out); err != nil {
 		return usageError(err)
 	}
+	if o.Checkpoint != "" {
+		if err := prepareDir(filepath.Dir(o.Checkpoint)); err != nil {
+			return usageError(fmt.Errorf("--checkpoint %s: %w", o.Checkpoint, err))
+		}
+	}
 	human := ios.Out // where lines for people go
 	switch {
 	case o.Quiet:
@@ -45,10 +57,30 @@ func runBuilt(ctx context.Context, ios *IOStreams, b *spec.Built, o runOptions) 
 		human = ios.ErrOut
 	}
 	term := newTerminal(ios, human, b, o)
-	res, err := fit.Run(ctx, b.Problem, b.Options(term))
-	term.finish()
+	stream, err := newHistoryStream(o.Out, b, o.Resume)
 	if err != nil {
 		return usageError(err)
+	}
+	opts := b.Options(term, stream)
+	opts.Resume = o.Resume
+	if o.Checkpoint != "" {
+		specYAML := string(b.Spec.YAML())
+		opts.CheckpointEvery = o.CheckpointEvery
+		opts.Checkpoint = func(cp *fit.Checkpoint) error {
+			cp.Spec = specYAML
+			return cp.WriteFile(o.Checkpoint)
+		}
+	}
+	res, err := fit.Run(ctx, b.Problem, opts)
+	term.finish()
+	if serr := stream.Close(); err == nil && serr != nil {
+		fmt.Fprintln(ios.ErrOut, "klfit: warning: streaming history.csv: "+oneLine(serr.Error()))
+	}
+	if err != nil {
+		return usageError(err)
+	}
+	if res.CheckpointErr != nil {
+		fmt.Fprintln(ios.ErrOut, "klfit: warning: "+oneLine(res.CheckpointErr.Error()))
 	}
 	sum := spec.NewSummary(b, res)
 	files, err := writeOutputs(o.Out, b, res, sum, !o.NoFigures)
@@ -69,10 +101,46 @@ func runBuilt(ctx context.Context, ios *IOStreams, b *spec.Built, o runOptions) 
 		fmt.Fprintln(human, wrote)
 		return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted after epoch %d; %s", res.Epochs, wrote)}
 	}
+	if res.Backtracks > 0 {
+		fmt.Fprintf(human, "backtracked %d times after a divergence; learning rate now %v\n", res.Backtracks, res.LearningRate)
+	}
+	why := string(res.Status)
+	if res.Status != fit.MaxEpochs {
+		why += fmt.Sprintf(": %s %v", res.StopRule, res.StopValue)
+	}
 	fmt.Fprintf(human, "final %s = %s after %d epochs (%s): %s\n", b.Problem.Divergence.Symbol(),
-		pyFloat(res.Loss()), res.Epochs, res.Status, formatParams(res.History.Names, res.Theta()))
+		pyFloat(res.Loss()), res.Epochs, why, formatParams(res.History.Names, res.Theta()))
 	fmt.Fprintln(human, wrote)
 	return nil
+}
+
+// historyStream streams history.csv while a fit runs (see fit.CSVStreamer);
+// the complete file is written again when the fit ends.
+type historyStream struct {
+	*fit.CSVStreamer
+	f *os.File
+}
+
+func newHistoryStream(dir string, b *spec.Built, resume *fit.Checkpoint) (*historyStream, error) {
+	f, err := os.Create(filepath.Join(dir, "history.csv"))
+	if err != nil {
+		return nil, err
+	}
+	header := fit.NewHistory(b.Problem.Divergence.Name(), dist.ParamNames(b.Problem.Family)).CSVHeader()
+	s := &historyStream{CSVStreamer: fit.NewCSVStreamer(f, header, 0), f: f}
+	if resume != nil {
+		s.WriteHistory(resume.History)
+	}
+	return s, nil
+}
+
+// Close flushes the stream and closes the file.
+func (s *historyStream) Close() error {
+	err := s.CSVStreamer.Close()
+	if cerr := s.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // prepareDir creates dir and checks that files can be written in it, so
@@ -94,15 +162,24 @@ func prepareDir(dir string) error {
 // the figures into dir, and returns the names of the files written.
 func writeOutputs(dir string, b *spec.Built, res *fit.Result, sum *spec.Summary, figures bool) ([]string, error) {
 	var files []string
-	hf, err := os.Create(filepath.Join(dir, "history.csv"))
+	// Written to a temporary file and renamed over the streamed one, so
+	// that history.csv is whole at every moment.
+	hf, err := os.CreateTemp(dir, ".history.csv.tmp-*")
 	if err != nil {
 		return files, err
 	}
-	err = res.History.WriteCSV(hf)
+	err = hf.Chmod(0o644)
+	if err == nil {
+		err = res.History.WriteCSV(hf)
+	}
 	if cerr := hf.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil {
+		err = os.Rename(hf.Name(), filepath.Join(dir, "history.csv"))
+	}
 	if err != nil {
+		os.Remove(hf.Name())
 		return files, fmt.Errorf("writing history.csv: %w", err)
 	}
 	files = append(files, "history.csv")

@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 func TestSIGINT(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "s.yaml")
-	writeFile(t, p, "grid: {start: -10, stop: 10, step: 0.1}\ntarget: {family: normal, params: {mean: 0, variance: 7}}\nmodel: {family: normal, init: {mean: 5, variance: 1}}\nepochs: 1e12\n")
+	writeFile(t, p, "grid: {start: -10, stop: 10, step: 0.1}\ntarget: {family: normal, params: {mean: 0, variance: 7}}\nmodel: {family: normal, init: {mean: 5, variance: 1}}\noptimizer: {name: gd, learning_rate: 0.01}\nepochs: 1e12\n")
 	out := filepath.Join(dir, "out")
 	cmd := exec.Command(os.Args[0], "fit", p, "--out", out, "--no-figures")
 	cmd.Env = append(os.Environ(), "KLFIT_MAIN=1")

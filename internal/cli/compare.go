@@ -1,0 +1,158 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/klfit/klfit/fit"
+	"github.com/klfit/klfit/plot"
+	"github.com/klfit/klfit/spec"
+)
+
+// runCompare runs the fit b under each optimizer of o.Compare in parallel,
+// writes each run's history.csv and summary.json into OUT/NAME, the
+// comparison figure and summary.json into OUT, and prints a table of
+// epochs and time to reach the best loss.
+func runCompare(ctx context.Context, ios *IOStreams, b *spec.Built, o *fitOptions) error {
+	names, err := parseCompare(o.Compare)
+	if err != nil {
+		return usageError(err)
+	}
+	builts := make([]*spec.Built, len(names))
+	for i, name := range names {
+		if builts[i], err = b.Spec.WithOptimizer(name).Build(); err != nil {
+			return usageError(fmt.Errorf("--compare %s: %w", name, err))
+		}
+	}
+	if err := prepareDir(o.Out); err != nil {
+		return usageError(err)
+	}
+	human := humanWriter(ios, o.JSON, o.Quiet)
+	trials := make([]fit.Trial, len(names))
+	streams := make([]*historyStream, len(names))
+	for i, bi := range builts {
+		dir := filepath.Join(o.Out, names[i])
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return usageError(fmt.Errorf("output directory: %w", err))
+		}
+		if streams[i], err = newHistoryStream(dir, bi, nil); err != nil {
+			return usageError(err)
+		}
+		trials[i] = fit.Trial{Name: names[i], Problem: bi.Problem, Options: bi.Options(streams[i])}
+	}
+	fmt.Fprintf(human, "comparing %s on %d epochs at most\n", strings.Join(names, ", "), b.Epochs)
+	results := fit.RunTrials(ctx, trials)
+	for i, s := range streams {
+		s.Close()
+		if results[i].Err != nil {
+			return usageError(fmt.Errorf("--compare %s: %w", names[i], results[i].Err))
+		}
+	}
+
+	hs := make([]*fit.History, len(results))
+	for i, r := range results {
+		hs[i] = r.Result.History
+	}
+	best, target := fit.ReachThreshold(hs...)
+	sum := &spec.CompareSummary{Spec: b.Spec, Divergence: b.Problem.Divergence.Name(), BestLoss: spec.Float(best),
+		TargetLoss: spec.Float(target), Tolerance: fit.ReachTolerance}
+	runs := make([]plot.Run, len(results))
+	interrupted := false
+	for i, r := range results {
+		reach := fit.FirstBelow(r.Result.History, target)
+		sum.Runs = append(sum.Runs, spec.NewCompareRun(builts[i], r.Result, reach, r.Seconds))
+		runs[i] = plot.Run{Name: names[i], Loss: r.Result.History.Losses(), Seconds: r.Seconds}
+		dir := filepath.Join(o.Out, names[i])
+		if _, err := writeOutputs(dir, builts[i], r.Result, spec.NewSummary(builts[i], r.Result), false); err != nil {
+			return &ExitError{Code: ExitFailure, Err: err}
+		}
+		interrupted = interrupted || r.Result.Status == fit.Interrupted
+	}
+	files := append([]string(nil), names...)
+	if !o.NoFigures {
+		byEpoch, byTime := plot.CompareFigures(runs, best)
+		paths, err := plot.SaveRow(o.Out, "compare", byEpoch, byTime)
+		for _, p := range paths {
+			files = append(files, filepath.Base(p))
+		}
+		if err != nil {
+			return &ExitError{Code: ExitFailure, Err: fmt.Errorf("writing the comparison figure: %w", err)}
+		}
+	}
+	if err := os.WriteFile(filepath.Join(o.Out, "summary.json"), sum.JSON(), 0o644); err != nil {
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("writing summary.json: %w", err)}
+	}
+	files = append(files, "summary.json")
+	if o.JSON {
+		if _, err := ios.Out.Write(sum.JSON()); err != nil {
+			return &ExitError{Code: ExitFailure, Err: err}
+		}
+	}
+	printCompare(human, b, sum)
+	wrote := fmt.Sprintf("wrote %s: %s", o.Out, strings.Join(files, ", "))
+	if interrupted {
+		return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted; %s", wrote)}
+	}
+	fmt.Fprintln(human, wrote)
+	return nil
+}
+
+// parseCompare splits a comma-separated list of optimizer names, checking
+// each.
+func parseCompare(list string) ([]string, error) {
+	var names []string
+	for _, n := range strings.Split(list, ",") {
+		n = strings.TrimSpace(n)
+		if n == "" {
+			continue
+		}
+		if _, err := fit.LookupOptimizer(n); err != nil {
+			return nil, fmt.Errorf("--compare: %w", err)
+		}
+		for _, m := range names {
+			if m == n {
+				return nil, fmt.Errorf("--compare: %s is listed twice", n)
+			}
+		}
+		names = append(names, n)
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("--compare needs optimizer names, e.g. gd,momentum,adam,lbfgs")
+	}
+	return names, nil
+}
+
+// printCompare prints the comparison table.
+func printCompare(w io.Writer, b *spec.Built, sum *spec.CompareSummary) {
+	fmt.Fprintf(w, "best %s %s; reached = within %g of it (relative to max(|best|, 1))\n",
+		b.Problem.Divergence.Name(), pyFloat(float64(sum.BestLoss)), sum.Tolerance)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "optimizer\tstatus\tepochs\tevaluations\tfinal %s\tepochs to reach\tseconds to reach\n", b.Problem.Divergence.Name())
+	for _, r := range sum.Runs {
+		reach, secs := "never", "never"
+		if r.EpochsToTarget != nil {
+			reach = fmt.Sprint(*r.EpochsToTarget)
+		}
+		if r.SecondsToTarget != nil {
+			secs = fmt.Sprintf("%.4g", *r.SecondsToTarget)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\n", r.Optimizer.Name, r.Status, r.Epochs, r.Evaluations, pyFloat(float64(r.Loss)), reach, secs)
+	}
+	tw.Flush()
+}
+
+// humanWriter is where lines for people go.
+func humanWriter(ios *IOStreams, json, quiet bool) io.Writer {
+	switch {
+	case quiet:
+		return io.Discard
+	case json:
+		return ios.ErrOut
+	}
+	return ios.Out
+}
