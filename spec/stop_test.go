@@ -136,9 +136,28 @@ func TestSummaryStop(t *testing.T) {
 var defaultCases = []struct {
 	family, grid, target, init string
 	want                       []float64
+	// extra holds more keys of the target and the model (mixtures).
+	extra string
 }{
-	{"normal", "{start: -10, stop: 10, step: 0.1}", "{mean: 0, variance: 7}", "{mean: 5, variance: 1}", []float64{0, 7}},
-	{"normal", "{start: -30, stop: 30, step: 0.05}", "{mean: -2, variance: 0.5}", "{mean: 8, variance: 20}", []float64{-2, 0.5}},
+	{"normal", "{start: -10, stop: 10, step: 0.1}", "{mean: 0, variance: 7}", "{mean: 5, variance: 1}", []float64{0, 7}, ""},
+	{"normal", "{start: -30, stop: 30, step: 0.05}", "{mean: -2, variance: 0.5}", "{mean: 8, variance: 20}", []float64{-2, 0.5}, ""},
+	{"laplace", "{start: -15, stop: 15, step: 0.05}", "{loc: 1, scale: 2}", "{loc: -2, scale: 0.5}", []float64{1, 2}, ""},
+	{"student_t", "{start: -30, stop: 30, step: 0.05}", "{df: 4, loc: 1, scale: 2}", "{df: 10, loc: -1, scale: 1}", []float64{4, 1, 2}, ""},
+	{"cauchy", "{start: -40, stop: 40, step: 0.05}", "{loc: 1, scale: 2}", "{loc: -2, scale: 0.5}", []float64{1, 2}, ""},
+	{"logistic", "{start: -20, stop: 20, step: 0.05}", "{loc: 1, scale: 2}", "{loc: -2, scale: 0.5}", []float64{1, 2}, ""},
+	{"gumbel", "{start: -15, stop: 25, step: 0.05}", "{loc: 1, scale: 2}", "{loc: -2, scale: 1}", []float64{1, 2}, ""},
+	{"skew_normal", "{start: -15, stop: 15, step: 0.05}", "{loc: 1, scale: 2, alpha: 3}", "{loc: 0, scale: 1, alpha: 0.5}", []float64{1, 2, 3}, ""},
+	{"exponential", "{start: 0, stop: 20, step: 0.02}", "{rate: 1.5}", "{rate: 0.2}", []float64{1.5}, ""},
+	{"gamma", "{start: 0.01, stop: 30, step: 0.02}", "{shape: 3, rate: 2}", "{shape: 1, rate: 0.5}", []float64{3, 2}, ""},
+	{"lognormal", "{start: 0.01, stop: 30, step: 0.02}", "{mu: 0.5, sigma: 0.6}", "{mu: 1.5, sigma: 1}", []float64{0.5, 0.6}, ""},
+	{"weibull", "{start: 0.01, stop: 10, step: 0.01}", "{shape: 2, scale: 1.5}", "{shape: 1, scale: 3}", []float64{2, 1.5}, ""},
+	{"beta", "{start: 0.0025, stop: 1, step: 0.005}", "{alpha: 2, beta: 5}", "{alpha: 1, beta: 1}", []float64{2, 5}, ""},
+	{"von_mises", "{circular: true, points: 360}", "{mu: 1, kappa: 2}", "{mu: -0.5, kappa: 0.5}", []float64{1, 2}, ""},
+	{"mvnormal", "{x: {start: -8, stop: 8, step: 0.1}, y: {start: -8, stop: 8, step: 0.1}}",
+		"{mean: [0.5, -0.5], covariance: [[1.5, 0.3], [0.3, 0.8]]}", "{mean: [2, 1], covariance: [[1, 0], [0, 2]]}",
+		[]float64{0.5, -0.5, 1.5, 0.3, 0.8}, ""},
+	{"mixture", "{start: -12, stop: 12, step: 0.05}", "{weights: [0.3, 0.7], mean: [-3, 2], variance: [1, 0.5]}",
+		"{weights: [0.5, 0.5], mean: [-1, 1], variance: [1, 1]}", []float64{0.3, 0.7, -3, 2, 1, 0.5}, "component: normal"},
 }
 
 // TestDefaultOptimizerConverges fits every family of defaultCases with
@@ -152,8 +171,15 @@ func TestDefaultOptimizerConverges(t *testing.T) {
 	for _, tc := range defaultCases {
 		for _, param := range []string{"raw", "unconstrained"} {
 			for _, w := range []string{"density", "normalized"} {
-				src := "grid: " + tc.grid + "\ntarget: {family: " + tc.family + ", params: " + tc.target + "}\ntarget_weights: " + w +
-					"\nmodel: {family: " + tc.family + ", init: " + tc.init + ", parameterization: " + param + "}\n"
+				extra, modelExtra := "", ""
+				if tc.extra != "" {
+					if param == "raw" {
+						continue // weights on the simplex: no raw parameterization
+					}
+					extra, modelExtra = ", "+tc.extra, ", components: 2, "+tc.extra
+				}
+				src := "grid: " + tc.grid + "\ntarget: {family: " + tc.family + extra + ", params: " + tc.target + "}\ntarget_weights: " + w +
+					"\nmodel: {family: " + tc.family + modelExtra + ", init: " + tc.init + ", parameterization: " + param + "}\n"
 				s, err := spec.Parse([]byte(src))
 				if err != nil {
 					t.Fatal(err)
@@ -180,6 +206,36 @@ func TestDefaultOptimizerConverges(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestDefaultOptimizerCategorical fits the non-parametric model with the
+// default optimizer: the optimum of forward KL is the target's masses
+// themselves. How close a fit can get is set by the loss's resolution:
+// near the optimum KL = sum (Q-P)^2/(2P), and the loss, a sum of terms of
+// the size of the target's entropy (about 2 here), resolves changes of
+// about 1e-15, so |Q-P| down to sqrt(1e-15 P) is invisible; the test
+// allows ten times that, sqrt(1e-13 P).
+func TestDefaultOptimizerCategorical(t *testing.T) {
+	s, err := spec.Parse([]byte("grid: {start: -5, stop: 5, step: 0.2}\ntarget: {family: laplace, params: {loc: 0.5, scale: 1}}\nmodel: {family: categorical}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := fit.Run(context.Background(), b.Problem, b.Options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != fit.Converged {
+		t.Fatalf("%s (%s) after %d epochs", res.Status, res.StopRule, res.Epochs)
+	}
+	for i, m := range res.Theta() {
+		if math.Abs(m-b.Problem.P[i]) > math.Sqrt(1e-13*b.Problem.P[i]) {
+			t.Fatalf("mass %d: %v, target %v", i, m, b.Problem.P[i])
 		}
 	}
 }
