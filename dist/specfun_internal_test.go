@@ -1,0 +1,33 @@
+package dist
+
+import (
+	"math"
+	"testing"
+)
+
+// TestTrigamma checks psi' at values known exactly: psi'(1) = pi^2/6,
+// psi'(1/2) = pi^2/2, psi'(n+1) = pi^2/6 - sum_{k<=n} 1/k^2, and against
+// central differences of digamma elsewhere.
+func TestTrigamma(t *testing.T) {
+	exact := []struct{ x, want float64 }{
+		{1, math.Pi * math.Pi / 6},
+		{0.5, math.Pi * math.Pi / 2},
+	}
+	h := math.Pi * math.Pi / 6
+	for n := 1; n <= 30; n++ {
+		h -= 1 / float64(n*n)
+		exact = append(exact, struct{ x, want float64 }{float64(n + 1), h})
+	}
+	for _, e := range exact {
+		if got := trigamma(e.x); math.Abs(got-e.want) > 4e-15*e.want {
+			t.Errorf("trigamma(%v) = %.17g, want %.17g", e.x, got, e.want)
+		}
+	}
+	for _, x := range []float64{1e-3, 0.3, 2.7, 11.9, 12.1, 57, 1e4} {
+		d := 1e-5 * x
+		fd := (digamma(x+d) - digamma(x-d)) / (2 * d)
+		if got := trigamma(x); math.Abs(got-fd) > 1e-8*got {
+			t.Errorf("trigamma(%v) = %v, differences of digamma %v", x, got, fd)
+		}
+	}
+}
