@@ -17,7 +17,7 @@ import (
 //
 // F(u) = J^T I(theta) J, with J the Jacobian of theta = T(u) and I(theta)
 // the information in the family's own parameters: the closed form of a
-// family that implements dist.FisherInformer (the normal family does), and
+// family that implements dist.FisherInformer (normal, exponential, gamma, beta and log-normal do), and
 // otherwise the Fisher information of the model restricted to the fit's
 // grid,
 //
