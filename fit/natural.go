@@ -17,9 +17,9 @@ import (
 //
 // F(u) = J^T I(theta) J, with J the Jacobian of theta = T(u) and I(theta)
 // the information in the family's own parameters: the closed form of a
-// family that implements dist.FisherInformer (normal, exponential, gamma, beta and log-normal do), and
-// otherwise the Fisher information of the model restricted to the fit's
-// grid,
+// family that implements dist.FisherInformer (normal, exponential, gamma,
+// beta and log-normal do), and otherwise the Fisher information of the
+// model restricted to the fit's grid,
 //
 //	I_jk = sum_i Q_i (s_ij - sbar_j)(s_ik - sbar_k),  sbar = sum_i Q_i s_i,
 //
