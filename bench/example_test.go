@@ -14,4 +14,6 @@ func ExampleCases() {
 	// Output:
 	// notebook
 	// normal
+	// mixture
+	// mvnormal
 }

@@ -201,55 +201,78 @@ func (mx *Mixture) Validate(theta []float64) error {
 	return nil
 }
 
-// Eval implements Family.
+// Eval implements Family. Each component is evaluated once, with its
+// scores when they are wanted, into its own buffer; then one pass per
+// point takes the log-sum-exp of log w_c + log q_c (K exponentials and one
+// logarithm) and turns the same exponentials into the responsibilities
+// r_c = w_c q_c / q that weigh the components' scores.
 func (mx *Mixture) Eval(theta, x, y, logp []float64, score [][]float64) {
-	n := len(x)
+	n, k := len(x), mx.k
 	logp = logp[:n]
 	s := mx.pool.Get().(*mixScratch)
 	defer mx.pool.Put(s)
-	if cap(s.buf) < n {
-		s.buf = make([]float64, n)
+	if cap(s.buf) < k*n {
+		s.buf = make([]float64, k*n)
 	}
-	buf := s.buf[:n]
-	for c := 0; c < mx.k; c++ {
+	comp := func(c int) []float64 { return s.buf[c*n : (c+1)*n] }
+	for c := range k {
 		mx.ComponentTheta(s.ct[c], theta, c)
-	}
-	// log q = logsumexp_c (log w_c + log q_c), accumulated component by
-	// component.
-	for i := range logp {
-		logp[i] = math.Inf(-1)
-	}
-	for c := 0; c < mx.k; c++ {
+		var cs [][]float64
+		if score != nil {
+			for t, i := range mx.idx[c] {
+				s.cs[t] = score[i][:n]
+			}
+			cs = s.cs
+		}
+		mx.comp.Eval(s.ct[c], x, y, comp(c), cs)
 		lw := math.Log(theta[c])
-		mx.comp.Eval(s.ct[c], x, y, buf, nil)
-		for i, l := range buf {
-			logp[i] = logAddExp(logp[i], lw+l)
+		for i, l := range comp(c) {
+			comp(c)[i] = lw + l
+		}
+	}
+	clear(s.cs)
+	for i := range logp {
+		m := math.Inf(-1)
+		for c := range k {
+			m = max(m, s.buf[c*n+i])
+		}
+		if math.IsInf(m, -1) { // no component has mass here
+			logp[i] = m
+			for c := range k {
+				s.buf[c*n+i] = 0
+			}
+			continue
+		}
+		var sum float64
+		for c := range k {
+			e := math.Exp(s.buf[c*n+i] - m)
+			s.buf[c*n+i] = e
+			sum += e
+		}
+		logp[i] = m + math.Log(sum)
+		inv := 1 / sum
+		for c := range k {
+			s.buf[c*n+i] *= inv // the responsibility r_c
 		}
 	}
 	if score == nil {
 		return
 	}
-	for c := 0; c < mx.k; c++ {
+	for c := range k {
+		r := comp(c)
 		w := theta[c]
-		for t, i := range mx.idx[c] {
-			s.cs[t] = score[i][:n]
-		}
-		mx.comp.Eval(s.ct[c], x, y, buf, s.cs)
+		// d log q/d w_c = q_c/q = r_c/w_c; d log q/d theta_c = r_c s_c.
 		sw := score[c][:n]
-		for i, l := range buf {
-			if math.IsInf(logp[i], -1) || math.IsInf(l, -1) {
-				sw[i] = 0
-				continue
-			}
-			sw[i] = math.Exp(l - logp[i]) // q_c/q
+		for i, v := range r {
+			sw[i] = v / w
 		}
-		for _, sc := range s.cs {
-			for i, v := range sw {
-				sc[i] *= w * v
+		for _, j := range mx.idx[c] {
+			sc := score[j][:n]
+			for i, v := range r {
+				sc[i] *= v
 			}
 		}
 	}
-	clear(s.cs)
 }
 
 // logAddExp returns log(exp(a) + exp(b)).

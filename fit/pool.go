@@ -1,7 +1,6 @@
 package fit
 
 import (
-	"runtime"
 	"sync/atomic"
 )
 
@@ -18,7 +17,7 @@ import (
 type pool struct {
 	job     func(w, workers int)
 	gen     atomic.Uint64 // incremented by each run
-	pending atomic.Int32  // workers still busy with the current run
+	done    chan struct{} // one token per worker and run
 	quit    atomic.Bool
 	workers []worker
 }
@@ -35,7 +34,7 @@ const spinLimit = 1 << 15
 // newPool returns a pool of n workers (the caller's goroutine is worker 0)
 // that run job.
 func newPool(n int, job func(w, workers int)) *pool {
-	p := &pool{job: job, workers: make([]worker, n)}
+	p := &pool{job: job, workers: make([]worker, n), done: make(chan struct{}, n)}
 	for w := 1; w < n; w++ {
 		p.workers[w].wake = make(chan struct{}, 1)
 		go p.loop(w)
@@ -66,21 +65,23 @@ func (p *pool) loop(w int) {
 		}
 		seen = p.gen.Load()
 		p.job(w, len(p.workers))
-		p.pending.Add(-1)
+		p.done <- struct{}{}
 	}
 }
 
-// run runs the job on every worker and waits for all of them.
+// run runs the job on every worker and waits for all of them: by polling
+// for a while (the others usually finish within microseconds of this
+// one), then by blocking, so that a machine whose cores are busy with
+// other work is not made busier.
 func (p *pool) run() {
 	n := len(p.workers)
-	p.pending.Store(int32(n - 1))
 	p.gen.Add(1)
 	p.wakeParked()
 	p.job(0, n)
-	for i := 0; p.pending.Load() != 0; i++ {
-		if i%64 == 63 {
-			runtime.Gosched() // let a worker sharing this thread finish
-		}
+	for i := 0; len(p.done) < n-1 && i < spinLimit; i++ {
+	}
+	for w := 1; w < n; w++ {
+		<-p.done
 	}
 }
 
