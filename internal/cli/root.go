@@ -99,5 +99,6 @@ everything it computed.`,
 	root.SetErr(ios.ErrOut)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	root.AddCommand(newDemoCmd(ios), newFitCmd(ios), newBenchCmd(ios))
+	root.AddCommand(newServeCmd(ios))
 	return root
 }
