@@ -104,13 +104,13 @@ func (s *Server) checkEpochs(epochs int) *apiError {
 // Limits is what GET /api/limits answers: the server's limits, for the
 // page to show and respect.
 type Limits struct {
-	MaxBodyBytes       int64   `json:"max_body_bytes"`
-	MaxUploadBytes     int64   `json:"max_upload_bytes"`
-	MaxGridPoints      int     `json:"max_grid_points"`
-	MaxEpochs          int     `json:"max_epochs"`
-	FitTimeoutSeconds  float64 `json:"fit_timeout_seconds"`
-	MaxConcurrent      int     `json:"max_concurrent"`
-	MaxStreamEvents    int     `json:"max_stream_events"`
+	MaxBodyBytes        int64   `json:"max_body_bytes"`
+	MaxUploadBytes      int64   `json:"max_upload_bytes"`
+	MaxGridPoints       int     `json:"max_grid_points"`
+	MaxEpochs           int     `json:"max_epochs"`
+	FitTimeoutSeconds   float64 `json:"fit_timeout_seconds"`
+	MaxConcurrent       int     `json:"max_concurrent"`
+	MaxStreamEvents     int     `json:"max_stream_events"`
 	QueueTimeoutSeconds float64 `json:"queue_timeout_seconds"`
 }
 

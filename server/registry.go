@@ -79,9 +79,9 @@ type Optimizer struct {
 
 // Setting is one setting of an optimizer, with its default.
 type Setting struct {
-	Name        string  `json:"name"`
+	Name        string     `json:"name"`
 	Default     spec.Float `json:"default"`
-	Description string  `json:"description"`
+	Description string     `json:"description"`
 }
 
 // Optimizers returns what fit offers, from its registry.
