@@ -25,7 +25,6 @@ const (
 	DefaultMaxQueued       = 64
 	DefaultQueueTimeout    = 10 * time.Second
 	DefaultMaxStreamEvents = 1000
-	DefaultStreamBuffer    = 256
 	DefaultWriteTimeout    = 30 * time.Second
 	DefaultShutdownGrace   = 5 * time.Second
 )
@@ -60,7 +59,8 @@ type Config struct {
 	MaxStreamEvents int
 	// StreamBuffer is the number of states queued for a slow client; the
 	// fit never waits for a client, and states that find the queue full
-	// are skipped (the final one never is).
+	// are skipped (the final one never is). The default, MaxStreamEvents
+	// + 1, holds every state a stream sends, so that none is skipped.
 	StreamBuffer int
 	// WriteTimeout bounds each write of a stream to its client.
 	WriteTimeout time.Duration
@@ -107,7 +107,7 @@ func (c Config) withDefaults() Config {
 	}
 	dur(&c.QueueTimeout, DefaultQueueTimeout)
 	def(&c.MaxStreamEvents, DefaultMaxStreamEvents)
-	def(&c.StreamBuffer, DefaultStreamBuffer)
+	def(&c.StreamBuffer, c.MaxStreamEvents+1)
 	dur(&c.WriteTimeout, DefaultWriteTimeout)
 	dur(&c.ShutdownGrace, DefaultShutdownGrace)
 	return c

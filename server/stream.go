@@ -122,11 +122,11 @@ type state struct {
 // streamer is the observer of a streamed fit. It queues every stride-th
 // state (and the last epoch's) for the client without ever waiting: a
 // state that finds the queue full is skipped, so a slow client can
-// neither slow the fit down nor change a number.
+// neither slow the fit down nor change a number. The model's density is
+// computed by the writer, off the fit's goroutine (families are safe for
+// concurrent use: the fit's own passes call them from several goroutines).
 type streamer struct {
 	stride, epochs int
-	family         dist.Family
-	view           *view
 	ch             chan state
 	start          time.Time
 	// last is the epoch of the last state queued (-1 for none); dropped
@@ -140,8 +140,7 @@ func (st *streamer) Observe(ev *fit.Event) {
 	if ev.Epoch%st.stride != 0 && ev.Epoch != st.epochs {
 		return
 	}
-	s := state{epoch: ev.Epoch, loss: ev.Loss, theta: append([]float64(nil), ev.Theta...),
-		t: time.Since(st.start).Seconds(), q: st.view.model(st.family, ev.Theta)}
+	s := state{epoch: ev.Epoch, loss: ev.Loss, theta: append([]float64(nil), ev.Theta...), t: time.Since(st.start).Seconds()}
 	select {
 	case st.ch <- s:
 		st.last = ev.Epoch
@@ -204,8 +203,7 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	if v.dim == 2 {
 		maxEvents = max(1, maxEvents/5)
 	}
-	st := &streamer{stride: stride(b.Epochs, maxEvents), epochs: b.Epochs, family: b.Problem.Family, view: v,
-		ch: make(chan state, s.cfg.StreamBuffer), last: -1}
+	st := &streamer{stride: stride(b.Epochs, maxEvents), epochs: b.Epochs, ch: make(chan state, s.cfg.StreamBuffer), last: -1}
 	specJSON, _ := j.shownSpec().MarshalJSON()
 	start := startEvent{Epochs: b.Epochs, Stride: st.stride, Dim: v.dim, Family: b.Problem.Family.Name(),
 		Divergence: b.Problem.Divergence.Name(), Symbol: b.Problem.Divergence.Symbol(),
@@ -241,8 +239,13 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 		if werr != nil {
 			continue // the client is gone: drain until the fit has stopped
 		}
+		state.q = v.model(b.Problem.Family, state.theta)
 		buf = appendState(buf[:0], state)
-		if werr = out.event("state", buf); werr != nil {
+		werr = out.write("state", buf)
+		if werr == nil && len(st.ch) == 0 {
+			werr = out.flush() // flush when caught up: fewer, larger writes
+		}
+		if werr != nil {
 			cancel()
 		}
 	}
@@ -316,7 +319,18 @@ type sse struct {
 	buf     []byte
 }
 
+// event writes an event and flushes it.
 func (e *sse) event(name string, data []byte) error {
+	if err := e.write(name, data); err != nil {
+		return err
+	}
+	return e.flush()
+}
+
+func (e *sse) flush() error { return e.rc.Flush() }
+
+// write writes an event without flushing it.
+func (e *sse) write(name string, data []byte) error {
 	e.rc.SetWriteDeadline(time.Now().Add(e.timeout)) // not every writer supports deadlines
 	b := append(e.buf[:0], "event: "...)
 	b = append(b, name...)
@@ -337,10 +351,8 @@ func (e *sse) event(name string, data []byte) error {
 	}
 	b = append(b, '\n')
 	e.buf = b
-	if _, err := e.w.Write(b); err != nil {
-		return err
-	}
-	return e.rc.Flush()
+	_, err := e.w.Write(b)
+	return err
 }
 
 func (e *sse) notice(msg string) error {
