@@ -42,8 +42,9 @@ func writeError(w http.ResponseWriter, e *apiError) {
 		h.Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
 	w.WriteHeader(e.Status)
-	b, _ := json.Marshal(errorBody{Error: oneLine(e.Msg), Key: e.Key, Line: e.Line})
-	w.Write(append(b, '\n'))
+	enc := json.NewEncoder(w) // one line, with a final newline
+	enc.SetEscapeHTML(false)
+	enc.Encode(errorBody{Error: oneLine(e.Msg), Key: e.Key, Line: e.Line})
 }
 
 // oneLine joins a message's lines, so that every error is one line.

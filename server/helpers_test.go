@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -213,4 +214,14 @@ type streamStart struct {
 	Y      []float64       `json:"y"`
 	QX     []float64       `json:"qx"`
 	Target []float64       `json:"target"`
+}
+
+// listen returns a listener on a free loopback port.
+func listen(t testing.TB) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
 }

@@ -32,22 +32,30 @@ type view struct {
 }
 
 func newView(b *spec.Built) *view {
-	g := b.Problem.Grid
-	dens := b.TargetDensity()
-	if g.Dim() == 1 {
-		a := g.Axes[0]
-		v := &view{dim: 1, X: span(a, targetPoints), QX: span(a, modelPoints)}
-		v.Target = make([]float64, len(v.X))
-		for i, x := range v.X {
-			j, f := locate(a, x)
-			v.Target[i] = dens[j]
-			if f > 0 {
-				v.Target[i] = (1-f)*dens[j] + f*dens[j+1]
-			}
-		}
-		v.qx = v.QX
-		return v
+	if g := b.Problem.Grid; g.Dim() == 2 {
+		return newView2D(g, b.TargetDensity())
 	}
+	return newView1D(b.Problem.Grid.Axes[0], b.TargetDensity())
+}
+
+// newView1D shows the target's densities dens on the axis a.
+func newView1D(a grid.Axis, dens []float64) *view {
+	v := &view{dim: 1, X: span(a, targetPoints), QX: span(a, modelPoints)}
+	v.Target = make([]float64, len(v.X))
+	for i, x := range v.X {
+		j, f := locate(a, x)
+		v.Target[i] = dens[j]
+		if f > 0 {
+			v.Target[i] = (1-f)*dens[j] + f*dens[j+1]
+		}
+	}
+	v.qx = v.QX
+	return v
+}
+
+// newView2D shows the target's densities dens on the 2-D grid g, on a
+// coarse grid of at most gridSide points a side (bilinear interpolation).
+func newView2D(g *grid.Grid, dens []float64) *view {
 	ax, ay := g.Axes[0], g.Axes[1]
 	v := &view{dim: 2, X: span(ax, min(ax.N, gridSide)), Y: span(ay, min(ay.N, gridSide))}
 	n := len(v.X) * len(v.Y)
