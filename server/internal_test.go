@@ -166,11 +166,11 @@ func TestView1D(t *testing.T) {
 // family returns).
 type flat2D struct{}
 
-func (flat2D) Name() string                                 { return "test_view2d" }
-func (flat2D) Description() string                          { return "" }
-func (flat2D) Dim() int                                     { return 2 }
-func (flat2D) Support() string                              { return "" }
-func (flat2D) Params() []dist.Param                         { return nil }
+func (flat2D) Name() string                                { return "test_view2d" }
+func (flat2D) Description() string                         { return "" }
+func (flat2D) Dim() int                                    { return 2 }
+func (flat2D) Support() string                             { return "" }
+func (flat2D) Params() []dist.Param                        { return nil }
 func (flat2D) Eval(_, x, y, logp []float64, _ [][]float64) { evalFlat(x, y, logp) }
 
 func evalFlat(x, y, logp []float64) {

@@ -180,7 +180,8 @@ func (s *Server) Running() int { return int(s.running.Load()) }
 // Config.ShutdownGrace, then cancels the fits still running (they end as
 // interrupted, and their clients still get what they computed) and waits
 // for their handlers. It returns nil after a shutdown, or the error that
-// stopped the server.
+// stopped the server. A server whose fits were cancelled so cancels every
+// later fit at once: serve again with a new one.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s,

@@ -579,7 +579,7 @@
     rows.push(['wall time', s.wall_time_seconds + ' s', {}]);
     if (s.failure) rows.push(['failure', s.failure.message, { dataset: { field: 'failure' } }]);
     box.querySelector('tbody').replaceChildren(...rows.map(([k, v, props]) =>
-      el('tr', {}, el('td', { textContent: k }), el('td', Object.assign({ textContent: v === null ? '–' : String(v) }, props)))));
+      el('tr', {}, el('td', { textContent: k }), el('td', Object.assign({ textContent: fmtValue(v) }, props)))));
     box.querySelector('.summary-json').textContent = lane.summaryText;
     const dl = box.querySelector('.downloads');
     const names = ['fit.zip', 'history.csv', 'summary.json', 'spec.yaml'];
@@ -592,6 +592,16 @@
       return b;
     }));
     box.hidden = false;
+  }
+
+  // fmtValue shows a summary value: numbers with every digit that reads
+  // back to the same float64, like the command line, in exponent form when
+  // very small or large.
+  function fmtValue(v) {
+    if (v === null) return '–';
+    if (typeof v !== 'number') return String(v);
+    const a = Math.abs(v);
+    return a !== 0 && (a < 1e-4 || a >= 1e16) ? v.toExponential() : String(v);
   }
 
   // download fetches one of the fit's files: the server runs the same
