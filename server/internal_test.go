@@ -152,7 +152,7 @@ func TestView1D(t *testing.T) {
 			t.Errorf("target at x=%v: %v, want %v", x, v.Target[i], want)
 		}
 	}
-	q := v.model(b.Problem.Family, []float64{0.5, 2})
+	q := v.model(nil, b.Problem.Family, []float64{0.5, 2})
 	for i, x := range v.QX {
 		want := math.Exp(-(x-0.5)*(x-0.5)/4) / math.Sqrt(4*math.Pi)
 		if math.Abs(q[i]-want) > 1e-15 {
@@ -204,7 +204,7 @@ func TestView2D(t *testing.T) {
 			if len(v.X) != c.wantNX || len(v.Y) != c.wantNY {
 				t.Fatalf("%d x %d points, want %d x %d", len(v.X), len(v.Y), c.wantNX, c.wantNY)
 			}
-			q := v.model(flat2D{}, nil)
+			q := v.model(nil, flat2D{}, nil)
 			for i, y := range v.Y {
 				for j, x := range v.X {
 					k := i*len(v.X) + j

@@ -102,9 +102,14 @@ func locate(a grid.Axis, x float64) (int, float64) {
 	return j, min(max(t-float64(j), 0), 1)
 }
 
-// model returns the model's density at the view's points.
-func (v *view) model(f dist.Family, theta []float64) []float64 {
-	q := make([]float64, len(v.qx))
+// model returns the model's density at the view's points, in dst when it
+// has room.
+func (v *view) model(dst []float64, f dist.Family, theta []float64) []float64 {
+	q := dst[:0]
+	if cap(q) < len(v.qx) {
+		q = make([]float64, len(v.qx))
+	}
+	q = q[:len(v.qx)]
 	var y []float64
 	if v.dim == 2 {
 		y = v.qy
@@ -243,11 +248,13 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	}()
 	var werr error
 	var buf []byte
+	var q []float64
 	for state := range st.ch {
 		if werr != nil {
 			continue // the client is gone: drain until the fit has stopped
 		}
-		state.q = v.model(b.Problem.Family, state.theta)
+		q = v.model(q, b.Problem.Family, state.theta)
+		state.q = q
 		buf = appendState(buf[:0], state)
 		werr = out.write("state", buf)
 		if werr == nil && len(st.ch) == 0 {
@@ -269,7 +276,7 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	if n := res.res.History.Len(); n > 0 && st.last != res.res.Epochs {
 		theta := res.res.History.Row(n - 1)
 		last := state{epoch: res.res.Epochs, loss: res.res.History.Loss(n - 1), theta: theta,
-			t: res.res.Elapsed.Seconds(), q: v.model(b.Problem.Family, theta)}
+			t: res.res.Elapsed.Seconds(), q: v.model(q, b.Problem.Family, theta)}
 		if out.event("state", appendState(buf[:0], last)) != nil {
 			return
 		}
