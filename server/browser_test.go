@@ -202,6 +202,21 @@ func TestBrowser(t *testing.T) {
 	do("stop", chromedp.Click(`#stop`))
 	waitFor("the stop", func() bool { return text(`#state`) == "stopped" })
 
+	// Side by side: the same spec under a second divergence, from a link
+	// (the library here has one divergence, so both sides use it and must
+	// agree to the digit).
+	do("two fits side by side",
+		chromedp.Navigate(base+"?compare#spec="+urlEscape(notebookSpec(t))+"&compare=kl"),
+		chromedp.WaitVisible(`#spec`),
+		chromedp.SetValue(`#speed`, "0"),
+		chromedp.Click(`#run`),
+		chromedp.WaitVisible(`#lane-0 .summary`),
+		chromedp.WaitVisible(`#lane-1 .summary`),
+	)
+	if a, b := text(`#lane-0 [data-param="variance"]`), text(`#lane-1 [data-param="variance"]`); a != b || !near(a, cliSum.Params["variance"], 0) {
+		t.Errorf("side by side, the variances shown are %q and %q; klfit fit prints %v", a, b, cliSum.Params["variance"])
+	}
+
 	// A bad value: the error, naming the key, and the field marked.
 	do("a bad value",
 		chromedp.Navigate(base+"?bad#preset=notebook"), // a new query: a new page
