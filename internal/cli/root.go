@@ -98,6 +98,6 @@ everything it computed.`,
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
-	root.AddCommand(newDemoCmd(ios), newFitCmd(ios), newBenchCmd(ios), newDivCmd(ios), newFamiliesCmd(ios))
+	root.AddCommand(newDemoCmd(ios), newFitCmd(ios), newBenchCmd(ios), newDivCmd(ios), newFamiliesCmd(ios), newServeCmd(ios))
 	return root
 }

@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	"github.com/spf13/cobra"
+
+	"github.com/klfit/klfit/server"
+)
+
+type serveOptions struct {
+	Addr   string
+	Public bool
+	Config server.Config
+}
+
+func newServeCmd(ios *IOStreams) *cobra.Command {
+	o := &serveOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the web playground: fits that run live in the browser",
+		Long: `serve starts the playground: a page where you pick a target, a model, a
+divergence and an optimizer, press Run and watch q slide onto p, with the
+loss, the parameter traces, pause, step and downloads of everything klfit fit
+writes. The page and its JSON API (POST /api/fit answers what klfit fit
+--json prints) are described in the README.
+
+It listens on 127.0.0.1 only unless --public is given; it works without
+internet (nothing is loaded from elsewhere). Ctrl-C (or SIGTERM) stops it
+gracefully: running fits get a few seconds to end, then stop and still send
+what they computed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runServe(cmd.Context(), ios, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Addr, "addr", "127.0.0.1:8080", "`host:port` to listen on (port 0 picks a free one)")
+	f.BoolVar(&o.Public, "public", false, "allow an --addr other machines can reach (klfit has no authentication)")
+	f.Int64Var(&o.Config.MaxBodyBytes, "max-body", server.DefaultMaxBodyBytes, "largest spec accepted, in `bytes`")
+	f.Int64Var(&o.Config.MaxUploadBytes, "max-upload", server.DefaultMaxUploadBytes, "largest uploaded data file, in `bytes`")
+	f.IntVar(&o.Config.MaxGridPoints, "max-points", server.DefaultMaxGridPoints, "most grid `points` a fit may use")
+	f.IntVar(&o.Config.MaxEpochs, "max-epochs", server.DefaultMaxEpochs, "most `epochs` a fit may ask for")
+	f.DurationVar(&o.Config.FitTimeout, "time-limit", server.DefaultFitTimeout, "time a fit may run before it is stopped")
+	f.IntVar(&o.Config.MaxConcurrent, "max-fits", 0, "fits running at once (default: the number of CPUs)")
+	f.IntVar(&o.Config.MaxQueued, "queue", server.DefaultMaxQueued, "requests that may wait for a running fit to end; beyond, 503")
+	return cmd
+}
+
+func runServe(ctx context.Context, ios *IOStreams, o *serveOptions) error {
+	host, _, err := net.SplitHostPort(o.Addr)
+	if err != nil {
+		return usageError(fmt.Errorf("--addr %q: %w", o.Addr, err))
+	}
+	loopback := server.IsLoopback(host)
+	if !loopback && !o.Public {
+		return usageError(fmt.Errorf("--addr %s is not a loopback address: other machines could reach it; add --public to allow that (klfit has no authentication)", o.Addr))
+	}
+	for _, c := range []struct {
+		flag string
+		v    int64
+	}{{"--max-body", o.Config.MaxBodyBytes}, {"--max-upload", o.Config.MaxUploadBytes},
+		{"--max-points", int64(o.Config.MaxGridPoints)}, {"--max-epochs", int64(o.Config.MaxEpochs)},
+		{"--time-limit", int64(o.Config.FitTimeout)}} {
+		if c.v <= 0 {
+			return usageError(fmt.Errorf("%s must be > 0", c.flag))
+		}
+	}
+	if o.Config.MaxConcurrent < 0 {
+		return usageError(fmt.Errorf("--max-fits must be >= 0"))
+	}
+	if o.Config.MaxQueued == 0 {
+		o.Config.MaxQueued = -1 // --queue 0: no waiting
+	}
+	cfg := o.Config
+	cfg.LoopbackHosts = loopback
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return usageError(fmt.Errorf("--addr %s: %w", o.Addr, err))
+	}
+	if !loopback {
+		fmt.Fprintf(ios.ErrOut, "klfit: warning: serving on %s, open to every machine that can reach it; klfit has no authentication\n", ln.Addr())
+	}
+	srv := server.New(cfg)
+	fmt.Fprintf(ios.Out, "klfit playground at http://%s/ (Ctrl-C to stop)\n", ln.Addr())
+	if err := srv.Serve(ctx, ln); err != nil {
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("serving: %w", err)}
+	}
+	fmt.Fprintln(ios.Out, "klfit playground stopped")
+	return nil
+}

@@ -1,0 +1,220 @@
+package server
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/klfit/klfit/fit"
+	"github.com/klfit/klfit/plot"
+	"github.com/klfit/klfit/spec"
+)
+
+// fitContext returns the context a fit runs under: cancelled when the
+// client goes away, when the server shuts down, and after the time limit,
+// with context.Cause saying which.
+func (s *Server) fitContext(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(parent)
+	stop := context.AfterFunc(s.fits, func() { cancel(context.Cause(s.fits)) })
+	tctx, tcancel := context.WithTimeoutCause(ctx, s.cfg.FitTimeout, errTimeLimit)
+	return tctx, func() {
+		tcancel()
+		stop()
+		cancel(context.Canceled)
+	}
+}
+
+// run runs a job's fit as the command line does: fit.Run on the built
+// problem with the spec's options.
+func (s *Server) run(ctx context.Context, j *job, observers ...fit.Observer) (*fit.Result, *apiError) {
+	s.running.Add(1)
+	defer s.running.Add(-1)
+	res, err := fit.Run(ctx, j.built.Problem, j.built.Options(observers...))
+	if err != nil {
+		return nil, &apiError{Status: http.StatusBadRequest, Msg: err.Error()}
+	}
+	return res, nil
+}
+
+// notice says why a fit was interrupted, or "" when it was not.
+func (s *Server) notice(ctx context.Context, res *fit.Result) string {
+	if res.Status != fit.Interrupted {
+		return ""
+	}
+	switch cause := context.Cause(ctx); {
+	case errors.Is(cause, errTimeLimit):
+		return fmt.Sprintf("the fit reached this server's time limit (%v) and stopped after epoch %d", s.cfg.FitTimeout, res.Epochs)
+	case errors.Is(cause, errShutdown):
+		return fmt.Sprintf("the server is shutting down: the fit stopped after epoch %d", res.Epochs)
+	}
+	return fmt.Sprintf("the fit was cancelled after epoch %d", res.Epochs)
+}
+
+// handleFit answers POST /api/fit: the summary JSON, as `klfit fit --json`
+// prints it. A fit that diverged or was interrupted (the time limit) still
+// answers 200 with its summary, whose status says so; an interrupted one
+// also has a Klfit-Notice header saying why.
+func (s *Server) handleFit(w http.ResponseWriter, r *http.Request) {
+	j, aerr := s.prepare(w, r)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	defer j.close()
+	ctx, cancel := s.fitContext(r.Context())
+	defer cancel()
+	res, aerr := s.run(ctx, j)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	if n := s.notice(ctx, res); n != "" {
+		w.Header().Set("Klfit-Notice", n)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(j.summary(res).JSON())
+}
+
+// figureName is the form of a figure's file name.
+var figureName = regexp.MustCompile(`^[A-Za-z0-9_-]+\.(png|svg)$`)
+
+// handleFiles answers POST /api/fit/files/{name}: one output file of the
+// fit, as `klfit fit --out` writes it (spec.yaml is the spec with its
+// defaults filled in, as summary.json repeats it; fit.zip holds them
+// all).
+func (s *Server) handleFiles(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	switch {
+	case name == "history.csv", name == "summary.json", name == "spec.yaml", name == "fit.zip", figureName.MatchString(name):
+	default:
+		writeError(w, &apiError{Status: http.StatusNotFound,
+			Msg: fmt.Sprintf("no such file %q (known: history.csv, summary.json, spec.yaml, fit.zip, and the figures NAME.png, NAME.svg)", name)})
+		return
+	}
+	j, aerr := s.prepare(w, r)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	defer j.close()
+	ctx, cancel := s.fitContext(r.Context())
+	defer cancel()
+	res, aerr := s.run(ctx, j)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	if n := s.notice(ctx, res); n != "" {
+		w.Header().Set("Klfit-Notice", n)
+	}
+	out := outputs{b: j.built, res: res, sum: j.summary(res)}
+	var buf bytes.Buffer
+	if name == "fit.zip" {
+		aerr = out.zip(&buf)
+	} else {
+		aerr = out.write(&buf, name)
+	}
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	w.Header().Set("Content-Type", contentType(name))
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
+	w.Write(buf.Bytes())
+}
+
+func contentType(name string) string {
+	switch {
+	case strings.HasSuffix(name, ".csv"):
+		return "text/csv; charset=utf-8"
+	case strings.HasSuffix(name, ".json"):
+		return "application/json"
+	case strings.HasSuffix(name, ".yaml"):
+		return "application/yaml"
+	case strings.HasSuffix(name, ".png"):
+		return "image/png"
+	case strings.HasSuffix(name, ".svg"):
+		return "image/svg+xml"
+	}
+	return "application/zip"
+}
+
+// outputs writes a finished fit's files with the command line's code.
+type outputs struct {
+	b    *spec.Built
+	res  *fit.Result
+	sum  *spec.Summary
+	figs []plot.Figure
+}
+
+func (o *outputs) figures() []plot.Figure {
+	if o.figs == nil {
+		o.figs = plot.Figures(plot.Input{
+			Grid:    o.b.Problem.Grid,
+			Target:  o.b.TargetDensity(),
+			Family:  o.b.Problem.Family,
+			History: o.res.History,
+			Symbol:  o.b.Problem.Divergence.Symbol(),
+		})
+	}
+	return o.figs
+}
+
+// names lists the files of the fit, in the order fit.zip holds them.
+func (o *outputs) names() []string {
+	names := []string{"spec.yaml", "history.csv", "summary.json"}
+	for _, f := range o.figures() {
+		names = append(names, f.Name+".png", f.Name+".svg")
+	}
+	return names
+}
+
+// write writes the file called name.
+func (o *outputs) write(w io.Writer, name string) *apiError {
+	var err error
+	switch name {
+	case "history.csv":
+		err = o.res.History.WriteCSV(w)
+	case "summary.json":
+		_, err = w.Write(o.sum.JSON())
+	case "spec.yaml":
+		_, err = w.Write(o.sum.Spec.YAML())
+	default:
+		base, ext, _ := strings.Cut(name, ".")
+		for _, f := range o.figures() {
+			if f.Name == base {
+				return internal(plot.Write(w, f.Plot(), ext))
+			}
+		}
+		return &apiError{Status: http.StatusNotFound, Msg: fmt.Sprintf("this fit has no figure %q (it has: %s)", name, strings.Join(o.names()[3:], ", "))}
+	}
+	return internal(err)
+}
+
+// zip writes every file of the fit into a zip archive.
+func (o *outputs) zip(w io.Writer) *apiError {
+	zw := zip.NewWriter(w)
+	for _, name := range o.names() {
+		f, err := zw.Create(name)
+		if err != nil {
+			return internal(err)
+		}
+		if aerr := o.write(f, name); aerr != nil {
+			return aerr
+		}
+	}
+	return internal(zw.Close())
+}
+
+func internal(err error) *apiError {
+	if err == nil {
+		return nil
+	}
+	return &apiError{Status: http.StatusInternalServerError, Msg: "writing the file: " + err.Error()}
+}

@@ -1,0 +1,133 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/klfit/klfit/grid"
+	"github.com/klfit/klfit/spec"
+)
+
+// limiter bounds the fits running at once, with a short bounded queue in
+// front.
+type limiter struct {
+	slots     chan struct{}
+	waiting   atomic.Int64
+	maxQueued int64
+	timeout   time.Duration
+}
+
+func newLimiter(concurrent, queued int, timeout time.Duration) *limiter {
+	return &limiter{slots: make(chan struct{}, concurrent), maxQueued: int64(queued), timeout: timeout}
+}
+
+// errBusy: every slot is taken and the queue is full or took too long.
+var errBusy = errors.New("busy")
+
+// acquire takes a slot, waiting in the queue when there is room in it, and
+// returns the function that gives the slot back. It fails with errBusy, or
+// with ctx's error when the client goes away while waiting.
+func (l *limiter) acquire(ctx context.Context) (release func(), err error) {
+	release = func() { <-l.slots }
+	select {
+	case l.slots <- struct{}{}:
+		return release, nil
+	default:
+	}
+	if l.waiting.Add(1) > l.maxQueued {
+		l.waiting.Add(-1)
+		return nil, errBusy
+	}
+	defer l.waiting.Add(-1)
+	t := time.NewTimer(l.timeout)
+	defer t.Stop()
+	select {
+	case l.slots <- struct{}{}:
+		return release, nil
+	case <-t.C:
+		return nil, errBusy
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// busy is the answer to a request that found no slot.
+func (s *Server) busy() *apiError {
+	return &apiError{Status: http.StatusServiceUnavailable, RetryAfter: 5,
+		Msg: fmt.Sprintf("the server is busy: %d fits are running and the queue is full; retry in a few seconds", s.cfg.MaxConcurrent)}
+}
+
+// checkSize refuses a spec whose grid or epochs exceed the server's
+// limits, before anything is allocated for it. Invalid grids are left to
+// Spec.Build, which says what is wrong with them.
+func (s *Server) checkSize(sp *spec.Spec) *apiError {
+	points := 0.0
+	count := func(a spec.Axis) bool {
+		ax, err := grid.Arange(a.Start, a.Stop, a.Step)
+		if err != nil {
+			return false
+		}
+		if points == 0 {
+			points = 1
+		}
+		points *= float64(ax.N)
+		return true
+	}
+	switch g := sp.Grid; {
+	case g.X != nil && g.Y != nil:
+		if !count(*g.X) || !count(*g.Y) {
+			points = 0
+		}
+	case g.X == nil && g.Y == nil:
+		count(spec.Axis{Start: g.Start, Stop: g.Stop, Step: g.Step})
+	}
+	if points > float64(s.cfg.MaxGridPoints) {
+		return &apiError{Status: http.StatusBadRequest, Key: "grid",
+			Msg: fmt.Sprintf("grid: %.0f points is more than this server allows (%d); use a coarser step", points, s.cfg.MaxGridPoints)}
+	}
+	return s.checkEpochs(sp.Epochs)
+}
+
+func (s *Server) checkEpochs(epochs int) *apiError {
+	if epochs > s.cfg.MaxEpochs {
+		return &apiError{Status: http.StatusBadRequest, Key: "epochs",
+			Msg: fmt.Sprintf("epochs: %d is more than this server allows (%d)", epochs, s.cfg.MaxEpochs)}
+	}
+	return nil
+}
+
+// Limits is what GET /api/limits answers: the server's limits, for the
+// page to show and respect.
+type Limits struct {
+	MaxBodyBytes        int64   `json:"max_body_bytes"`
+	MaxUploadBytes      int64   `json:"max_upload_bytes"`
+	MaxGridPoints       int     `json:"max_grid_points"`
+	MaxEpochs           int     `json:"max_epochs"`
+	FitTimeoutSeconds   float64 `json:"fit_timeout_seconds"`
+	MaxConcurrent       int     `json:"max_concurrent"`
+	MaxStreamEvents     int     `json:"max_stream_events"`
+	QueueTimeoutSeconds float64 `json:"queue_timeout_seconds"`
+}
+
+func (s *Server) handleLimits(w http.ResponseWriter, _ *http.Request) {
+	c := s.cfg
+	writeJSON(w, Limits{
+		MaxBodyBytes: c.MaxBodyBytes, MaxUploadBytes: c.MaxUploadBytes, MaxGridPoints: c.MaxGridPoints,
+		MaxEpochs: c.MaxEpochs, FitTimeoutSeconds: c.FitTimeout.Seconds(), MaxConcurrent: c.MaxConcurrent,
+		MaxStreamEvents: c.MaxStreamEvents, QueueTimeoutSeconds: c.QueueTimeout.Seconds(),
+	})
+}
+
+// stride is the number of epochs between two streamed states: 1 up to
+// maxEvents epochs, then ceil(epochs/maxEvents).
+func stride(epochs, maxEvents int) int {
+	if epochs <= maxEvents {
+		return 1
+	}
+	return int(math.Ceil(float64(epochs) / float64(maxEvents)))
+}

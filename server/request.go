@@ -1,0 +1,326 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/klfit/klfit/fit"
+	"github.com/klfit/klfit/spec"
+)
+
+// job is a validated fit request holding a slot of the limiter.
+type job struct {
+	built *spec.Built
+	// target is the target as the client wrote it, when an upload's name
+	// was replaced by the path it was saved to: summaries show this one.
+	target  *spec.Target
+	release func()
+}
+
+// close gives the slot back and removes any upload.
+func (j *job) close() { j.release() }
+
+// summary summarizes the fit's result exactly as the command line does.
+func (j *job) summary(res *fit.Result) *spec.Summary {
+	sum := spec.NewSummary(j.built, res)
+	sum.Spec = j.shownSpec()
+	return sum
+}
+
+// shownSpec is the spec that ran, defaults filled in, as the client wrote
+// its target.
+func (j *job) shownSpec() *spec.Spec {
+	if j.target == nil {
+		return j.built.Spec
+	}
+	shown := *j.built.Spec
+	shown.Target = *j.target
+	return &shown
+}
+
+// bodyTimeout bounds the reading of a request's body.
+const bodyTimeout = 60 * time.Second
+
+// prepare reads and validates a fit request and takes a slot for it: the
+// spec goes through spec.Parse, the server's checks (size, files) and
+// Spec.Build, exactly as on the command line. The caller must close the
+// job.
+func (s *Server) prepare(w http.ResponseWriter, r *http.Request) (*job, *apiError) {
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Now().Add(bodyTimeout))
+	data, up, aerr := s.readRequest(w, r)
+	rc.SetReadDeadline(time.Time{})
+	if aerr != nil {
+		return nil, aerr
+	}
+	removeUpload := func() {
+		if up != nil {
+			os.RemoveAll(up.dir)
+		}
+	}
+	sp, err := spec.Parse(data)
+	if err != nil {
+		removeUpload()
+		return nil, badSpec(err)
+	}
+	var shown *spec.Target
+	if sp, shown, aerr = bindData(sp, up); aerr != nil {
+		removeUpload()
+		return nil, aerr
+	}
+	if aerr := s.checkSize(sp); aerr != nil {
+		removeUpload()
+		return nil, aerr
+	}
+	release, err := s.limit.acquire(r.Context())
+	if err != nil {
+		removeUpload()
+		if errors.Is(err, errBusy) {
+			return nil, s.busy()
+		}
+		return nil, &apiError{Status: http.StatusServiceUnavailable, Msg: "the request was cancelled while waiting: " + err.Error()}
+	}
+	j := &job{target: shown, release: func() { release(); removeUpload() }}
+	b, err := sp.Build()
+	if err == nil {
+		if aerr := s.checkEpochs(b.Epochs); aerr != nil {
+			j.close()
+			return nil, aerr
+		}
+	}
+	if err != nil {
+		j.close()
+		return nil, badSpec(err)
+	}
+	j.built = b
+	return j, nil
+}
+
+// upload is a data file sent with a request, saved in a directory of its
+// own.
+type upload struct {
+	name string // as the client named it (base name)
+	path string // where it was saved
+	dir  string
+}
+
+// readRequest returns the spec's text and, for a multipart request, the
+// uploaded data file.
+func (s *Server) readRequest(w http.ResponseWriter, r *http.Request) ([]byte, *upload, *apiError) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "multipart/form-data" {
+		body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		data, err := io.ReadAll(body)
+		if err != nil {
+			return nil, nil, s.readError(err, "the spec", s.cfg.MaxBodyBytes)
+		}
+		return data, nil, nil
+	}
+	// A spec, a file and the multipart framing.
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes+s.cfg.MaxUploadBytes+64<<10)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, nil, &apiError{Status: http.StatusBadRequest, Msg: "reading the multipart request: " + err.Error()}
+	}
+	var data []byte
+	var up *upload
+	fail := func(e *apiError) ([]byte, *upload, *apiError) {
+		if up != nil {
+			os.RemoveAll(up.dir)
+		}
+		return nil, nil, e
+	}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fail(s.readError(err, "the multipart request", s.cfg.MaxBodyBytes+s.cfg.MaxUploadBytes))
+		}
+		switch part.FormName() {
+		case "spec":
+			if data != nil {
+				return fail(&apiError{Status: http.StatusBadRequest, Msg: `the request has two "spec" fields`})
+			}
+			data, err = readCapped(part, s.cfg.MaxBodyBytes)
+			if err != nil {
+				return fail(s.readError(err, "the spec", s.cfg.MaxBodyBytes))
+			}
+		case "data":
+			if up != nil {
+				return fail(&apiError{Status: http.StatusBadRequest, Msg: `the request has two "data" files; a fit reads one`})
+			}
+			if up, err = s.saveUpload(part); err != nil {
+				var ae *apiError
+				if errors.As(err, &ae) {
+					return fail(ae)
+				}
+				return fail(s.readError(err, "the data file", s.cfg.MaxUploadBytes))
+			}
+		default:
+			return fail(&apiError{Status: http.StatusBadRequest, Msg: fmt.Sprintf(`unknown multipart field %q (known: spec, data)`, part.FormName())})
+		}
+	}
+	if data == nil {
+		return fail(&apiError{Status: http.StatusBadRequest, Key: "", Msg: `the multipart request has no "spec" field`})
+	}
+	return data, up, nil
+}
+
+// errTooLarge reports a part larger than its cap.
+type errTooLarge struct{ limit int64 }
+
+func (e *errTooLarge) Error() string { return fmt.Sprintf("larger than %d bytes", e.limit) }
+
+// readCapped reads r whole, failing with *errTooLarge past limit bytes.
+func readCapped(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err == nil && int64(len(data)) > limit {
+		err = &errTooLarge{limit}
+	}
+	return data, err
+}
+
+// readError turns an error met while reading a request into 413 for what
+// is too large, 400 otherwise.
+func (s *Server) readError(err error, what string, limit int64) *apiError {
+	var mb *http.MaxBytesError
+	var tl *errTooLarge
+	if errors.As(err, &mb) || errors.As(err, &tl) {
+		return &apiError{Status: http.StatusRequestEntityTooLarge,
+			Msg: fmt.Sprintf("%s is larger than this server accepts (%d bytes)", what, limit)}
+	}
+	return &apiError{Status: http.StatusBadRequest, Msg: fmt.Sprintf("reading %s: %v", what, err)}
+}
+
+// saveUpload streams an uploaded file to a new temporary directory,
+// failing past MaxUploadBytes. Nothing of it is held in memory.
+func (s *Server) saveUpload(part *multipart.Part) (*upload, error) {
+	name := filepath.Base(strings.ReplaceAll(part.FileName(), `\`, "/"))
+	if name == "" || name == "." || name == "/" || strings.ContainsAny(name, "\x00") {
+		return nil, &apiError{Status: http.StatusBadRequest, Msg: `the "data" field must be a file with a name`}
+	}
+	dir, err := os.MkdirTemp("", "klfit-upload-")
+	if err != nil {
+		return nil, &apiError{Status: http.StatusInternalServerError, Msg: "saving the data file: " + err.Error()}
+	}
+	up := &upload{name: name, path: filepath.Join(dir, "data"), dir: dir}
+	f, err := os.OpenFile(up.path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, &apiError{Status: http.StatusInternalServerError, Msg: "saving the data file: " + err.Error()}
+	}
+	n, err := io.Copy(f, io.LimitReader(part, s.cfg.MaxUploadBytes+1))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && n > s.cfg.MaxUploadBytes {
+		err = &errTooLarge{s.cfg.MaxUploadBytes}
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return up, nil
+}
+
+// fileKeys are the target keys that name a file the fit reads; sqlKey
+// names a query, which could read any file.
+var (
+	fileKeys = []string{"samples", "table", "histogram"}
+	sqlKey   = "sql"
+)
+
+// bindData applies the server's file policy to a parsed spec: it reads no
+// file but the one uploaded with the request. A target naming a data file
+// must name the uploaded one, whose name is then replaced by the path it
+// was saved to (the returned target is the one the client wrote, for the
+// summary); a query is refused; an upload the target does not use is an
+// error. The spec is looked at through its JSON form, so that every kind
+// of target the spec knows is covered, the one-line syntax included.
+func bindData(sp *spec.Spec, up *upload) (*spec.Spec, *spec.Target, *apiError) {
+	js, err := sp.MarshalJSON()
+	if err != nil {
+		return nil, nil, &apiError{Status: http.StatusInternalServerError, Msg: "encoding the spec: " + err.Error()}
+	}
+	rewritten, used, aerr := rewriteDataFiles(js, up)
+	if aerr != nil {
+		return nil, nil, aerr
+	}
+	if up != nil && !used {
+		return nil, nil, &apiError{Status: http.StatusBadRequest, Key: "target",
+			Msg: fmt.Sprintf("target: the data file %q was uploaded but the target does not read it (write target: {samples: %q})", up.name, up.name)}
+	}
+	if !used {
+		return sp, nil, nil
+	}
+	bound, err := spec.Parse(rewritten)
+	if err != nil {
+		return nil, nil, badSpec(err)
+	}
+	shown := sp.Target
+	return bound, &shown, nil
+}
+
+// rewriteDataFiles finds the data files and queries in a spec's JSON form
+// and replaces the uploaded file's name by its path. It reports whether
+// the upload was used.
+func rewriteDataFiles(js []byte, up *upload) ([]byte, bool, *apiError) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(js, &doc); err != nil || len(doc.Content) == 0 {
+		return nil, false, &apiError{Status: http.StatusInternalServerError, Msg: "reading the spec's JSON form back"}
+	}
+	t := mapValue(doc.Content[0], "target")
+	if t == nil || t.Kind != yaml.MappingNode {
+		return js, false, nil
+	}
+	if q := mapValue(t, sqlKey); q != nil {
+		return nil, false, &apiError{Status: http.StatusBadRequest, Key: "target." + sqlKey,
+			Msg: "target.sql: this server runs no queries (they could read any of its files); run the fit with klfit fit, or upload the samples"}
+	}
+	used := false
+	for _, k := range fileKeys {
+		v := mapValue(t, k)
+		if v == nil {
+			continue
+		}
+		if up == nil || v.Value != up.name {
+			return nil, false, &apiError{Status: http.StatusBadRequest, Key: "target." + k,
+				Msg: fmt.Sprintf(`target.%s: this server reads no files of its own: upload %q with the request (multipart field "data")`, k, v.Value)}
+		}
+		v.Value, v.Style = up.path, yaml.DoubleQuotedStyle
+		used = true
+	}
+	if !used {
+		return js, false, nil
+	}
+	out, err := yaml.Marshal(&doc)
+	if err != nil {
+		return nil, false, &apiError{Status: http.StatusInternalServerError, Msg: "writing the spec back: " + err.Error()}
+	}
+	return out, true, nil
+}
+
+// mapValue returns the value of key in the mapping m, or nil.
+func mapValue(m *yaml.Node, key string) *yaml.Node {
+	if m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,284 @@
+package server
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log"
+	"net"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults of the Config fields left zero.
+const (
+	DefaultMaxBodyBytes    = 1 << 20  // 1 MiB
+	DefaultMaxUploadBytes  = 32 << 20 // 32 MiB
+	DefaultMaxGridPoints   = 1_000_000
+	DefaultMaxEpochs       = 100_000
+	DefaultFitTimeout      = 60 * time.Second
+	DefaultMaxQueued       = 64
+	DefaultQueueTimeout    = 10 * time.Second
+	DefaultMaxStreamEvents = 1000
+	DefaultWriteTimeout    = 30 * time.Second
+	DefaultShutdownGrace   = 5 * time.Second
+)
+
+// Config sets a server's limits. The zero value of every field means its
+// default (the Default constants; MaxConcurrent defaults to the number of
+// CPUs).
+type Config struct {
+	// MaxBodyBytes caps a spec, sent as the body or as the multipart
+	// "spec" field; larger requests get 413.
+	MaxBodyBytes int64
+	// MaxUploadBytes caps an uploaded data file; larger uploads get 413.
+	// Uploads are streamed to a temporary file, never held in memory.
+	MaxUploadBytes int64
+	// MaxGridPoints caps the points of a fit's grid (400, key "grid").
+	MaxGridPoints int
+	// MaxEpochs caps the epochs of a fit (400, key "epochs").
+	MaxEpochs int
+	// FitTimeout is the time a fit may run; it then stops between two
+	// epochs, as an interrupted fit, and its summary is still sent.
+	FitTimeout time.Duration
+	// MaxConcurrent bounds the fits running at once.
+	MaxConcurrent int
+	// MaxQueued bounds the requests waiting for a fit to end; beyond it,
+	// or after QueueTimeout, they get 503 with Retry-After. A negative
+	// value means no waiting.
+	MaxQueued    int
+	QueueTimeout time.Duration
+	// MaxStreamEvents bounds the states a stream sends for one fit: a fit
+	// of more epochs sends one state every ceil(epochs/MaxStreamEvents)
+	// epochs (2-D fits, whose states are larger, a fifth as many).
+	MaxStreamEvents int
+	// StreamBuffer is the number of states queued for a slow client; the
+	// fit never waits for a client, and states that find the queue full
+	// are skipped (the final one never is). The default, MaxStreamEvents
+	// + 1, holds every state a stream sends, so that none is skipped.
+	StreamBuffer int
+	// WriteTimeout bounds each write of a stream to its client.
+	WriteTimeout time.Duration
+	// ShutdownGrace is how long Serve lets running requests end when its
+	// context is cancelled before it cancels their fits.
+	ShutdownGrace time.Duration
+	// LoopbackHosts accepts only requests addressed to a loopback host
+	// (localhost, 127.0.0.0/8, ::1), as a server bound to a loopback
+	// address expects: a page elsewhere whose name is made to resolve to
+	// 127.0.0.1 (DNS rebinding) then gets 403.
+	LoopbackHosts bool
+	// ErrorLog receives the HTTP server's errors; nil means the log
+	// package's standard logger.
+	ErrorLog *log.Logger
+}
+
+func (c Config) withDefaults() Config {
+	def64 := func(v *int64, d int64) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	dur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def64(&c.MaxBodyBytes, DefaultMaxBodyBytes)
+	def64(&c.MaxUploadBytes, DefaultMaxUploadBytes)
+	def(&c.MaxGridPoints, DefaultMaxGridPoints)
+	def(&c.MaxEpochs, DefaultMaxEpochs)
+	dur(&c.FitTimeout, DefaultFitTimeout)
+	def(&c.MaxConcurrent, runtime.NumCPU())
+	switch {
+	case c.MaxQueued == 0:
+		c.MaxQueued = DefaultMaxQueued
+	case c.MaxQueued < 0:
+		c.MaxQueued = 0
+	}
+	dur(&c.QueueTimeout, DefaultQueueTimeout)
+	def(&c.MaxStreamEvents, DefaultMaxStreamEvents)
+	def(&c.StreamBuffer, c.MaxStreamEvents+1)
+	dur(&c.WriteTimeout, DefaultWriteTimeout)
+	dur(&c.ShutdownGrace, DefaultShutdownGrace)
+	return c
+}
+
+//go:embed static
+var static embed.FS
+
+// Server is the playground: an http.Handler serving the page and the API.
+// Its zero value is not usable; call New.
+type Server struct {
+	cfg     Config
+	handler http.Handler
+	limit   *limiter
+
+	// fits is the parent of every fit's context; cancelFits stops them all
+	// (at the end of a shutdown's grace period).
+	fits       context.Context
+	cancelFits context.CancelCauseFunc
+
+	// running counts the fits in progress, for tests and shutdown.
+	running atomic.Int64
+}
+
+// New returns a server with the given limits.
+func New(cfg Config) *Server {
+	cfg = cfg.withDefaults()
+	s := &Server{cfg: cfg, limit: newLimiter(cfg.MaxConcurrent, cfg.MaxQueued, cfg.QueueTimeout)}
+	s.fits, s.cancelFits = context.WithCancelCause(context.Background())
+
+	mux := http.NewServeMux()
+	page, err := fs.Sub(static, "static")
+	if err != nil {
+		panic("server: the embedded page is missing: " + err.Error())
+	}
+	files := http.FileServerFS(page)
+	route(mux, "/{$}", get(files))
+	route(mux, "/static/", get(http.StripPrefix("/static/", files)))
+	route(mux, "/healthz", get(http.HandlerFunc(healthz)))
+	route(mux, "/api/families", get(http.HandlerFunc(handleFamilies)))
+	route(mux, "/api/divergences", get(http.HandlerFunc(handleDivergences)))
+	route(mux, "/api/optimizers", get(http.HandlerFunc(handleOptimizers)))
+	route(mux, "/api/presets", get(http.HandlerFunc(handlePresets)))
+	route(mux, "/api/limits", get(http.HandlerFunc(s.handleLimits)))
+	route(mux, "/api/fit", post(http.HandlerFunc(s.handleFit)))
+	route(mux, "/api/fit/stream", post(http.HandlerFunc(s.handleStream)))
+	route(mux, "/api/fit/files/{name}", post(http.HandlerFunc(s.handleFiles)))
+	route(mux, "/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, &apiError{Status: http.StatusNotFound, Msg: "no such endpoint: " + r.URL.Path})
+	}))
+	// Browsers may not post to the API from other sites' pages.
+	s.handler = securityHeaders(http.NewCrossOriginProtection().Handler(mux))
+	if cfg.LoopbackHosts {
+		s.handler = loopbackOnly(s.handler)
+	}
+	return s
+}
+
+// Config returns the server's limits, defaults filled in.
+func (s *Server) Config() Config { return s.cfg }
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Running returns the number of fits in progress.
+func (s *Server) Running() int { return int(s.running.Load()) }
+
+// Serve serves on ln until ctx is cancelled, then shuts down gracefully:
+// it stops accepting connections, lets running requests end for
+// Config.ShutdownGrace, then cancels the fits still running (they end as
+// interrupted, and their clients still get what they computed) and waits
+// for their handlers. It returns nil after a shutdown, or the error that
+// stopped the server. A server whose fits were cancelled so cancels every
+// later fit at once: serve again with a new one.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          s.cfg.ErrorLog,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	grace, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
+	err := hs.Shutdown(grace)
+	cancel()
+	if err != nil {
+		s.cancelFits(errShutdown)
+		// Cancelled fits end at their next epoch and their handlers
+		// write what was computed: give them a moment, then close.
+		wait, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = hs.Shutdown(wait)
+		cancel()
+		if err != nil {
+			hs.Close()
+		}
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// route registers h for pattern.
+func route(mux *http.ServeMux, pattern string, h http.Handler) { mux.Handle(pattern, h) }
+
+// get admits GET and HEAD requests, post POST requests; others get a JSON
+// 405.
+func get(h http.Handler) http.Handler  { return methods(h, http.MethodGet, http.MethodHead) }
+func post(h http.Handler) http.Handler { return methods(h, http.MethodPost) }
+
+func methods(h http.Handler, allowed ...string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, m := range allowed {
+			if r.Method == m {
+				h.ServeHTTP(w, r)
+				return
+			}
+		}
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		writeError(w, &apiError{Status: http.StatusMethodNotAllowed,
+			Msg: r.Method + " " + r.URL.Path + ": method not allowed (allowed: " + strings.Join(allowed, ", ") + ")"})
+	})
+}
+
+// securityHeaders sets headers that keep the page from being framed,
+// sniffed or made to load anything from elsewhere.
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("X-Frame-Options", "DENY")
+		h.ServeHTTP(w, r)
+	})
+}
+
+func healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
+
+// IsLoopback reports whether host (a name or an IP address, without port)
+// is a loopback host: localhost, 127.0.0.0/8 or ::1.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// loopbackOnly refuses requests whose Host header is not a loopback host.
+func loopbackOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if hh, _, err := net.SplitHostPort(host); err == nil {
+			host = hh
+		}
+		if !IsLoopback(host) {
+			writeError(w, &apiError{Status: http.StatusForbidden,
+				Msg: fmt.Sprintf("this server answers requests to localhost only, not to %q", r.Host)})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
