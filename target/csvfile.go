@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Progress is told how far the reading of a data file has got: done bytes
@@ -105,81 +106,65 @@ func unwrapPathError(err error) string {
 	return err.Error()
 }
 
+// read parses CSV as encoding/csv does with TrimLeadingSpace and Comment
+// '#' (records of equal length, quoted fields, comment and empty lines
+// skipped), line by line without allocating: a line without quotes is
+// split at its commas in place and its numbers are parsed from the read
+// buffer; one with quotes goes through encoding/csv. A quoted field cannot
+// span lines (no number needs one).
 func (s *csvSource) read(r io.Reader, fn func(line int, v []float64) error) error {
 	br := bufio.NewReaderSize(r, 1<<16)
 	if head, _ := br.Peek(3); bytes.Equal(head, []byte{0xEF, 0xBB, 0xBF}) {
 		br.Discard(3) // a UTF-8 byte order mark
 	}
-	cr := csv.NewReader(br)
-	cr.ReuseRecord = true
-	cr.TrimLeadingSpace = true
-	cr.Comment = '#'
-	cols := []int(nil)
+	var cols []int
 	vals := make([]float64, len(s.want))
+	var fields [][]byte
+	var long []byte // a line longer than the reader's buffer
 	first := true
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		line, _ := cr.FieldPos(0)
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				msg := pe.Err.Error()
-				if errors.Is(pe.Err, csv.ErrFieldCount) {
-					msg = fmt.Sprintf("has %d fields, the first record had a different number", len(rec))
-				}
-				if s.skipInvalid && errors.Is(pe.Err, csv.ErrFieldCount) {
-					s.skip(pe.Line, msg)
-					continue
-				}
-				return &FileError{Path: s.path, Line: pe.Line, Msg: msg, Err: err}
+	nfields := 0
+	for line := 1; ; line++ {
+		raw, rerr := br.ReadSlice('\n')
+		if rerr == bufio.ErrBufferFull {
+			long = append(long[:0], raw...)
+			for rerr == bufio.ErrBufferFull {
+				raw, rerr = br.ReadSlice('\n')
+				long = append(long, raw...)
 			}
-			return &FileError{Path: s.path, Msg: "reading: " + err.Error(), Err: err}
+			raw = long
 		}
-		for _, field := range rec {
-			if !utf8.ValidString(field) {
+		if rerr != nil && rerr != io.EOF {
+			return &FileError{Path: s.path, Msg: "reading: " + rerr.Error(), Err: rerr}
+		}
+		text := bytes.TrimSuffix(bytes.TrimSuffix(raw, []byte{'\n'}), []byte{'\r'})
+		if len(bytes.TrimSpace(text)) > 0 && text[0] != '#' {
+			if !utf8.Valid(text) {
 				return &FileError{Path: s.path, Line: line, Msg: "not UTF-8 text (is this a CSV file?)"}
 			}
-		}
-		if first {
-			first = false
-			if cols, err = s.columns(rec, line); err != nil {
+			var err error
+			if fields, err = splitCSV(fields[:0], text); err != nil {
+				return &FileError{Path: s.path, Line: line, Msg: err.Error(), Err: err}
+			}
+			if first {
+				first, nfields = false, len(fields)
+				rec := make([]string, len(fields))
+				for i, f := range fields {
+					rec[i] = string(f)
+				}
+				if cols, err = s.columns(rec, line); err != nil {
+					return err
+				}
+				if cols == nil { // a header: the data starts on the next record
+					cols = s.headerColumns
+					continue
+				}
+			}
+			if err := s.record(line, fields, nfields, cols, vals, fn); err != nil {
 				return err
 			}
-			if cols == nil { // a header: the data starts on the next record
-				cols = s.headerColumns
-				continue
-			}
 		}
-		bad := ""
-		for k, c := range cols {
-			if c >= len(rec) {
-				bad = fmt.Sprintf("has %d fields, fewer than expected", len(rec))
-				break
-			}
-			field := strings.TrimSpace(rec[c])
-			v, err := strconv.ParseFloat(field, 64)
-			if err != nil {
-				bad = fmt.Sprintf("%q is not a number", field)
-				if len(cols) > 1 || len(rec) > 1 {
-					bad = fmt.Sprintf("column %s: %s", s.colName(k), bad)
-				}
-				break
-			}
-			vals[k] = v
-		}
-		if bad != "" {
-			if s.skipInvalid {
-				s.skip(line, bad)
-				continue
-			}
-			return &FileError{Path: s.path, Line: line, Msg: bad + " (skip_invalid: true skips such lines)"}
-		}
-		s.records++
-		if err := fn(line, vals); err != nil {
-			return err
+		if rerr == io.EOF {
+			break
 		}
 	}
 	if cr, ok := r.(*countingReader); ok && cr.progress != nil {
@@ -196,6 +181,75 @@ func (s *csvSource) read(r io.Reader, fn func(line int, v []float64) error) erro
 		return &FileError{Path: s.path, Msg: msg}
 	}
 	return nil
+}
+
+// record parses the wanted fields of one data record and hands them to fn.
+func (s *csvSource) record(line int, fields [][]byte, nfields int, cols []int, vals []float64, fn func(int, []float64) error) error {
+	bad := ""
+	if len(fields) != nfields {
+		bad = fmt.Sprintf("has %d fields, the first record had a different number", len(fields))
+	}
+	for k, c := range cols {
+		if bad != "" {
+			break
+		}
+		field := bytes.TrimSpace(fields[c])
+		v, ok := parseFloat(field)
+		if !ok {
+			bad = fmt.Sprintf("%q is not a number", field)
+			if len(cols) > 1 || len(fields) > 1 {
+				bad = fmt.Sprintf("column %s: %s", s.colName(k), bad)
+			}
+		}
+		vals[k] = v
+	}
+	if bad != "" {
+		if s.skipInvalid {
+			s.skip(line, bad)
+			return nil
+		}
+		return &FileError{Path: s.path, Line: line, Msg: bad + " (skip_invalid: true skips such lines)"}
+	}
+	s.records++
+	return fn(line, vals)
+}
+
+// splitCSV appends the fields of one CSV line to dst: split at commas in
+// place when the line has no quotes, else parsed by encoding/csv.
+func splitCSV(dst [][]byte, text []byte) ([][]byte, error) {
+	if bytes.IndexByte(text, '"') < 0 {
+		for {
+			i := bytes.IndexByte(text, ',')
+			if i < 0 {
+				return append(dst, text), nil
+			}
+			dst = append(dst, text[:i])
+			text = text[i+1:]
+		}
+	}
+	cr := csv.NewReader(bytes.NewReader(text))
+	cr.TrimLeadingSpace = true
+	rec, err := cr.Read()
+	if err != nil {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return dst, pe.Err
+		}
+		return dst, err
+	}
+	for _, f := range rec {
+		dst = append(dst, []byte(f))
+	}
+	return dst, nil
+}
+
+// parseFloat parses b as strconv.ParseFloat does, without copying it.
+func parseFloat(b []byte) (float64, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(b), len(b)), 64)
+	return v, err == nil
 }
 
 func (s *csvSource) skip(line int, msg string) {
