@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Time the same fits in klfit and in NumPy, in one run, and print a table.
+"""Time the same fits in klfit, NumPy and PyTorch, in one run, and print a table.
 
 Run from the repository root (Debian: apt-get install python3-numpy):
 
@@ -11,6 +11,10 @@ float64 on one thread: the model's log-density on the grid, log-sum-exp
 normalization, the loss sum p log(p/q) over p > 0, the gradient
 c E_Q[s] - sum p s, a gradient step, and the history row. It first checks
 that its notebook trajectory matches klfit's final state.
+
+The PyTorch version (when torch is installed: Debian's python3-torch) is
+the notebook's own way, automatic differentiation of the loss in float64
+on one thread, with plain gradient descent; it is checked the same way.
 """
 import argparse
 import json
@@ -57,6 +61,30 @@ def fit(x, p, mu, v, lr, epochs, unconstrained):
     return history
 
 
+def fit_torch(x, p, mu, v, lr, epochs, unconstrained):
+    """The same fit with PyTorch's autograd; returns the history rows."""
+    import torch
+    x, p = torch.from_numpy(x), torch.from_numpy(p)
+    pos = p > 0
+    logp = torch.log(p[pos])
+    mu_t = torch.tensor(mu, dtype=torch.float64, requires_grad=True)
+    u_t = torch.tensor(np.log(v) if unconstrained else v, dtype=torch.float64, requires_grad=True)
+    history = []
+    for _ in range(epochs + 1):
+        var = torch.exp(u_t) if unconstrained else u_t
+        l = -(x - mu_t) ** 2 / (2 * var)
+        logq = l - torch.logsumexp(l, 0)
+        loss = torch.sum(p[pos] * (logp - logq[pos]))
+        loss.backward()
+        history.append((loss.item(), mu_t.item(), var.item()))
+        with torch.no_grad():
+            mu_t -= lr * mu_t.grad
+            u_t -= lr * u_t.grad
+            mu_t.grad = None
+            u_t.grad = None
+    return history
+
+
 def notebook():
     x = np.arange(-10, 10, 0.1)
     p = 1.0 / np.sqrt(7) / np.sqrt(2 * np.pi) * np.exp(-np.square(x) / (2 * 7))
@@ -95,27 +123,45 @@ def main():
     if abs(kmu - mu) > 1e-9 or abs(kv - v) > 1e-9 * v or abs(summ["loss"] - loss) > 1e-9 * loss:
         sys.exit(f"NumPy and klfit disagree on the notebook: NumPy {loss} {mu} {v}, klfit {summ['loss']} {kmu} {kv}")
 
+    try:
+        import torch
+        torch.set_num_threads(1)
+        tl, tmu, tv = fit_torch(x, p, 5.0, 1.0, 0.01, 1000, False)[-1]
+        if abs(tmu - mu) > 1e-9 or abs(tv - v) > 1e-9 * v or abs(tl - loss) > 1e-9 * loss:
+            sys.exit(f"NumPy and PyTorch disagree on the notebook: NumPy {loss} {mu} {v}, PyTorch {tl} {tmu} {tv}")
+        torch_version = torch.__version__
+    except ImportError:
+        torch = None
+
     rows = []
-    np_ns = {}
+    np_ns, torch_ns = {}, {}
     np_ns[("notebook", 200)] = time_per_epoch(lambda n: fit(x, p, 5.0, 1.0, 0.01, n, False), 1000, repeats)
+    if torch:
+        torch_ns[("notebook", 200)] = time_per_epoch(lambda n: fit_torch(x, p, 5.0, 1.0, 0.01, n, False), 300, repeats)
     for points, epochs in ((10_000, 200), (1_000_000, 5)):
         xx, pp = normal_case(points)
         np_ns[("normal", len(xx))] = time_per_epoch(lambda n: fit(xx, pp, 1.0, 2.0, 1e-6, n, True), epochs, repeats)
+        if torch:
+            torch_ns[("normal", len(xx))] = time_per_epoch(lambda n: fit_torch(xx, pp, 1.0, 2.0, 1e-6, n, True), epochs, repeats)
 
-    res = subprocess.run(["go", "run", "./cmd/klfit", "bench", "--json", "--sizes", "1e4,1e6", "--threads", "1,2"],
+    res = subprocess.run(["go", "run", "./cmd/klfit", "bench", "--json", "--cases", "notebook,normal", "--sizes", "1e4,1e6", "--threads", "1,2"],
                          capture_output=True, text=True, check=True)
     for r in json.loads(res.stdout):
         key = (r["case"], r["points"])
         if key not in np_ns:
             continue
-        rows.append((r["case"], r["points"], r["threads"], r["ns_per_epoch"], np_ns[key]))
+        rows.append((r["case"], r["points"], r["threads"], r["ns_per_epoch"], np_ns[key], torch_ns.get(key)))
 
-    print(f"NumPy {np.__version__}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; the notebook's final state agrees to 1e-9.")
+    versions = f"NumPy {np.__version__}"
+    if torch:
+        versions += f", PyTorch {torch_version}"
+    print(f"{versions}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; the notebook's final state agrees to 1e-9.")
     print()
-    print("| case | points | klfit threads | klfit ns/epoch | NumPy ns/epoch (1 thread) | klfit speedup |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for case, points, threads, k, n in rows:
-        print(f"| {case} | {points} | {threads} | {k:,.0f} | {n:,.0f} | {n / k:.1f}x |")
+    print("| case | points | klfit threads | klfit ns/epoch | NumPy ns/epoch | PyTorch ns/epoch | vs NumPy | vs PyTorch |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for case, points, threads, k, n, t in rows:
+        tcol, tx = (f"{t:,.0f}", f"{t / k:.0f}x") if t else ("-", "-")
+        print(f"| {case} | {points:,} | {threads} | {k:,.0f} | {n:,.0f} | {tcol} | {n / k:.0f}x | {tx} |")
 
 
 if __name__ == "__main__":

@@ -56,8 +56,10 @@ type Objective struct {
 	theta []float64
 	gradT []float64
 
-	// The general pass's buffers.
+	// The general pass's buffers. h is whole for divergences that are not
+	// additive; additive ones use hWork, a chunk's worth per worker.
 	logp, logq, q, h []float64
+	hWork            [][]float64
 	score            [][]float64
 	chunks           []chunk
 	pool             *pool
@@ -123,7 +125,7 @@ func NewObjectiveWith(prob *Problem, eng Engine) *Objective {
 	for i, p := range prob.P {
 		o.logp[i] = math.Log(p) // -Inf where p is 0: never read by 0 log 0 terms
 	}
-	o.logq, o.q, o.h = make([]float64, n), make([]float64, n), make([]float64, n)
+	o.logq, o.q = make([]float64, n), make([]float64, n)
 	o.score = make([][]float64, k)
 	for j := range o.score {
 		o.score[j] = make([]float64, n)
@@ -141,12 +143,21 @@ func NewObjectiveWith(prob *Problem, eng Engine) *Objective {
 		o.chunks = append(o.chunks, c)
 	}
 	o.gradParts = make([]float64, len(o.chunks)*k)
+	workers := 1
+	if threads > 1 && n >= parallelMin {
+		workers = min(threads, len(o.chunks))
+		o.pool = newPool(workers, o.work)
+	}
 	if a, ok := prob.Divergence.(divergence.Additive); ok {
+		// h is used chunk by chunk: one chunk's worth a worker.
 		o.additive = a
 		o.qsParts = make([]float64, len(o.chunks)*k)
-	}
-	if threads > 1 && n >= parallelMin {
-		o.pool = newPool(min(threads, len(o.chunks)), o.work)
+		o.hWork = make([][]float64, workers)
+		for w := range o.hWork {
+			o.hWork[w] = make([]float64, chunkSize)
+		}
+	} else {
+		o.h = make([]float64, n)
 	}
 	return o
 }
@@ -383,7 +394,7 @@ func (o *Objective) work(w, workers int) {
 			}
 			var h []float64
 			if o.wantScore {
-				h = o.h[lo:hi]
+				h = o.hWork[w][:hi-lo]
 			}
 			c.val, c.err = o.additive.Eval(pr.P[lo:hi], o.logp[lo:hi], q, logq, h)
 			if !o.wantScore || c.err != nil {
