@@ -59,6 +59,7 @@ var mathFuncs = []mathFunc{
 	{"erf", "error function", 1, func(a []float64) float64 { return math.Erf(a[0]) }},
 	{"pow", "pow(a, b) = a^b", 2, func(a []float64) float64 { return math.Pow(a[0], a[1]) }},
 	{"min", "min(a, b)", 2, func(a []float64) float64 { return math.Min(a[0], a[1]) }},
+	{"mod", "mod(a, b) = a % b: the remainder of a/b with a's sign, as math.Mod", 2, func(a []float64) float64 { return math.Mod(a[0], a[1]) }},
 	{"max", "max(a, b)", 2, func(a []float64) float64 { return math.Max(a[0], a[1]) }},
 	{"normal_pdf", "normal_pdf(x, mean, variance): the normal density", 3, func(a []float64) float64 {
 		d := a[0] - a[1]
@@ -94,16 +95,21 @@ var exprOptions = func() []expr.Option {
 	for _, mf := range mathFuncs {
 		f := mf.f
 		n := mf.args
-		typ := []any{one, two, three}[n-1]
+		types := []any{[]any{one, two, three}[n-1]}
+		if mf.name == "mod" {
+			// % on numbers that are not both whole: mod is the operator's
+			// overload for every mix of float and int operands.
+			types = append(types, new(func(float64, int) float64), new(func(int, float64) float64))
+		}
 		opts = append(opts, expr.Function(mf.name, func(params ...any) (any, error) {
 			var a [3]float64
 			for i, p := range params {
 				a[i] = toFloat(p)
 			}
 			return f(a[:n]), nil
-		}, typ))
+		}, types...))
 	}
-	return opts
+	return append(opts, expr.Operator("%", "mod"))
 }()
 
 func toFloat(v any) float64 {
@@ -143,13 +149,31 @@ func NewExpression(src string) (*Expression, error) {
 		return nil, err
 	}
 	e := &Expression{Source: src, program: prog, dim: 1}
-	v := &usesY{}
+	v := &names{callees: map[ast.Node]bool{}}
 	node := prog.Node()
 	ast.Walk(&node, v)
-	if v.found {
-		e.dim = 2
+	// expr's checker misses an unknown name inside a call's arguments
+	// when an operator is overloaded (as % is): look for one here.
+	for _, id := range v.ids {
+		switch {
+		case v.callees[id]:
+		case id.Value == "y":
+			e.dim = 2
+		case id.Value != "x" && id.Value != "pi" && id.Value != "e":
+			line, col := position(src, id.Location().From)
+			return nil, &ExprError{Line: line, Column: col, Msg: "unknown name " + id.Value}
+		}
 	}
 	return e, nil
+}
+
+// position turns a byte offset in src into a 1-based line and a 0-based
+// column, as expr reports them.
+func position(src string, offset int) (line, col int) {
+	offset = min(max(offset, 0), len(src))
+	before := src[:offset]
+	line = 1 + strings.Count(before, "\n")
+	return line, offset - (strings.LastIndexByte(before, '\n') + 1)
 }
 
 // compile turns expr's panics on pathological input into errors.
@@ -170,11 +194,19 @@ func compile(src string) (prog *vm.Program, err error) {
 	return prog, nil
 }
 
-type usesY struct{ found bool }
+// names collects a formula's identifiers and which of them name a
+// function called.
+type names struct {
+	ids     []*ast.IdentifierNode
+	callees map[ast.Node]bool
+}
 
-func (u *usesY) Visit(n *ast.Node) {
-	if id, ok := (*n).(*ast.IdentifierNode); ok && id.Value == "y" {
-		u.found = true
+func (v *names) Visit(n *ast.Node) {
+	switch t := (*n).(type) {
+	case *ast.IdentifierNode:
+		v.ids = append(v.ids, t)
+	case *ast.CallNode:
+		v.callees[t.Callee] = true
 	}
 }
 

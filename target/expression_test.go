@@ -36,6 +36,10 @@ func TestExpression(t *testing.T) {
 			return 0
 		}},
 		{"exp(-pi*x*x/e) * (1 + tanh(x))", func(x float64) float64 { return math.Exp(-math.Pi*x*x/math.E) * (1 + math.Tanh(x)) }},
+		// % on real numbers, and on whole ones as before.
+		{"x % 2 + 2", func(x float64) float64 { return math.Mod(x, 2) + 2 }},
+		{"x % 1.5 + 2", func(x float64) float64 { return math.Mod(x, 1.5) + 2 }},
+		{"7 % 3 + mod(x, 0.5) + 1", func(x float64) float64 { return 1 + math.Mod(x, 0.5) + 1 }},
 	} {
 		e, err := target.NewExpression(c.src)
 		if err != nil {

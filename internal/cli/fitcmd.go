@@ -76,6 +76,11 @@ parallel, and compares them; --lr-find sweeps the learning rate.
 			if o.Line.Target != "" {
 				return usageError(fmt.Errorf("give a spec file or --target, not both"))
 			}
+			for _, name := range []string{"model", "grid", "divergence", "report", "epochs", "optimizer", "print-spec"} {
+				if cmd.Flags().Changed(name) {
+					return usageError(fmt.Errorf("--%s describes a fit given by --target; with a spec file, set it in the spec", name))
+				}
+			}
 			if len(args) == 1 {
 				o.SpecPath = args[0]
 			}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/klfit/klfit/dist"
 	"github.com/klfit/klfit/divergence"
 	"github.com/klfit/klfit/grid"
 	"github.com/klfit/klfit/spec"
@@ -41,11 +40,11 @@ syntax, and the other flags fill in the rest of the spec:
 Targets: a family, a mixture (weights summing to 1), expr("formula of x"),
 table(file.csv), samples(file.csv, column=x, estimator=histogram|kde,
 bandwidth=scott|silverman|number, skip_invalid=true), histogram(bins.csv)
-(lo,hi,count), sql("SELECT ..."). A model given by its name alone starts at
-the target's moments (mean, variance, loc, scale, mu, sigma or rate
-parameters); give other families their initial parameters. Without --grid
-the grid is chosen to hold the target's mass (1000 cells); samples and
-sql targets need --grid.
+(lo,hi,count), sql("SELECT ..."). A model given by its name alone starts
+where a spec without init does: at the member matching the target's
+moments (a mixture spreads its components over the target). Without --grid
+the grid is chosen to hold the target's mass (500 to 1000 cells of a round
+step); samples and sql targets need --grid.
 `
 
 func (o *lineOptions) addFlags(cmd *cobra.Command) {
@@ -56,7 +55,7 @@ func (o *lineOptions) addFlags(cmd *cobra.Command) {
 	f.StringVarP(&o.Divergence, "divergence", "d", "kl", "the divergence minimized, e.g. kl, reverse_kl, js, 'renyi(alpha=0.5)'")
 	f.StringArrayVar(&o.Report, "report", nil, "a divergence to record alongside, as an extra history column (repeatable)")
 	f.IntVar(&o.Epochs, "epochs", spec.DefaultEpochs, "optimizer steps")
-	f.StringVar(&o.Optimizer, "optimizer", "gd", "the optimizer with its settings, e.g. 'gd(learning_rate=0.1)'")
+	f.StringVar(&o.Optimizer, "optimizer", "", "the optimizer with its settings, e.g. 'gd(learning_rate=0.1)' (default: lbfgs, as in a spec)")
 	f.BoolVar(&o.PrintSpec, "print-spec", false, "print the spec these flags describe (YAML) and exit")
 }
 
@@ -101,11 +100,13 @@ func (o *lineOptions) spec(ios *IOStreams, quiet bool) (*spec.Spec, error) {
 		}
 		s.Report = append(s.Report, d)
 	}
-	opt, err := spec.ParseDivergence(o.Optimizer) // the same name(key=number) syntax
-	if err != nil {
-		return nil, fmt.Errorf("--optimizer: %w", err)
+	if o.Optimizer != "" { // else the spec's default
+		opt, err := spec.ParseDivergence(o.Optimizer) // the same name(key=number) syntax
+		if err != nil {
+			return nil, fmt.Errorf("--optimizer: %w", err)
+		}
+		s.Optimizer = spec.Optimizer{Name: opt.Name, Settings: opt.Options}
 	}
-	s.Optimizer = spec.Optimizer{Name: opt.Name, Settings: opt.Options}
 	tg, err := s.BuildTarget()
 	if err != nil {
 		return nil, fmt.Errorf("--target: %w", err)
@@ -129,12 +130,8 @@ func (o *lineOptions) spec(ios *IOStreams, quiet bool) (*spec.Spec, error) {
 		}
 		return nil, fmt.Errorf("--model: %w", err)
 	}
+	// A model named alone gets the spec's guessed start (see dist.Guess).
 	s.Model = spec.Model{Family: m.Family, Init: m.Params}
-	if len(m.Params) == 0 {
-		if s.Model.Init, err = momentInit(s, tg); err != nil {
-			return nil, err
-		}
-	}
 	return s, nil
 }
 
@@ -181,9 +178,17 @@ func defaultGrid(t target.Target) (spec.Grid, error) {
 		lo, hi = l[0], h[0]
 	}
 	step := niceStep((hi - lo) / 1000)
-	start := math.Floor(lo/step) * step
-	stop := math.Ceil(hi/step)*step + step/2
+	start := roundTo(math.Floor(lo/step)*step, step)
+	stop := roundTo(math.Ceil(hi/step)*step+step/2, step/2)
 	return spec.Grid{Start: start, Stop: stop, Step: step}, nil
+}
+
+// roundTo returns x written with as many decimals as step has, so that a
+// printed spec reads -27.7 rather than -27.700000000000003.
+func roundTo(x, step float64) float64 {
+	decimals := max(0, int(math.Ceil(-math.Log10(step)-1e-9)))
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'f', decimals, 64), 64)
+	return v
 }
 
 // niceStep rounds v up to 1, 2 or 5 times a power of ten.
@@ -195,53 +200,6 @@ func niceStep(v float64) float64 {
 		}
 	}
 	return 10 * p
-}
-
-// momentInit starts a model at the target's mean and variance on the
-// spec's grid, for the parameters whose names say what they are.
-func momentInit(s *spec.Spec, t target.Target) (spec.Params, error) {
-	fam, err := dist.Lookup(s.Model.Family)
-	if err != nil {
-		return nil, fmt.Errorf("--model: %w", err)
-	}
-	a, err := grid.Arange(s.Grid.Start, s.Grid.Stop, s.Grid.Step)
-	if err != nil {
-		return nil, fmt.Errorf("--grid: %w", err)
-	}
-	g := grid.New1D(a)
-	if fam.Dim() != 1 {
-		return nil, fmt.Errorf("--model: give the initial parameters of %s, as in --model '%s(...)'", fam.Name(), fam.Name())
-	}
-	p, err := target.Masses(t, g, target.Normalized)
-	if err != nil {
-		return nil, fmt.Errorf("--target: %w", err)
-	}
-	var mean, second float64
-	for i, x := range g.X {
-		mean += p[i] * x
-		second += p[i] * x * x
-	}
-	v := math.Max(second-mean*mean, g.Weight*g.Weight)
-	names := dist.ParamNames(fam)
-	values := make([]float64, len(names))
-	for i, n := range names {
-		switch n {
-		case "mean", "loc", "mu":
-			values[i] = mean
-		case "variance":
-			values[i] = v
-		case "scale", "sigma":
-			values[i] = math.Sqrt(v)
-		case "rate":
-			if mean <= 0 {
-				return nil, fmt.Errorf("--model: the target's mean is %v, so no rate starts there: give the initial parameters, as in --model '%s(...)'", mean, fam.Name())
-			}
-			values[i] = 1 / mean
-		default:
-			return nil, fmt.Errorf("--model: give the initial parameters of %s (%s), as in --model '%s(%s=...)'", fam.Name(), strings.Join(names, ", "), fam.Name(), names[0])
-		}
-	}
-	return spec.Scalars(names, values), nil
 }
 
 // printWarnings prints the build's warnings on stderr.
