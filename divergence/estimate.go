@@ -276,7 +276,18 @@ func EstimateDivergence(ctx context.Context, d Divergence, p, q *Density, opts O
 		if method == MethodClosedForm {
 			return nil, fmt.Errorf("no closed form is known for %s between %s and %s (known: %s)", d.Name(), p.Label, q.Label, strings.Join(ClosedForms(), "; "))
 		}
-		return Quadrature(ctx, d, p, q, opts)
+		e, err := Quadrature(ctx, d, p, q, opts)
+		if err == nil || ctx.Err() != nil {
+			return e, err
+		}
+		// Heavy tails (a Cauchy's mass reaches past any window a grid can
+		// afford) defeat quadrature; Monte Carlo needs no window.
+		mc, merr := MonteCarlo(ctx, d, p, q, opts)
+		if merr != nil {
+			return nil, err
+		}
+		mc.Note = "grid quadrature failed (" + err.Error() + "); estimated by Monte Carlo instead"
+		return mc, nil
 	case MethodGrid:
 		return Quadrature(ctx, d, p, q, opts)
 	case MethodMC:
