@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/klfit/klfit/target"
 )
 
 // The one-line syntax writes a target (or a divergence) on the command line
@@ -569,21 +571,21 @@ func (t Target) OneLine() string {
 	case "expression":
 		return "expr(" + strconv.Quote(t.Expression) + ")"
 	case "table":
-		return "table(" + bareOrQuoted(t.Table) + ")"
+		return "table(" + target.Quote(t.Table) + ")"
 	case "histogram":
-		return "histogram(" + bareOrQuoted(t.Histogram) + ")"
+		return "histogram(" + target.Quote(t.Histogram) + ")"
 	case "sql":
 		return "sql(" + strconv.Quote(t.SQL) + ")"
 	case "samples":
-		s := "samples(" + bareOrQuoted(t.Samples)
+		s := "samples(" + target.Quote(t.Samples)
 		if t.Column != "" {
-			s += ", column=" + bareOrQuoted(t.Column)
+			s += ", column=" + target.Quote(t.Column)
 		}
 		if t.Estimator != "" {
-			s += ", estimator=" + bareOrQuoted(t.Estimator)
+			s += ", estimator=" + target.Quote(t.Estimator)
 		}
 		if t.Bandwidth != "" {
-			s += ", bandwidth=" + bareOrQuoted(t.Bandwidth)
+			s += ", bandwidth=" + target.Quote(t.Bandwidth)
 		}
 		if t.SkipInvalid {
 			s += ", skip_invalid=true"
@@ -621,25 +623,6 @@ func paramText(p Param) string {
 		rows[r] = list(p.Value[r*p.Shape[1] : (r+1)*p.Shape[1]])
 	}
 	return "[" + strings.Join(rows, ", ") + "]"
-}
-
-// bareOrQuoted writes s bare when the one-line syntax reads it back as the
-// same bare word, else quoted.
-func bareOrQuoted(s string) string {
-	if s == "" {
-		return `""`
-	}
-	for i := 0; i < len(s); i++ {
-		if !isWordByte(s[i]) || s[i] >= 0x80 {
-			return strconv.Quote(s)
-		}
-	}
-	if c := s[0]; c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' {
-		if _, err := strconv.ParseFloat(s, 64); err == nil {
-			return strconv.Quote(s) // would read back as a number
-		}
-	}
-	return s
 }
 
 // OneLine returns the divergence in the one-line syntax, e.g.

@@ -2,6 +2,7 @@ package target_test
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -204,5 +205,24 @@ func TestHistogramSpread(t *testing.T) {
 	}
 	if err := (&target.Histogram{Bins: []target.Bin{{0, 1, 0}}}).Density(d, g); err == nil || !strings.Contains(err.Error(), "every count is zero") {
 		t.Errorf("zero counts: %v", err)
+	}
+}
+
+// TestScatteredTable checks that a 2-D table of scattered points (every
+// row a new x and a new y) is refused as not a lattice before its
+// would-be lattice (here 4e8 points, 3.2 GB) is allocated.
+func TestScatteredTable(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("x,y,density\n")
+	for i := range 20_000 {
+		fmt.Fprintf(&b, "%d.5,%d.25,1\n", i, 7*i)
+	}
+	path := filepath.Join(t.TempDir(), "scattered.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := loadTable(path)
+	if err == nil || !strings.Contains(err.Error(), "not a full lattice") {
+		t.Fatalf("error %v", err)
 	}
 }

@@ -72,7 +72,7 @@ func (h *Histogram) String() string {
 	if h.Path == "" {
 		return fmt.Sprintf("histogram(<%d bins>)", len(h.Bins))
 	}
-	return "histogram(" + quoteIfNeeded(h.Path) + ")"
+	return "histogram(" + Quote(h.Path) + ")"
 }
 
 // Warnings returns what the last Density call had to say.

@@ -105,9 +105,9 @@ func (s *Samples) Dim() int { return 1 }
 // String returns the one-line syntax, e.g.
 // samples(data.csv, column=x, estimator=kde).
 func (s *Samples) String() string {
-	out := "samples(" + quoteIfNeeded(s.Path)
+	out := "samples(" + Quote(s.Path)
 	if s.Column != "" {
-		out += ", column=" + quoteIfNeeded(s.Column)
+		out += ", column=" + Quote(s.Column)
 	}
 	if s.Estimator != "" {
 		out += ", estimator=" + s.Estimator

@@ -91,6 +91,22 @@ func LoadTable(path string) (*Table, error) {
 	if len(xs) < 2 || len(ys) < 2 {
 		return nil, &FileError{Path: path, Msg: "a 2-D table needs at least two x and two y values"}
 	}
+	// A full lattice has one row for every (x, y): check before sizing it
+	// by the distinct values, which a file of scattered points would make
+	// enormous.
+	if len(xs)*len(ys) > len(rows) {
+		present := make(map[[2]float64]bool, len(rows))
+		for _, r := range rows {
+			present[[2]float64{r.x, r.y}] = true
+		}
+		for _, y := range ys {
+			for _, x := range xs {
+				if !present[[2]float64{x, y}] {
+					return nil, &FileError{Path: path, Msg: fmt.Sprintf("the table is not a full lattice: x=%v, y=%v is missing (%d rows for %d distinct x and %d distinct y values)", x, y, len(rows), len(xs), len(ys))}
+				}
+			}
+		}
+	}
 	t.X, t.Y = xs, ys
 	t.D = make([]float64, len(xs)*len(ys))
 	seen := make([]int, len(t.D))
@@ -162,7 +178,7 @@ func (t *Table) Dim() int {
 }
 
 // String returns the one-line syntax: table(path).
-func (t *Table) String() string { return "table(" + quoteIfNeeded(t.Path) + ")" }
+func (t *Table) String() string { return "table(" + Quote(t.Path) + ")" }
 
 // Warnings returns what the last Density call had to say.
 func (t *Table) Warnings() []string { return t.warnings }
@@ -240,16 +256,22 @@ func (t *Table) interp2(x, y float64) float64 {
 	return (1-fx)*(1-fy)*at(i, j) + fx*(1-fy)*at(i+1, j) + (1-fx)*fy*at(i, j+1) + fx*fy*at(i+1, j+1)
 }
 
-// quoteIfNeeded returns s as is when the one-line syntax reads it back as
-// a bare word, else quoted.
-func quoteIfNeeded(s string) string {
-	for _, r := range s {
-		if !(r == '.' || r == '/' || r == '_' || r == '-' || r == '~' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-			return strconv.Quote(s)
-		}
-	}
+// Quote writes s (a file name, a column name) as the one-line syntax
+// reads it back: bare when it is a plain word or path that starts with a
+// letter, '/' or '_' (data.csv, /tmp/x.csv, amount), else quoted
+// ("./data.csv", "-", "1", "my file.csv").
+func Quote(s string) string {
 	if s == "" {
 		return `""`
+	}
+	if c := s[0]; !(c == '/' || c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+		return strconv.Quote(s)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || c == '.' || c == '/' || c == '-' || c == '~' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return strconv.Quote(s)
+		}
 	}
 	return s
 }
