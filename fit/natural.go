@@ -3,8 +3,11 @@ package fit
 import (
 	"fmt"
 	"math"
+	"strings"
 
-	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/lapack/lapack64"
 
 	"github.com/klfit/klfit/dist"
 )
@@ -40,16 +43,23 @@ type NaturalGradient struct {
 	a      []float64 // J^T I, k×k, column-major scratch
 	col    []float64
 	out    []float64
-	fu     *mat.SymDense
-	chol   mat.Cholesky
-	g, d   *mat.VecDense
+	f      blas64.Symmetric // F(u), factorized in place
+	rhs    blas64.General   // the gradient, solved in place
 	// grid Fisher buffers
 	logq  []float64
 	score [][]float64
 }
 
-// Bind implements Binder.
+// Bind implements Binder. It refuses families with weights or masses on
+// the simplex (mixture, categorical): their unconstrained softmax has one
+// direction that changes nothing, so their Fisher information is singular
+// and there is no natural gradient.
 func (o *NaturalGradient) Bind(prob *Problem) error {
+	for _, p := range prob.Family.Params() {
+		if p.Constraint == dist.Simplex {
+			return fmt.Errorf("natural_gradient cannot fit the %s family: its %s are on the simplex, where the Fisher information is singular (use lbfgs or adam)", prob.Family.Name(), strings.TrimSuffix(p.Name, "[0]"))
+		}
+	}
 	k := len(prob.Family.Params())
 	o.prob, o.k = prob, k
 	o.closed, _ = prob.Family.(dist.FisherInformer)
@@ -58,8 +68,8 @@ func (o *NaturalGradient) Bind(prob *Problem) error {
 	o.a = make([]float64, k*k)
 	o.col = make([]float64, k)
 	o.out = make([]float64, k)
-	o.fu = mat.NewSymDense(k, nil)
-	o.g, o.d = mat.NewVecDense(k, nil), mat.NewVecDense(k, nil)
+	o.f = blas64.Symmetric{N: k, Stride: k, Data: make([]float64, k*k), Uplo: blas.Upper}
+	o.rhs = blas64.General{Rows: k, Cols: 1, Stride: 1, Data: make([]float64, k)}
 	if o.closed == nil {
 		n := prob.Grid.Len()
 		o.logq = make([]float64, n)
@@ -104,21 +114,18 @@ func (o *NaturalGradient) Direction(dst, u, grad []float64) error {
 	for i := range k {
 		tr.PullBack(o.col, u, o.theta, o.a[i*k:(i+1)*k])
 		for j := i; j < k; j++ {
-			o.fu.SetSym(i, j, o.col[j]) // upper triangle; the rounding asymmetry is dropped
+			o.f.Data[i*k+j] = o.col[j] // upper triangle; the rounding asymmetry is dropped
 		}
 	}
-	if !o.chol.Factorize(o.fu) {
-		return fmt.Errorf("the Fisher information is not positive definite at theta %v", o.theta)
+	// Cholesky factorization and solve in place (LAPACK's dpotrf and
+	// dpotrs through gonum), allocating nothing.
+	t, ok := lapack64.Potrf(o.f)
+	if !ok {
+		return fmt.Errorf("the Fisher information is not positive definite at %s", formatParams(dist.ParamNames(o.prob.Family), o.theta))
 	}
-	for i, v := range grad {
-		o.g.SetVec(i, v)
-	}
-	if err := o.chol.SolveVecTo(o.d, o.g); err != nil {
-		return fmt.Errorf("solving with the Fisher information at theta %v: %w", o.theta, err)
-	}
-	for i := range dst {
-		dst[i] = o.d.AtVec(i)
-	}
+	copy(o.rhs.Data, grad)
+	lapack64.Potrs(t, o.rhs)
+	copy(dst, o.rhs.Data)
 	return nil
 }
 

@@ -200,10 +200,18 @@ func (f *Failure) Error() string {
 // Unwrap returns the underlying error.
 func (f *Failure) Unwrap() error { return f.Err }
 
+// formatParams writes named parameters for a one-line message: the first
+// maxShown of them, and how many more there are (a categorical model has
+// one per grid point).
 func formatParams(names []string, theta []float64) string {
-	parts := make([]string, len(names))
+	const maxShown = 12
+	parts := make([]string, 0, min(len(names), maxShown)+1)
 	for i, n := range names {
-		parts[i] = fmt.Sprintf("%s=%v", n, theta[i])
+		if i == maxShown {
+			parts = append(parts, fmt.Sprintf("... (%d more)", len(names)-maxShown))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s=%v", n, theta[i]))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -101,6 +101,13 @@ func (s *Spec) Build() (*Built, error) {
 	if b.Optimizer, err = n.buildOptimizer(); err != nil {
 		return nil, err
 	}
+	// An optimizer that needs to know the problem (the natural gradient)
+	// says here, with the spec's key, if it cannot fit it.
+	if bd, ok := b.Optimizer.(fit.Binder); ok {
+		if err := bd.Bind(b.Problem); err != nil {
+			return nil, n.wrap("optimizer.name", err)
+		}
+	}
 	if n.Epochs < 0 {
 		return nil, n.errorf(n.epochsKey(), "must be >= 0, got %d", n.Epochs)
 	}

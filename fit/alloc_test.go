@@ -1,0 +1,91 @@
+package fit_test
+
+import (
+	"context"
+	"runtime"
+	"testing"
+
+	"github.com/klfit/klfit/dist"
+	"github.com/klfit/klfit/divergence"
+	"github.com/klfit/klfit/fit"
+	"github.com/klfit/klfit/grid"
+	"github.com/klfit/klfit/target"
+)
+
+// TestEpochsAllocateNothing checks that a fit's steady state allocates
+// nothing per epoch, for every optimizer, on the specialized pass (normal)
+// and the general one (Laplace, a two-normal mixture, reverse KL): a fit
+// of 2N epochs may allocate only a few more objects than one of N epochs
+// (the history's blocks of 4096 rows, and a mixture's scratch when a
+// garbage collection empties its pool), not N more.
+func TestEpochsAllocateNothing(t *testing.T) {
+	a, _ := grid.Arange(-10, 10, 0.05)
+	g := grid.New1D(a)
+	mix, err := dist.NewMixture(dist.Normal{}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	laplace, _ := dist.Lookup("laplace")
+	tg := target.Family{Family: dist.Normal{}, Theta: []float64{0.5, 2}}
+	p, err := target.Masses(tg, g, target.Normalized)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type model struct {
+		name  string
+		fam   dist.Family
+		init  []float64
+		div   divergence.Divergence
+		optim []string
+	}
+	all := []string{"gd", "momentum", "adam", "rmsprop", "lbfgs", "natural_gradient"}
+	for _, m := range []model{
+		{"normal", dist.Normal{}, []float64{1, 1}, divergence.ForwardKL{}, all},
+		{"laplace", laplace, []float64{1, 1}, divergence.ForwardKL{}, all},
+		{"normal/reverse", dist.Normal{}, []float64{1, 1}, divergence.ReverseKL{}, all},
+		{"mixture", mix, []float64{0.4, 0.6, -1, 1, 1, 2}, divergence.ForwardKL{}, all[:5]},
+	} {
+		for _, name := range m.optim {
+			info, err := fit.LookupOptimizer(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prob := &fit.Problem{Grid: g, P: p, Family: m.fam, Divergence: m.div, Transform: dist.Unconstrained(m.fam), Init: m.init}
+			allocs := func(epochs int) (uint64, int) {
+				settings := map[string]float64{}
+				for _, s := range info.Settings {
+					settings[s.Name] = s.Default
+				}
+				if lr, ok := settings["learning_rate"]; ok {
+					settings["learning_rate"] = lr / 100 // keep every epoch a step, far from convergence
+				}
+				opt := info.New(settings)
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				res, err := fit.Run(context.Background(), prob, fit.Options{Optimizer: opt, Epochs: epochs, Engine: fit.Engine{Threads: 1}})
+				runtime.ReadMemStats(&after)
+				if err != nil || res.Epochs != epochs && res.Status != fit.Converged {
+					t.Fatalf("%s/%s: %v after %d epochs (%s)", m.name, name, err, res.Epochs, res.Status)
+				}
+				return after.Mallocs - before.Mallocs, res.Epochs
+			}
+			if name == "lbfgs" {
+				// L-BFGS converges in about ten iterations: compare its
+				// whole fit with a fit of one epoch (setup and the method's
+				// own memory), within the history's first block.
+				one, _ := allocs(1)
+				two, e := allocs(10_000)
+				if e < 5 || two > one+8 {
+					t.Errorf("%s/lbfgs: %d allocations for 1 epoch, %d for %d", m.name, one, two, e)
+				}
+				continue
+			}
+			const n = 3000
+			one, _ := allocs(n)
+			two, _ := allocs(2 * n)
+			if two > one+16 {
+				t.Errorf("%s/%s: %d allocations for %d epochs, %d for %d: %.2f an epoch", m.name, name, one, n, two, 2*n, float64(two-one)/n)
+			}
+		}
+	}
+}
