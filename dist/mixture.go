@@ -295,6 +295,16 @@ func (mx *Mixture) Unconstrained() Transform {
 		a: make([]float64, mx.m), b: make([]float64, mx.m), c: make([]float64, mx.m), d: make([]float64, mx.m)}
 }
 
+// Clone implements Cloner: the transform keeps scratch buffers.
+func (t *mixtureTransform) Clone() Transform {
+	comp := t.comp
+	if c, ok := comp.(Cloner); ok {
+		comp = c.Clone()
+	}
+	m := t.mx.m
+	return &mixtureTransform{mx: t.mx, comp: comp, a: make([]float64, m), b: make([]float64, m), c: make([]float64, m), d: make([]float64, m)}
+}
+
 type mixtureTransform struct {
 	mx         *Mixture
 	comp       Transform

@@ -13,6 +13,14 @@ type Transform interface {
 	PullBack(gradU, u, theta, gradTheta []float64)
 }
 
+// Cloner is implemented by transforms that keep scratch buffers, and so
+// are not safe for concurrent use: Clone returns an equal transform with
+// buffers of its own. fit.Run clones the transform of the problem it is
+// given, so that fits sharing a problem may run at once.
+type Cloner interface {
+	Clone() Transform
+}
+
 // Identity is the raw parameterization: the optimizer moves theta itself,
 // as the notebook did. A step may then leave the family's domain (a
 // negative variance), which a fit reports as a divergence.

@@ -2,11 +2,16 @@ package fit_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"testing"
 
+	"github.com/klfit/klfit/dist"
+	"github.com/klfit/klfit/divergence"
 	"github.com/klfit/klfit/fit"
+	"github.com/klfit/klfit/grid"
+	"github.com/klfit/klfit/target"
 )
 
 // TestRunTrials checks that fits run side by side give exactly the
@@ -136,4 +141,35 @@ func lossHistory(losses ...float64) *fit.History {
 		h.Append(l, []float64{0})
 	}
 	return h
+}
+
+// TestTrialsShareAProblem runs trials of a mixture model (whose transform
+// keeps buffers) on one shared Problem at once, as a library user may:
+// each must equal the fit run alone. Run with -race to see the sharing.
+func TestTrialsShareAProblem(t *testing.T) {
+	a, _ := grid.Arange(-8, 8, 0.05)
+	g := grid.New1D(a)
+	mix, err := dist.NewMixture(dist.Normal{}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := target.Masses(target.Family{Family: dist.Normal{}, Theta: []float64{0.5, 2}}, g, target.Normalized)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prob := &fit.Problem{Grid: g, P: p, Family: mix, Divergence: divergence.ForwardKL{}, Transform: dist.Unconstrained(mix),
+		Init: []float64{0.4, 0.6, -1, 1, 1, 2}}
+	var trials []fit.Trial
+	for i := range 4 {
+		trials = append(trials, fit.Trial{Name: fmt.Sprint(i), Problem: prob, Options: fit.Options{Optimizer: &fit.Adam{LearningRate: 0.01, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8}, Epochs: 300}})
+	}
+	alone, err := fit.Run(context.Background(), prob, fit.Options{Optimizer: &fit.Adam{LearningRate: 0.01, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8}, Epochs: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range fit.RunTrials(context.Background(), trials) {
+		if r.Err != nil || !slices.Equal(r.Result.History.Thetas(), alone.History.Thetas()) {
+			t.Errorf("trial %s differs from the fit run alone (%v)", r.Name, r.Err)
+		}
+	}
 }

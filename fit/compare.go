@@ -28,9 +28,10 @@ type TrialResult struct {
 }
 
 // RunTrials runs the trials in parallel, at most GOMAXPROCS at a time,
-// and returns their results in the trials' order. Each fit is computed
-// exactly as it would be alone: only the wall times depend on what else
-// runs.
+// each on one thread (Engine.Threads 1: the trials themselves share the
+// cores), and returns their results in the trials' order. Each fit is
+// computed exactly as it would be alone, to the bit: only the wall times
+// depend on what else runs. Trials may share a Problem.
 func RunTrials(ctx context.Context, trials []Trial) []TrialResult {
 	out := make([]TrialResult, len(trials))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -48,6 +49,9 @@ func RunTrials(ctx context.Context, trials []Trial) []TrialResult {
 			tr.Options.Observers = append(tr.Options.Observers, ObserverFunc(func(*Event) {
 				r.Seconds = append(r.Seconds, time.Since(start).Seconds())
 			}))
+			if len(trials) > 1 {
+				tr.Options.Engine.Threads = 1
+			}
 			r.Result, r.Err = Run(ctx, tr.Problem, tr.Options)
 		}()
 	}

@@ -248,6 +248,11 @@ func Run(ctx context.Context, prob *Problem, opts Options) (*Result, error) {
 	if err := opts.check(); err != nil {
 		return nil, err
 	}
+	if c, ok := prob.Transform.(dist.Cloner); ok { // its buffers are this fit's alone
+		cp := *prob
+		cp.Transform = c.Clone()
+		prob = &cp
+	}
 	opt := opts.Optimizer
 	if opt == nil {
 		opt = &GD{LearningRate: 0.01}
