@@ -24,17 +24,27 @@ optimizer: {name: gd, learning_rate: 0.01}
 func TestResumeCLI(t *testing.T) {
 	dir := t.TempDir()
 	long := filepath.Join(dir, "long.yaml")
-	writeFile(t, long, gdSpec+"epochs: 30000\nstop: {tolerance: 1e-13}\n")
+	writeFile(t, long, strings.Replace(gdSpec, "step: 0.1", "step: 0.01", 1)+"epochs: 30000\n")
 	if code, _, e := run(t, context.Background(), false, "fit", long, "--quiet", "--no-figures", "--out", filepath.Join(dir, "whole")); code != 0 {
 		t.Fatal(code, e)
 	}
 	whole := readFile(t, filepath.Join(dir, "whole", "history.csv"))
 
-	// Interrupted after 20 ms (the whole fit takes several times that),
-	// then resumed from the checkpoint alone.
+	// Interrupted (as by Ctrl-C) as soon as its first checkpoint is on
+	// disk, at epoch 1000 of a fit of thousands more, then resumed from
+	// the checkpoint alone.
 	cp := filepath.Join(dir, "cp.json")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	go func() {
+		for ctx.Err() == nil {
+			if _, err := os.Stat(cp); err == nil {
+				cancel()
+				return
+			}
+			time.Sleep(20 * time.Microsecond)
+		}
+	}()
 	code, _, errOut := run(t, ctx, false, "fit", long, "--quiet", "--no-figures", "--checkpoint", cp, "--checkpoint-every", "1000", "--out", filepath.Join(dir, "a"))
 	if code != ExitInterrupted {
 		t.Fatalf("exit %d (%s): the fit was not interrupted", code, errOut)
@@ -48,7 +58,7 @@ func TestResumeCLI(t *testing.T) {
 
 	// A short fit, continued with more epochs.
 	short := filepath.Join(dir, "short.yaml")
-	writeFile(t, short, gdSpec+"epochs: 700\nstop: {tolerance: 1e-13}\n")
+	writeFile(t, short, strings.Replace(gdSpec, "step: 0.1", "step: 0.01", 1)+"epochs: 700\n")
 	cp2 := filepath.Join(dir, "cp2.json")
 	if code, _, e := run(t, context.Background(), false, "fit", short, "--quiet", "--no-figures", "--checkpoint", cp2, "--out", filepath.Join(dir, "b")); code != 0 {
 		t.Fatal(code, e)
@@ -67,6 +77,7 @@ func TestResumeCLI(t *testing.T) {
 	if code != ExitUsage || !strings.Contains(errOut, "does not match this problem") || strings.Count(errOut, "\n") != 1 {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
+	t.Chdir(dir) // these would write klfit-out/ in the working directory
 	for _, args := range [][]string{
 		{"fit", "--resume", filepath.Join(dir, "missing.json")},
 		{"fit", long, "--checkpoint", filepath.Join(dir, "whole", "history.csv", "cp.json")},

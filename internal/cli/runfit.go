@@ -41,13 +41,13 @@ type runOptions struct {
 // figures into o.Out whatever the outcome, and reports. The returned error
 // carries the exit code.
 func runBuilt(ctx context.Context, ios *IOStreams, b *spec.Built, o runOptions) error {
-	if err := prepareDir(o.Out); err != nil {
-		return usageError(err)
-	}
 	if o.Checkpoint != "" {
 		if err := prepareDir(filepath.Dir(o.Checkpoint)); err != nil {
 			return usageError(fmt.Errorf("--checkpoint %s: %w", o.Checkpoint, err))
 		}
+	}
+	if err := prepareDir(o.Out); err != nil {
+		return usageError(err)
 	}
 	human := ios.Out // where lines for people go
 	switch {
