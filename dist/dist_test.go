@@ -152,6 +152,8 @@ func TestTransforms(t *testing.T) {
 				tr.Theta(tu, up)
 				tr.Theta(td, dn)
 				fd := (tu[j] - td[j]) / (2 * h)
+				// h = 1e-6 on entries of order 1: truncation ~h^2,
+				// rounding ~1e-16/h = 1e-10.
 				if math.Abs(fd-gu[k]) > 1e-8 {
 					t.Errorf("%T: dtheta_%d/du_%d = %v, finite differences %v", tr, j, k, gu[k], fd)
 				}

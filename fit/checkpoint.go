@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -173,6 +174,10 @@ func ReadCheckpoint(path string) (*Checkpoint, error) {
 	}
 	c := new(Checkpoint)
 	if err := json.Unmarshal(data, c); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) || len(bytes.TrimSpace(data)) == 0 {
+			return nil, fmt.Errorf("%s is not a klfit checkpoint (not whole JSON: %v)", path, err)
+		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return c, nil

@@ -106,6 +106,8 @@ func TestNormal2Scores(t *testing.T) {
 		normal2{}.Eval(up, xs, ys, lu, nil)
 		normal2{}.Eval(dn, xs, ys, ld, nil)
 		for i := range xs {
+			// h = 1e-6 on log-densities of order 10: rounding ~1e-15/h
+			// = 1e-9, truncation ~h^2.
 			if fd := (lu[i] - ld[i]) / (2 * h); math.Abs(fd-score[p][i]) > 1e-7 {
 				t.Errorf("score %d at point %d: %v, finite differences %v", p, i, score[p][i], fd)
 			}

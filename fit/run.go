@@ -437,7 +437,24 @@ func Run(ctx context.Context, prob *Problem, opts Options) (*Result, error) {
 }
 
 // optimizerName names an optimizer's type, as checkpoints record it.
-func optimizerName(opt Optimizer) string { return fmt.Sprintf("%T", opt) }
+func optimizerName(opt Optimizer) string {
+	name := fmt.Sprintf("%T", opt)
+	for _, n := range OptimizerNames() { // the name a spec gives it, when it is a registered one
+		if info := optimizers[n]; info.New != nil && fmt.Sprintf("%T", info.New(defaultSettings(info))) == name {
+			return n
+		}
+	}
+	return name
+}
+
+// defaultSettings returns an optimizer's settings at their defaults.
+func defaultSettings(info OptimizerInfo) map[string]float64 {
+	s := make(map[string]float64, len(info.Settings))
+	for _, st := range info.Settings {
+		s[st.Name] = st.Default
+	}
+	return s
+}
 
 func (o *Options) check() error {
 	switch {

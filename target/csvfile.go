@@ -187,7 +187,7 @@ func (s *csvSource) read(r io.Reader, fn func(line int, v []float64) error) erro
 func (s *csvSource) record(line int, fields [][]byte, nfields int, cols []int, vals []float64, fn func(int, []float64) error) error {
 	bad := ""
 	if len(fields) != nfields {
-		bad = fmt.Sprintf("has %d fields, the first record had a different number", len(fields))
+		bad = fmt.Sprintf("has %d fields, the first record had %d", len(fields), nfields)
 	}
 	for k, c := range cols {
 		if bad != "" {

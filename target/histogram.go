@@ -99,7 +99,7 @@ func (h *Histogram) Density(dst []float64, g *grid.Grid) error {
 		outside += spread(dst, ax, b.Lo, b.Hi, b.Count)
 	}
 	if total == 0 {
-		return fmt.Errorf("every count is zero")
+		return fmt.Errorf("%s: every count is zero", h.Path)
 	}
 	if outside > 0 {
 		h.warnings = append(h.warnings, fmt.Sprintf("%.3g%% of the histogram's count lies outside the grid [%v, %v] and is dropped", 100*outside/total, ax.At(0)-ax.Delta/2, ax.At(ax.N-1)+ax.Delta/2))

@@ -52,7 +52,7 @@ func NewMixture(cs []Component) (*Mixture, error) {
 		sum += c.Weight
 	}
 	if d := sum - 1; math.Abs(d) > WeightTolerance {
-		return nil, &WeightError{Index: -1, Msg: fmt.Sprintf("weights sum to %v, %.3g away from 1 (they must sum to 1 within %g)", sum, d, WeightTolerance)}
+		return nil, &WeightError{Index: -1, Msg: fmt.Sprintf("weights sum to %.12g, %.3g away from 1 (they must sum to 1 within %g)", sum, d, WeightTolerance)}
 	}
 	return &Mixture{Components: cs}, nil
 }

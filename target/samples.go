@@ -202,7 +202,7 @@ func (s *Samples) Density(dst []float64, g *grid.Grid) error {
 		st.Variance = m2 / float64(st.N-1)
 	}
 	if st.Skipped > 0 {
-		s.warnings = append(s.warnings, fmt.Sprintf("%s: skipped %d invalid lines (the first at line %d: %s)", s.Path, st.Skipped, src.firstBad, src.firstBadMsg))
+		s.warnings = append(s.warnings, fmt.Sprintf("%s: skipped %d invalid %s (the first at line %d: %s)", s.Path, st.Skipped, plural(st.Skipped, "line", "lines"), src.firstBad, src.firstBadMsg))
 	}
 	if out := st.Below + st.Above; out > 0 {
 		s.warnings = append(s.warnings, fmt.Sprintf("%s: %d of %d samples (%.3g%%) fall outside the grid and are dropped (%d below, %d above)",
@@ -279,4 +279,12 @@ func binnedKDE(dst, counts []float64, d, h, n float64) {
 			dst[j] += ci * kern[k]
 		}
 	}
+}
+
+// plural returns one when n is 1, else many.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -60,6 +60,8 @@ func TestSamplesHistogram(t *testing.T) {
 			want[k]++
 		}
 		for i := range want {
+			// Counts are whole numbers; the density times n times the
+			// cell width gives them back up to a few roundings.
 			if got := d[i] * 2000 * 0.25; math.Abs(got-want[i]) > 1e-9 {
 				t.Errorf("%s: cell %d count %v, want %v", c.name, i, got, want[i])
 			}

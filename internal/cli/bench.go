@@ -112,7 +112,7 @@ func runBench(ios *IOStreams, o *benchOptions) error {
 				}
 				results = append(results, r)
 				if !o.JSON {
-					fmt.Fprintf(ios.ErrOut, "%s, %d points, %d threads: %.4g ns/epoch\n", c.Name, r.Points, t, r.NsPerEpoch)
+					fmt.Fprintf(ios.ErrOut, "%s, %d points, %d %s: %.4g ns/epoch\n", c.Name, r.Points, t, map[bool]string{true: "thread", false: "threads"}[t == 1], r.NsPerEpoch)
 				}
 			}
 		}

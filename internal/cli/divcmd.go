@@ -75,7 +75,12 @@ An infinite divergence (the supports do not match) prints +Inf with the
 reason.
 
 ` + divergenceHelp(),
-		Args: cobra.ExactArgs(2),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return usageError(fmt.Errorf("div takes two distributions, P and Q, as in klfit div 'normal(mean=0, variance=1)' 'normal(mean=1, variance=2)'; got %d", len(args)))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.P, o.Q = args[0], args[1]
 			return runDiv(cmd.Context(), ios, o)

@@ -44,7 +44,12 @@ it shows that family and an example spec that fits it to a member of itself
 --json prints the list as JSON: [{"name", "params": [{"name", "constraint"}],
 "support", "description"}]; with a NAME, that family's object with its
 "example" spec.`,
-		Args: cobra.MaximumNArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usageError(fmt.Errorf("families takes at most one family name, got %d", len(args)))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				o.Name = args[0]

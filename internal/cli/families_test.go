@@ -91,7 +91,7 @@ func TestFamiliesErrors(t *testing.T) {
 	}{
 		{[]string{"families", "gauss"}, `klfit: unknown family "gauss" (known: beta, categorical, cauchy`},
 		{[]string{"families", "--example"}, "klfit: --example needs a family NAME"},
-		{[]string{"families", "a", "b"}, "klfit: accepts at most 1 arg(s), received 2"},
+		{[]string{"families", "a", "b"}, "klfit: families takes at most one family name, got 2"},
 	} {
 		code, out, errOut := run(t, context.Background(), false, tc.args...)
 		if code != ExitUsage || out != "" || !strings.HasPrefix(errOut, tc.want) || strings.Count(errOut, "\n") != 1 {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -68,7 +69,12 @@ the same fit, e.g. more epochs).
 parallel, and compares them; --lr-find sweeps the learning rate.
 
 ` + lineHelp + "\n" + divergenceHelp(),
-		Args: cobra.MaximumNArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usageError(fmt.Errorf("fit takes one spec file, got %d arguments (%s)", len(args), strings.Join(args, " ")))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 && o.Resume == "" {
 				return runFitLine(cmd.Context(), ios, o) // see fitline.go

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -77,10 +78,29 @@ func runFitLine(ctx context.Context, ios *IOStreams, fo *fitOptions) error {
 	}
 	b, err := s.Build()
 	if err != nil {
-		return usageError(err)
+		return usageError(flagError(err))
 	}
 	printWarnings(ios, b, fo.Quiet)
 	return runBuilt(ctx, ios, b, runOptions{Out: fo.Out, JSON: fo.JSON, Quiet: fo.Quiet, NoFigures: fo.NoFigures})
+}
+
+// flagError names the flag behind a spec error of a fit given by flags:
+// "--model: init.variance: must be > 0, got -1" rather than the spec key.
+func flagError(err error) error {
+	var se *spec.Error
+	if !errors.As(err, &se) || se.Key == "" {
+		return err
+	}
+	section, rest, _ := strings.Cut(se.Key, ".")
+	flag := map[string]string{"target": "--target", "model": "--model", "optimizer": "--optimizer", "epochs": "--epochs",
+		"stop": "--epochs", "grid": "--grid", "divergence": "--divergence", "report": "--report"}[section]
+	if flag == "" {
+		return err
+	}
+	if rest != "" {
+		return fmt.Errorf("%s: %s: %s", flag, rest, se.Msg)
+	}
+	return fmt.Errorf("%s: %s", flag, se.Msg)
 }
 
 // spec builds the spec the flags describe.

@@ -153,7 +153,7 @@ model: {family: normal, init: {mean: 0, variance: 1}}
 epochs: 3
 `)
 	code, _, errOut := run(t, context.Background(), false, "fit", filepath.Join(dir, "s.yaml"), "--no-figures", "--out", filepath.Join(dir, "out"))
-	if code != 0 || !strings.Contains(errOut, "klfit: warning: "+filepath.Join(dir, "data.csv")+": skipped 1 invalid lines (the first at line 1002") {
+	if code != 0 || !strings.Contains(errOut, "klfit: warning: "+filepath.Join(dir, "data.csv")+": skipped 1 invalid line (the first at line 1002") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 	writeFile(t, filepath.Join(dir, "bad.yaml"), `grid: {start: -3, stop: 4, step: 0.05}
