@@ -275,17 +275,6 @@ func (mx *Mixture) Eval(theta, x, y, logp []float64, score [][]float64) {
 	}
 }
 
-// logAddExp returns log(exp(a) + exp(b)).
-func logAddExp(a, b float64) float64 {
-	if a < b {
-		a, b = b, a
-	}
-	if math.IsInf(b, -1) {
-		return a
-	}
-	return a + math.Log1p(math.Exp(b-a))
-}
-
 // Unconstrained returns the softmax of K unconstrained numbers for the
 // weights and the component's own unconstrained transform for each
 // component. The transform keeps buffers: it is not safe for concurrent

@@ -11,8 +11,6 @@ import (
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/klfit/klfit/fit"
 )
@@ -117,18 +115,9 @@ func SaveRow(dir, name string, figs ...Figure) ([]string, error) {
 // WriteRow draws the figures side by side, each Width by Height, as "png"
 // or "svg" onto w.
 func WriteRow(w io.Writer, format string, figs ...Figure) error {
-	width := Width * vg.Length(len(figs))
-	var c interface {
-		vg.CanvasSizer
-		io.WriterTo
-	}
-	switch format {
-	case "png":
-		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(width, Height), vgimg.UseDPI(DPI))}
-	case "svg":
-		c = vgsvg.New(width, Height)
-	default:
-		return fmt.Errorf("plot: unknown format %q (known: png, svg)", format)
+	c, err := newCanvas(format, Width*vg.Length(len(figs)))
+	if err != nil {
+		return err
 	}
 	row := make([]*gplot.Plot, len(figs))
 	for i := range figs {
@@ -139,6 +128,6 @@ func WriteRow(w io.Writer, format string, figs ...Figure) error {
 	for i, p := range row {
 		p.Draw(canvases[0][i])
 	}
-	_, err := c.WriteTo(w)
+	_, err = c.WriteTo(w)
 	return err
 }

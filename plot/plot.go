@@ -371,19 +371,29 @@ func writeFile(path string, p *gplot.Plot, format string) (err error) {
 
 // Write draws p as "png" (at DPI dots per inch) or "svg" onto w.
 func Write(w io.Writer, p *gplot.Plot, format string) error {
-	var c interface {
-		vg.CanvasSizer
-		io.WriterTo
-	}
-	switch format {
-	case "png":
-		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(Width, Height), vgimg.UseDPI(DPI))}
-	case "svg":
-		c = vgsvg.New(Width, Height)
-	default:
-		return fmt.Errorf("plot: unknown format %q (known: png, svg)", format)
+	c, err := newCanvas(format, Width)
+	if err != nil {
+		return err
 	}
 	p.Draw(draw.New(c))
-	_, err := c.WriteTo(w)
+	_, err = c.WriteTo(w)
 	return err
+}
+
+// canvas is a vg canvas that writes itself as a file.
+type canvas interface {
+	vg.CanvasSizer
+	io.WriterTo
+}
+
+// newCanvas returns a PNG (at DPI dots per inch) or SVG canvas of the
+// given width and the figures' height.
+func newCanvas(format string, width vg.Length) (canvas, error) {
+	switch format {
+	case "png":
+		return vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(width, Height), vgimg.UseDPI(DPI))}, nil
+	case "svg":
+		return vgsvg.New(width, Height), nil
+	}
+	return nil, fmt.Errorf("plot: unknown format %q (known: png, svg)", format)
 }
