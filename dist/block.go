@@ -94,6 +94,7 @@ type ConstraintError struct {
 	Msg string
 }
 
+// Error implements error.
 func (e *ConstraintError) Error() string { return e.Param + " " + e.Msg }
 
 // Pack turns parameter values as users write them (one slice per block of

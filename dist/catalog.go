@@ -30,6 +30,7 @@ type ConfigError struct {
 	Err error
 }
 
+// Error implements error.
 func (e *ConfigError) Error() string {
 	if e.Key == "" {
 		return e.Msg

@@ -116,6 +116,7 @@ type ParamError struct {
 	Msg   string
 }
 
+// Error implements error.
 func (e *ParamError) Error() string {
 	return fmt.Sprintf("%s %s, got %v", e.Param, e.Msg, e.Value)
 }

@@ -38,6 +38,7 @@ func (Identity) PullBack(gradU, _, _, gradTheta []float64) { copy(gradU, gradThe
 // Unconstrainer is implemented by families whose parameters need more than
 // an elementwise transform (simplex weights, covariance factors).
 type Unconstrainer interface {
+	// Unconstrained returns the family's transform from R^k.
 	Unconstrained() Transform
 }
 

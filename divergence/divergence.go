@@ -56,6 +56,7 @@ type SupportError struct {
 	Reason string
 }
 
+// Error implements error.
 func (e *SupportError) Error() string { return e.Reason }
 
 var registry = map[string]Divergence{}

@@ -42,6 +42,7 @@ type OptionError struct {
 	Msg    string
 }
 
+// Error implements error.
 func (e *OptionError) Error() string { return e.Option + ": " + e.Msg }
 
 // New returns the registered divergence of the given name with the given

@@ -433,6 +433,7 @@ type DomainError struct {
 	Err error
 }
 
+// Error implements error.
 func (e *DomainError) Error() string { return "parameters left their domain: " + e.Err.Error() }
 
 // Unwrap returns the underlying *dist.ParamError.
@@ -445,6 +446,7 @@ type SupportError struct {
 	Reason string
 }
 
+// Error implements error.
 func (e *SupportError) Error() string {
 	return "the divergence is +Inf: " + e.Reason + " (at " + e.Point + ")"
 }

@@ -106,6 +106,7 @@ type Event struct {
 // Observer watches a fit's progress: a progress bar, a streaming CSV
 // writer, a web page. Observers cannot change the fit's numbers.
 type Observer interface {
+	// Observe is told of one accepted state; ev is valid during the call.
 	Observe(ev *Event)
 }
 
@@ -223,6 +224,7 @@ type NonFiniteError struct {
 	Value []float64
 }
 
+// Error implements error.
 func (e *NonFiniteError) Error() string {
 	if len(e.Value) == 1 {
 		return fmt.Sprintf("the %s is %v", e.What, e.Value[0])

@@ -30,6 +30,7 @@ type LearningRateScaler interface {
 // only its loss and gradient (the natural gradient needs the family's
 // Fisher information). Run calls Bind once, before the first step.
 type Binder interface {
+	// Bind prepares the optimizer for prob, or says why it cannot fit it.
 	Bind(prob *Problem) error
 }
 
@@ -48,6 +49,7 @@ type StopError struct {
 	Err error
 }
 
+// Error implements error.
 func (e *StopError) Error() string {
 	msg := e.Rule + " (" + strconv.FormatFloat(e.Value, 'g', -1, 64) + ")"
 	if e.Err != nil {

@@ -81,6 +81,7 @@ type Error struct {
 	Msg string
 }
 
+// Error implements error.
 func (e *Error) Error() string { return e.Key + ": " + e.Msg }
 
 // Grid is a set of evaluation points with a common quadrature weight.

@@ -25,6 +25,7 @@ type apiError struct {
 	RetryAfter int
 }
 
+// Error implements error.
 func (e *apiError) Error() string { return e.Msg }
 
 // errorBody is the JSON form of an apiError.

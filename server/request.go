@@ -181,6 +181,7 @@ func (s *Server) readRequest(w http.ResponseWriter, r *http.Request) ([]byte, *u
 // errTooLarge reports a part larger than its cap.
 type errTooLarge struct{ limit int64 }
 
+// Error implements error.
 func (e *errTooLarge) Error() string { return fmt.Sprintf("larger than %d bytes", e.limit) }
 
 // readCapped reads r whole, failing with *errTooLarge past limit bytes.

@@ -34,6 +34,7 @@ type SyntaxError struct {
 	Msg    string
 }
 
+// Error implements error.
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("%q: column %d: %s", e.Input, e.Column, e.Msg)
 }

@@ -28,6 +28,7 @@ type FileError struct {
 	Err  error
 }
 
+// Error implements error.
 func (e *FileError) Error() string {
 	if e.Line > 0 {
 		return fmt.Sprintf("%s line %d: %s", e.Path, e.Line, e.Msg)

@@ -131,6 +131,7 @@ type ExprError struct {
 	Msg          string
 }
 
+// Error implements error.
 func (e *ExprError) Error() string {
 	if e.Line > 0 {
 		return fmt.Sprintf("formula error at line %d, column %d: %s", e.Line, e.Column+1, e.Msg)

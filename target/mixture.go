@@ -32,6 +32,7 @@ type WeightError struct {
 	Msg   string
 }
 
+// Error implements error.
 func (e *WeightError) Error() string { return e.Msg }
 
 // NewMixture returns the mixture of the given components after checking
@@ -124,6 +125,8 @@ func (t Family) LogDensity(dst, x, y []float64) error {
 // divergence need it.
 type LogDensityer interface {
 	Target
+	// LogDensity fills dst[i] with the log-density at (x[i], y[i]); y is
+	// nil in 1-D.
 	LogDensity(dst, x, y []float64) error
 }
 

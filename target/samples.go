@@ -97,6 +97,7 @@ type SettingError struct {
 	Msg     string
 }
 
+// Error implements error.
 func (e *SettingError) Error() string { return e.Setting + ": " + e.Msg }
 
 // Dim returns 1.

@@ -16,6 +16,7 @@ import (
 // after Density: samples that fell outside the grid, a grid that extends
 // past a table. Warnings are one line each.
 type Warner interface {
+	// Warnings returns the warnings of the last Density call.
 	Warnings() []string
 }
 
