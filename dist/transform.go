@@ -18,6 +18,7 @@ type Transform interface {
 // buffers of its own. fit.Run clones the transform of the problem it is
 // given, so that fits sharing a problem may run at once.
 type Cloner interface {
+	// Clone returns an equal transform with buffers of its own.
 	Clone() Transform
 }
 
