@@ -66,31 +66,42 @@ func (s *Server) busy() *apiError {
 // limits, before anything is allocated for it. Invalid grids are left to
 // Spec.Build, which says what is wrong with them.
 func (s *Server) checkSize(sp *spec.Spec) *apiError {
-	points := 0.0
-	count := func(a spec.Axis) bool {
-		ax, err := grid.Arange(a.Start, a.Stop, a.Step)
-		if err != nil {
-			return false
-		}
-		if points == 0 {
-			points = 1
-		}
-		points *= float64(ax.N)
-		return true
-	}
-	switch g := sp.Grid; {
-	case g.X != nil && g.Y != nil:
-		if !count(*g.X) || !count(*g.Y) {
-			points = 0
-		}
-	case g.X == nil && g.Y == nil:
-		count(spec.Axis{Start: g.Start, Stop: g.Stop, Step: g.Step})
-	}
-	if points > float64(s.cfg.MaxGridPoints) {
-		return &apiError{Status: http.StatusBadRequest, Key: "grid",
-			Msg: fmt.Sprintf("grid: %.0f points is more than this server allows (%d); use a coarser step", points, s.cfg.MaxGridPoints)}
+	if aerr := s.checkPoints(gridPoints(sp.Grid)); aerr != nil {
+		return aerr
 	}
 	return s.checkEpochs(sp.Epochs)
+}
+
+// gridPoints returns the number of points of the grid g describes,
+// counted as Spec.Build builds it but without building it: a circle of
+// Points angles, or one or two axes from start to stop by step. It
+// returns 0 for a grid that is not valid.
+func gridPoints(g spec.Grid) float64 {
+	count := func(a spec.Axis) float64 {
+		ax, err := grid.Arange(a.Start, a.Stop, a.Step)
+		if err != nil {
+			return 0
+		}
+		return float64(ax.N)
+	}
+	switch {
+	case g.Circular:
+		return float64(max(g.Points, 0))
+	case g.X == nil && g.Y == nil:
+		return count(spec.Axis{Start: g.Start, Stop: g.Stop, Step: g.Step})
+	case g.X != nil && g.Y != nil:
+		return count(*g.X) * count(*g.Y)
+	}
+	return 0
+}
+
+// checkPoints refuses a grid of more points than the server allows.
+func (s *Server) checkPoints(points float64) *apiError {
+	if points > float64(s.cfg.MaxGridPoints) {
+		return &apiError{Status: http.StatusBadRequest, Key: "grid",
+			Msg: fmt.Sprintf("grid: %.0f points is more than this server allows (%d); use fewer points", points, s.cfg.MaxGridPoints)}
+	}
+	return nil
 }
 
 func (s *Server) checkEpochs(epochs int) *apiError {

@@ -254,6 +254,7 @@ func TestErrors(t *testing.T) {
 		{"unknown family", "POST", "/api/fit", strings.Replace(good, `"family":"normal","init"`, `"family":"nope","init"`, 1), 400, "model.family", 1, `unknown family "nope"`},
 		{"grid too large", "POST", "/api/fit", strings.Replace(good, `"step":0.5`, `"step":0.001`, 1), 400, "grid", 0, "6000 points is more than this server allows (1000)"},
 		{"2-D grid too large", "POST", "/api/fit", strings.Replace(good, `{"start":-3,"stop":3,"step":0.5}`, `{"x":{"start":0,"stop":1,"step":0.01},"y":{"start":0,"stop":1,"step":0.01}}`, 1), 400, "grid", 0, "10000 points"},
+		{"circular grid too large", "POST", "/api/fit", strings.Replace(good, `{"start":-3,"stop":3,"step":0.5}`, `{"circular":true,"points":40000000}`, 1), 400, "grid", 0, "40000000 points is more than this server allows (1000)"},
 		{"too many epochs", "POST", "/api/fit", strings.Replace(good, `"epochs":10`, `"epochs":501`, 1), 400, "epochs", 0, "501 is more than this server allows (500)"},
 		{"body too large", "POST", "/api/fit", good + strings.Repeat(" ", 5000), 413, "", 0, "larger than this server accepts (4096 bytes)"},
 		{"stream: bad spec", "POST", "/api/fit/stream", strings.Replace(good, `"init":{"mean":1,"variance":1}`, `"init":{"mean":1,"variance":0}`, 1), 400, "model.init.variance", 1, "must be > 0"},
