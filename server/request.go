@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -23,12 +24,20 @@ type job struct {
 	built *spec.Built
 	// target is the target as the client wrote it, when an upload's name
 	// was replaced by the path it was saved to: summaries show this one.
-	target  *spec.Target
+	target *spec.Target
+	// ctx is the context the fit runs under (see fitContext); cancel
+	// cancels it.
+	ctx     context.Context
+	cancel  context.CancelFunc
 	release func()
 }
 
-// close gives the slot back and removes any upload.
-func (j *job) close() { j.release() }
+// close cancels the fit's context, gives the slot back and removes any
+// upload.
+func (j *job) close() {
+	j.cancel()
+	j.release()
+}
 
 // summary summarizes the fit's result exactly as the command line does.
 func (j *job) summary(res *fit.Result) *spec.Summary {
@@ -51,10 +60,10 @@ func (j *job) shownSpec() *spec.Spec {
 // bodyTimeout bounds the reading of a request's body.
 const bodyTimeout = 60 * time.Second
 
-// prepare reads and validates a fit request and takes a slot for it: the
-// spec goes through spec.Parse, the server's checks (size, files) and
-// Spec.Build, exactly as on the command line. The caller must close the
-// job.
+// prepare reads and validates a fit request, takes a slot for it and
+// starts the context its fit runs under: the spec goes through
+// spec.Parse, the server's checks (size, files) and Spec.Build, exactly
+// as on the command line. The caller must close the job.
 func (s *Server) prepare(w http.ResponseWriter, r *http.Request) (*job, *apiError) {
 	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(time.Now().Add(bodyTimeout))
@@ -90,7 +99,8 @@ func (s *Server) prepare(w http.ResponseWriter, r *http.Request) (*job, *apiErro
 		}
 		return nil, &apiError{Status: http.StatusServiceUnavailable, Msg: "the request was cancelled while waiting: " + err.Error()}
 	}
-	j := &job{target: shown, release: func() { release(); removeUpload() }}
+	ctx, cancel := s.fitContext(r.Context())
+	j := &job{target: shown, ctx: ctx, cancel: cancel, release: func() { release(); removeUpload() }}
 	b, err := sp.Build()
 	if err == nil {
 		if aerr := s.checkEpochs(b.Epochs); aerr != nil {
