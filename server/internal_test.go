@@ -270,3 +270,36 @@ func TestLimiter(t *testing.T) {
 	}
 	release()
 }
+
+// TestCheckBuilt checks the limits applied to a built fit through the
+// grid it built, whatever its kind: a circle of 2000 angles passes a cap
+// of 2000 points and not one of 1999; and the memory cap, at the exact
+// estimate (8 x 2000 x (2 + 6) = 128000 bytes for von Mises's mu and
+// kappa) and one byte under it.
+func TestCheckBuilt(t *testing.T) {
+	sp, err := spec.Parse([]byte(`{"grid":{"circular":true,"points":2000},"target":{"family":"von_mises","params":{"mu":0,"kappa":1}},` +
+		`"model":{"family":"von_mises","init":{"mu":1,"kappa":1}},"epochs":3}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := sp.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		cfg Config
+		msg string
+	}{
+		{Config{MaxGridPoints: 2000, MaxFitBytes: 128000}, ""},
+		{Config{MaxGridPoints: 1999}, "2000 points is more than this server allows (1999)"},
+		{Config{MaxFitBytes: 127999}, "a fit of 2 parameters (von_mises) on 2000 points needs about 0.122 MiB"},
+	} {
+		aerr := New(c.cfg).checkBuilt(b)
+		switch {
+		case c.msg == "" && aerr != nil:
+			t.Errorf("%+v: %v", c.cfg, aerr)
+		case c.msg != "" && (aerr == nil || aerr.Key != "grid" || !strings.Contains(aerr.Msg, c.msg)):
+			t.Errorf("%+v: got %+v, want key grid and %q", c.cfg, aerr, c.msg)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -104,6 +105,40 @@ func (s *Server) checkPoints(points float64) *apiError {
 	return nil
 }
 
+// checkBuilt refuses a built fit that exceeds the server's limits: its
+// epochs, the points of the grid it built, and the memory its fit would
+// take (see Config.MaxFitBytes).
+func (s *Server) checkBuilt(b *spec.Built) *apiError {
+	if aerr := s.checkEpochs(b.Epochs); aerr != nil {
+		return aerr
+	}
+	points := b.Problem.Grid.Len()
+	if aerr := s.checkPoints(float64(points)); aerr != nil {
+		return aerr
+	}
+	params := len(b.Problem.Family.Params())
+	if need := fitBytes(points, params); need > float64(s.cfg.MaxFitBytes) {
+		return &apiError{Status: http.StatusBadRequest, Key: "grid",
+			Msg: fmt.Sprintf("grid: a fit of %d parameters (%s) on %d points needs about %s, more than this server allows (%s); use fewer points or a model with fewer parameters",
+				params, b.Problem.Family.Name(), points, sizeText(need), sizeText(float64(s.cfg.MaxFitBytes)))}
+	}
+	return nil
+}
+
+// fitBytes estimates the memory of a fit's arrays: parameters + 6
+// float64 arrays as long as the grid (see Config.MaxFitBytes).
+func fitBytes(points, params int) float64 {
+	return 8 * float64(points) * float64(params+6)
+}
+
+// sizeText writes a number of bytes in MiB or GiB, to 3 digits.
+func sizeText(b float64) string {
+	if b >= 1<<30 {
+		return strconv.FormatFloat(b/(1<<30), 'g', 3, 64) + " GiB"
+	}
+	return strconv.FormatFloat(b/(1<<20), 'g', 3, 64) + " MiB"
+}
+
 func (s *Server) checkEpochs(epochs int) *apiError {
 	if epochs > s.cfg.MaxEpochs {
 		return &apiError{Status: http.StatusBadRequest, Key: "epochs",
@@ -118,6 +153,7 @@ type Limits struct {
 	MaxBodyBytes        int64   `json:"max_body_bytes"`
 	MaxUploadBytes      int64   `json:"max_upload_bytes"`
 	MaxGridPoints       int     `json:"max_grid_points"`
+	MaxFitBytes         int64   `json:"max_fit_bytes"`
 	MaxEpochs           int     `json:"max_epochs"`
 	FitTimeoutSeconds   float64 `json:"fit_timeout_seconds"`
 	MaxConcurrent       int     `json:"max_concurrent"`
@@ -129,7 +165,8 @@ func (s *Server) handleLimits(w http.ResponseWriter, _ *http.Request) {
 	c := s.cfg
 	writeJSON(w, Limits{
 		MaxBodyBytes: c.MaxBodyBytes, MaxUploadBytes: c.MaxUploadBytes, MaxGridPoints: c.MaxGridPoints,
-		MaxEpochs: c.MaxEpochs, FitTimeoutSeconds: c.FitTimeout.Seconds(), MaxConcurrent: c.MaxConcurrent,
+		MaxFitBytes: c.MaxFitBytes,
+		MaxEpochs:   c.MaxEpochs, FitTimeoutSeconds: c.FitTimeout.Seconds(), MaxConcurrent: c.MaxConcurrent,
 		MaxStreamEvents: c.MaxStreamEvents, QueueTimeoutSeconds: c.QueueTimeout.Seconds(),
 	})
 }

@@ -102,15 +102,13 @@ func (s *Server) prepare(w http.ResponseWriter, r *http.Request) (*job, *apiErro
 	ctx, cancel := s.fitContext(r.Context())
 	j := &job{target: shown, ctx: ctx, cancel: cancel, release: func() { release(); removeUpload() }}
 	b, err := sp.Build()
-	if err == nil {
-		if aerr := s.checkEpochs(b.Epochs); aerr != nil {
-			j.close()
-			return nil, aerr
-		}
-	}
 	if err != nil {
 		j.close()
 		return nil, badSpec(err)
+	}
+	if aerr := s.checkBuilt(b); aerr != nil {
+		j.close()
+		return nil, aerr
 	}
 	j.built = b
 	return j, nil

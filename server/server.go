@@ -20,6 +20,7 @@ const (
 	DefaultMaxBodyBytes    = 1 << 20  // 1 MiB
 	DefaultMaxUploadBytes  = 32 << 20 // 32 MiB
 	DefaultMaxGridPoints   = 1_000_000
+	DefaultMaxFitBytes     = 1 << 30 // 1 GiB
 	DefaultMaxEpochs       = 100_000
 	DefaultFitTimeout      = 60 * time.Second
 	DefaultMaxQueued       = 64
@@ -41,6 +42,11 @@ type Config struct {
 	MaxUploadBytes int64
 	// MaxGridPoints caps the points of a fit's grid (400, key "grid").
 	MaxGridPoints int
+	// MaxFitBytes caps the memory of one fit's arrays, estimated as
+	// 8 bytes x points x (parameters + 6): the general pass holds the
+	// grid's x and y, the target, log p, log q, q and one score array per
+	// parameter, each as long as the grid (400, key "grid").
+	MaxFitBytes int64
 	// MaxEpochs caps the epochs of a fit (400, key "epochs").
 	MaxEpochs int
 	// FitTimeout is the time a fit may run; it then stops between two
@@ -96,6 +102,7 @@ func (c Config) withDefaults() Config {
 	def64(&c.MaxBodyBytes, DefaultMaxBodyBytes)
 	def64(&c.MaxUploadBytes, DefaultMaxUploadBytes)
 	def(&c.MaxGridPoints, DefaultMaxGridPoints)
+	def64(&c.MaxFitBytes, DefaultMaxFitBytes)
 	def(&c.MaxEpochs, DefaultMaxEpochs)
 	dur(&c.FitTimeout, DefaultFitTimeout)
 	def(&c.MaxConcurrent, runtime.NumCPU())

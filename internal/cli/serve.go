@@ -42,6 +42,7 @@ what they computed.`,
 	f.Int64Var(&o.Config.MaxBodyBytes, "max-body", server.DefaultMaxBodyBytes, "largest spec accepted, in `bytes`")
 	f.Int64Var(&o.Config.MaxUploadBytes, "max-upload", server.DefaultMaxUploadBytes, "largest uploaded data file, in `bytes`")
 	f.IntVar(&o.Config.MaxGridPoints, "max-points", server.DefaultMaxGridPoints, "most grid `points` a fit may use")
+	f.Int64Var(&o.Config.MaxFitBytes, "max-fit-memory", server.DefaultMaxFitBytes, "most memory one fit's arrays may take, in `bytes` (8 x points x (parameters + 6))")
 	f.IntVar(&o.Config.MaxEpochs, "max-epochs", server.DefaultMaxEpochs, "most `epochs` a fit may ask for")
 	f.DurationVar(&o.Config.FitTimeout, "time-limit", server.DefaultFitTimeout, "time a fit may run before it is stopped")
 	f.IntVar(&o.Config.MaxConcurrent, "max-fits", 0, "fits running at once (default: the number of CPUs)")
@@ -62,7 +63,7 @@ func runServe(ctx context.Context, ios *IOStreams, o *serveOptions) error {
 		flag string
 		v    int64
 	}{{"--max-body", o.Config.MaxBodyBytes}, {"--max-upload", o.Config.MaxUploadBytes},
-		{"--max-points", int64(o.Config.MaxGridPoints)}, {"--max-epochs", int64(o.Config.MaxEpochs)},
+		{"--max-points", int64(o.Config.MaxGridPoints)}, {"--max-fit-memory", o.Config.MaxFitBytes}, {"--max-epochs", int64(o.Config.MaxEpochs)},
 		{"--time-limit", int64(o.Config.FitTimeout)}} {
 		if c.v <= 0 {
 			return usageError(fmt.Errorf("%s must be > 0", c.flag))
