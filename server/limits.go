@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/klfit/klfit/grid"
 	"github.com/klfit/klfit/spec"
@@ -63,12 +64,16 @@ func (s *Server) busy() *apiError {
 		Msg: fmt.Sprintf("the server is busy: %d fits are running and the queue is full; retry in a few seconds", s.cfg.MaxConcurrent)}
 }
 
-// checkSize refuses a spec whose grid or epochs exceed the server's
-// limits, before anything is allocated for it. Invalid grids are left to
-// Spec.Build, which says what is wrong with them.
+// checkSize refuses a spec whose grid, formula or epochs exceed the
+// server's limits, before anything is allocated for it. Invalid grids are
+// left to Spec.Build, which says what is wrong with them.
 func (s *Server) checkSize(sp *spec.Spec) *apiError {
 	if aerr := s.checkPoints(gridPoints(sp.Grid)); aerr != nil {
 		return aerr
+	}
+	if n := utf8.RuneCountInString(sp.Target.Expression); n > s.cfg.MaxExpression {
+		return &apiError{Status: http.StatusBadRequest, Key: "target.expression",
+			Msg: fmt.Sprintf("target.expression: the formula has %d characters, more than this server allows (%d)", n, s.cfg.MaxExpression)}
 	}
 	return s.checkEpochs(sp.Epochs)
 }
@@ -155,6 +160,7 @@ type Limits struct {
 	MaxGridPoints       int     `json:"max_grid_points"`
 	MaxFitBytes         int64   `json:"max_fit_bytes"`
 	MaxEpochs           int     `json:"max_epochs"`
+	MaxExpression       int     `json:"max_expression"`
 	FitTimeoutSeconds   float64 `json:"fit_timeout_seconds"`
 	MaxConcurrent       int     `json:"max_concurrent"`
 	MaxStreamEvents     int     `json:"max_stream_events"`
@@ -165,8 +171,8 @@ func (s *Server) handleLimits(w http.ResponseWriter, _ *http.Request) {
 	c := s.cfg
 	writeJSON(w, Limits{
 		MaxBodyBytes: c.MaxBodyBytes, MaxUploadBytes: c.MaxUploadBytes, MaxGridPoints: c.MaxGridPoints,
-		MaxFitBytes: c.MaxFitBytes,
-		MaxEpochs:   c.MaxEpochs, FitTimeoutSeconds: c.FitTimeout.Seconds(), MaxConcurrent: c.MaxConcurrent,
+		MaxFitBytes: c.MaxFitBytes, MaxEpochs: c.MaxEpochs, MaxExpression: c.MaxExpression,
+		FitTimeoutSeconds: c.FitTimeout.Seconds(), MaxConcurrent: c.MaxConcurrent,
 		MaxStreamEvents: c.MaxStreamEvents, QueueTimeoutSeconds: c.QueueTimeout.Seconds(),
 	})
 }

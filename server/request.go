@@ -101,10 +101,9 @@ func (s *Server) prepare(w http.ResponseWriter, r *http.Request) (*job, *apiErro
 	}
 	ctx, cancel := s.fitContext(r.Context())
 	j := &job{target: shown, ctx: ctx, cancel: cancel, release: func() { release(); removeUpload() }}
-	b, err := sp.Build()
-	if err != nil {
-		j.close()
-		return nil, badSpec(err)
+	b, aerr := s.build(j, sp)
+	if aerr != nil {
+		return nil, aerr
 	}
 	if aerr := s.checkBuilt(b); aerr != nil {
 		j.close()
@@ -112,6 +111,50 @@ func (s *Server) prepare(w http.ResponseWriter, r *http.Request) (*job, *apiErro
 	}
 	j.built = b
 	return j, nil
+}
+
+// build runs Spec.Build under the job's context: it is part of the fit,
+// and evaluating a target on a large grid can take long. When the context
+// ends first (the time limit, the client gone, a shutdown), the request
+// fails at once, saying why, and the build ends in the background,
+// holding the job's slot (and upload) until then. On an error the job is
+// closed, or left to the background build to close.
+func (s *Server) build(j *job, sp *spec.Spec) (*spec.Built, *apiError) {
+	type result struct {
+		b   *spec.Built
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		b, err := sp.Build()
+		done <- result{b, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			j.close()
+			return nil, badSpec(r.err)
+		}
+		return r.b, nil
+	case <-j.ctx.Done():
+		go func() {
+			<-done
+			j.close()
+		}()
+		return nil, s.buildStopped(j.ctx)
+	}
+}
+
+// buildStopped says why a build was stopped.
+func (s *Server) buildStopped(ctx context.Context) *apiError {
+	switch cause := context.Cause(ctx); {
+	case errors.Is(cause, errTimeLimit):
+		return &apiError{Status: http.StatusBadRequest, Key: "target",
+			Msg: fmt.Sprintf("target: building the target took longer than this server's time limit for a fit (%v); use fewer grid points or a simpler target", s.cfg.FitTimeout)}
+	case errors.Is(cause, errShutdown):
+		return &apiError{Status: http.StatusServiceUnavailable, Msg: "the server is shutting down: the fit was not started"}
+	}
+	return &apiError{Status: http.StatusBadRequest, Msg: "the request was cancelled while its target was being built"}
 }
 
 // upload is a data file sent with a request, saved in a directory of its

@@ -22,6 +22,7 @@ const (
 	DefaultMaxGridPoints   = 1_000_000
 	DefaultMaxFitBytes     = 1 << 30 // 1 GiB
 	DefaultMaxEpochs       = 100_000
+	DefaultMaxExpression   = 2000 // characters
 	DefaultFitTimeout      = 60 * time.Second
 	DefaultMaxQueued       = 64
 	DefaultQueueTimeout    = 10 * time.Second
@@ -49,8 +50,15 @@ type Config struct {
 	MaxFitBytes int64
 	// MaxEpochs caps the epochs of a fit (400, key "epochs").
 	MaxEpochs int
-	// FitTimeout is the time a fit may run; it then stops between two
-	// epochs, as an interrupted fit, and its summary is still sent.
+	// MaxExpression caps the characters of an expression target's
+	// formula (400, key "target.expression"): building the target
+	// evaluates it at every point of the grid.
+	MaxExpression int
+	// FitTimeout is the time a fit may run, from building its target to
+	// its last epoch; it then stops between two epochs, as an interrupted
+	// fit, and its summary is still sent. A fit still being built then
+	// fails at once (400, key "target"); its build ends in the background,
+	// holding its slot.
 	FitTimeout time.Duration
 	// MaxConcurrent bounds the fits running at once.
 	MaxConcurrent int
@@ -104,6 +112,7 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxGridPoints, DefaultMaxGridPoints)
 	def64(&c.MaxFitBytes, DefaultMaxFitBytes)
 	def(&c.MaxEpochs, DefaultMaxEpochs)
+	def(&c.MaxExpression, DefaultMaxExpression)
 	dur(&c.FitTimeout, DefaultFitTimeout)
 	def(&c.MaxConcurrent, runtime.NumCPU())
 	switch {

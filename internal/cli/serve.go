@@ -44,7 +44,8 @@ what they computed.`,
 	f.IntVar(&o.Config.MaxGridPoints, "max-points", server.DefaultMaxGridPoints, "most grid `points` a fit may use")
 	f.Int64Var(&o.Config.MaxFitBytes, "max-fit-memory", server.DefaultMaxFitBytes, "most memory one fit's arrays may take, in `bytes` (8 x points x (parameters + 6))")
 	f.IntVar(&o.Config.MaxEpochs, "max-epochs", server.DefaultMaxEpochs, "most `epochs` a fit may ask for")
-	f.DurationVar(&o.Config.FitTimeout, "time-limit", server.DefaultFitTimeout, "time a fit may run before it is stopped")
+	f.IntVar(&o.Config.MaxExpression, "max-expression", server.DefaultMaxExpression, "longest formula of an expression target, in `characters`")
+	f.DurationVar(&o.Config.FitTimeout, "time-limit", server.DefaultFitTimeout, "time a fit may run, building its target included, before it is stopped")
 	f.IntVar(&o.Config.MaxConcurrent, "max-fits", 0, "fits running at once (default: the number of CPUs)")
 	f.IntVar(&o.Config.MaxQueued, "queue", server.DefaultMaxQueued, "requests that may wait for a running fit to end; beyond, 503")
 	return cmd
@@ -64,6 +65,7 @@ func runServe(ctx context.Context, ios *IOStreams, o *serveOptions) error {
 		v    int64
 	}{{"--max-body", o.Config.MaxBodyBytes}, {"--max-upload", o.Config.MaxUploadBytes},
 		{"--max-points", int64(o.Config.MaxGridPoints)}, {"--max-fit-memory", o.Config.MaxFitBytes}, {"--max-epochs", int64(o.Config.MaxEpochs)},
+		{"--max-expression", int64(o.Config.MaxExpression)},
 		{"--time-limit", int64(o.Config.FitTimeout)}} {
 		if c.v <= 0 {
 			return usageError(fmt.Errorf("%s must be > 0", c.flag))

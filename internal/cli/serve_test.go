@@ -132,6 +132,7 @@ func TestServeBadFlags(t *testing.T) {
 		{[]string{"--addr", "nonsense"}, `--addr "nonsense"`},
 		{[]string{"--max-epochs", "0"}, "--max-epochs must be > 0"},
 		{[]string{"--max-fit-memory", "-1"}, "--max-fit-memory must be > 0"},
+		{[]string{"--max-expression", "0"}, "--max-expression must be > 0"},
 		{[]string{"--time-limit", "-1s"}, "--time-limit must be > 0"},
 		{[]string{"--max-fits", "-2"}, "--max-fits must be >= 0"},
 		{[]string{"--time-limit", "soon"}, `invalid argument "soon"`},
