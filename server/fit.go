@@ -31,12 +31,16 @@ func (s *Server) fitContext(parent context.Context) (context.Context, context.Ca
 }
 
 // run runs a job's fit as the command line does: fit.Run on the built
-// problem with the spec's options, under the job's context. notice says
-// why the fit was interrupted, or is "" when it was not.
+// problem with the spec's options, under the job's context, on one
+// thread: the server runs as many fits at once as there are CPUs, and the
+// numbers do not depend on the threads. notice says why the fit was
+// interrupted, or is "" when it was not.
 func (s *Server) run(j *job, observers ...fit.Observer) (res *fit.Result, notice string, aerr *apiError) {
 	s.running.Add(1)
 	defer s.running.Add(-1)
-	res, err := fit.Run(j.ctx, j.built.Problem, j.built.Options(observers...))
+	opts := j.built.Options(observers...)
+	opts.Engine = fit.Engine{Threads: 1}
+	res, err := fit.Run(j.ctx, j.built.Problem, opts)
 	if err != nil {
 		return nil, "", &apiError{Status: http.StatusBadRequest, Msg: err.Error()}
 	}

@@ -1,16 +1,20 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"math"
 	"net/http"
+	"runtime"
+	"runtime/pprof"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/klfit/klfit/dist"
+	"github.com/klfit/klfit/fit"
 	"github.com/klfit/klfit/grid"
 	"github.com/klfit/klfit/spec"
 )
@@ -300,6 +304,42 @@ func TestCheckBuilt(t *testing.T) {
 			t.Errorf("%+v: %v", c.cfg, aerr)
 		case c.msg != "" && (aerr == nil || aerr.Key != "grid" || !strings.Contains(aerr.Msg, c.msg)):
 			t.Errorf("%+v: got %+v, want key grid and %q", c.cfg, aerr, c.msg)
+		}
+	}
+}
+
+// TestOneThreadPerFit checks that the server runs each fit on one
+// goroutine: it runs as many fits at once as there are CPUs, and the
+// engine's worker pools (one goroutine per CPU, polling between epochs)
+// would make them fight for the CPUs. With GOMAXPROCS 4, a fit on 40000
+// points (past the engine's threshold for going parallel) is observed
+// while it runs: no goroutine of a worker pool may be alive.
+func TestOneThreadPerFit(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	for _, div := range []string{"kl", "reverse_kl"} { // the specialized and the general pass
+		sp, err := spec.Parse([]byte(`{"grid":{"start":-10,"stop":10,"step":0.0005},"target":{"family":"normal","params":{"mean":0,"variance":2}},` +
+			`"divergence":"` + div + `","model":{"family":"normal","init":{"mean":1,"variance":1}},"optimizer":{"name":"gd","learning_rate":0.1},"epochs":2}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := sp.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		workers := -1
+		look := fit.ObserverFunc(func(ev *fit.Event) {
+			if ev.Epoch == 1 {
+				var buf bytes.Buffer
+				pprof.Lookup("goroutine").WriteTo(&buf, 2)
+				workers = strings.Count(buf.String(), "fit.(*pool).loop")
+			}
+		})
+		j := &job{built: b, ctx: t.Context(), cancel: func() {}, release: func() {}}
+		if _, _, aerr := New(Config{}).run(j, look); aerr != nil {
+			t.Fatal(aerr)
+		}
+		if workers != 0 {
+			t.Errorf("%s: %d goroutines of worker pools while the fit ran, want 0", div, workers)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -125,8 +126,12 @@ func TestRegistries(t *testing.T) {
 // fitSpecs are specs whose /api/fit answer must be what klfit fit --json
 // prints: the notebook, the default parameterization and optimizer
 // settings filled in, a fit that diverges (a raw variance stepped below
-// zero), no epochs at all, and YAML instead of JSON.
+// zero), no epochs at all, YAML instead of JSON, and a grid of 40000
+// points, which klfit fit splits over its threads and the server does not.
 var fitSpecs = map[string]string{
+	"large grid": `{"grid":{"start":-10,"stop":10,"step":0.0005},"target":{"mixture":[{"weight":0.3,"family":"normal","params":{"mean":-2,"variance":1}},` +
+		`{"weight":0.7,"family":"normal","params":{"mean":2,"variance":0.5}}]},"divergence":"reverse_kl",` +
+		`"model":{"family":"normal","init":{"mean":0.5,"variance":1}},"optimizer":{"name":"gd","learning_rate":0.1},"epochs":30}`,
 	"defaults": `{"grid":{"start":-8,"stop":8,"step":0.05},"target":{"family":"normal","params":{"mean":1,"variance":2}},` +
 		`"model":{"family":"normal","init":{"mean":-1,"variance":0.5}},"epochs":300}`,
 	"diverges": `{"grid":{"start":-10,"stop":10,"step":0.1},"target":{"family":"normal","params":{"mean":0,"variance":7}},` +
@@ -139,8 +144,10 @@ var fitSpecs = map[string]string{
 }
 
 // TestFitMatchesCLI checks that POST /api/fit answers byte for byte what
-// klfit fit --json prints, wall time aside.
+// klfit fit --json prints, wall time aside. klfit fit runs on
+// GOMAXPROCS threads, 2 at least here, the server on one.
 func TestFitMatchesCLI(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
 	h := server.New(server.Config{})
 	specs := map[string]string{"notebook": notebookSpec(t)}
 	for k, v := range fitSpecs {
