@@ -113,13 +113,18 @@ func TestRegistries(t *testing.T) {
 	if limits.MaxBodyBytes != server.DefaultMaxBodyBytes || limits.MaxEpochs != server.DefaultMaxEpochs {
 		t.Errorf("limits %+v", limits)
 	}
-	var presets []struct {
-		server.Preset
-		Available bool `json:"available"`
-	}
+	var presets []server.Preset
 	get("/api/presets", &presets)
-	if len(presets) != len(server.Presets()) || presets[0].Name != "notebook" || !presets[0].Available {
+	if len(presets) != len(server.Presets()) || presets[0].Name != "notebook" {
 		t.Errorf("presets %+v", presets)
+	}
+	for i, p := range presets {
+		want := server.Presets()[i]
+		var got bytes.Buffer
+		json.Compact(&got, p.Spec)
+		if p.Name != want.Name || p.Compare != want.Compare || got.String() != string(want.Spec) {
+			t.Errorf("preset %d: %s %q %s, want %s %q %s", i, p.Name, p.Compare, got.Bytes(), want.Name, want.Compare, want.Spec)
+		}
 	}
 }
 
@@ -398,8 +403,8 @@ func TestUploads(t *testing.T) {
 }
 
 // TestPresets checks the presets: the notebook's is the demo's spec; every
-// preset whose needs the library meets parses, builds and runs a few
-// epochs; the others are reported as unavailable, naming what they lack.
+// preset parses, builds and runs a few epochs, and so does its compared
+// divergence, if any.
 func TestPresets(t *testing.T) {
 	demo, _ := spec.Demo().MarshalJSON()
 	for _, p := range server.Presets() {
@@ -409,13 +414,6 @@ func TestPresets(t *testing.T) {
 			}
 			if p.Title == "" || p.Description == "" {
 				t.Error("a preset needs a title and a description")
-			}
-			ok, missing := p.Available()
-			if !ok {
-				if len(missing) == 0 {
-					t.Error("unavailable, yet missing nothing")
-				}
-				t.Skipf("needs %v, which this build of the library lacks: it will run once they are in", missing)
 			}
 			s, err := spec.Parse(p.Spec)
 			if err != nil {
@@ -432,8 +430,13 @@ func TestPresets(t *testing.T) {
 			}
 			if p.Compare != "" {
 				s.Divergence = spec.Divergence{Name: p.Compare}
-				if _, err := s.Build(); err != nil {
-					t.Errorf("the compared divergence: %v", err)
+				b, err := s.Build()
+				if err != nil {
+					t.Fatalf("the compared divergence: %v", err)
+				}
+				res, err := fit.Run(t.Context(), b.Problem, b.Options())
+				if err != nil || res.Status != fit.MaxEpochs {
+					t.Fatalf("the compared divergence: %v %v", err, res.Status)
 				}
 			}
 		})
