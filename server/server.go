@@ -175,7 +175,12 @@ func New(cfg Config) *Server {
 		writeError(w, &apiError{Status: http.StatusNotFound, Msg: "no such endpoint: " + r.URL.Path})
 	}))
 	// Browsers may not post to the API from other sites' pages.
-	s.handler = securityHeaders(http.NewCrossOriginProtection().Handler(mux))
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, &apiError{Status: http.StatusForbidden,
+			Msg: r.Method + " " + r.URL.Path + ": cross-origin request refused: pages of other sites may not post to this server"})
+	}))
+	s.handler = securityHeaders(cop.Handler(mux))
 	if cfg.LoopbackHosts {
 		s.handler = loopbackOnly(s.handler)
 	}

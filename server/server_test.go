@@ -309,8 +309,11 @@ func TestCrossSiteAndHosts(t *testing.T) {
 	r.Header.Set("Origin", "http://evil.example")
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
-	if w.Code != http.StatusForbidden {
-		t.Errorf("a cross-site POST got %d", w.Code)
+	if w.Code != http.StatusForbidden || w.Header().Get("Content-Type") != "application/json" {
+		t.Errorf("a cross-site POST got %d, %q", w.Code, w.Header().Get("Content-Type"))
+	}
+	if e := decodeError(t, w.Body.Bytes()); !strings.Contains(e.Error, "POST /api/fit: cross-origin request refused") {
+		t.Errorf("a cross-site POST: %+v", e)
 	}
 	for host, want := range map[string]int{"127.0.0.1:8080": 200, "localhost:8080": 200, "[::1]:8080": 200, "127.0.0.2": 200,
 		"evil.example:8080": 403, "10.0.0.1:8080": 403, "": 403} {
