@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -83,14 +84,35 @@ func runServe(ctx context.Context, ios *IOStreams, o *serveOptions) error {
 	if err != nil {
 		return usageError(fmt.Errorf("--addr %s: %w", o.Addr, err))
 	}
+	url, everywhere := openURL(ln.Addr(), host)
+	where, note := ln.Addr().String(), ""
+	if everywhere {
+		where, note = "every interface", "listening on every interface; "
+	}
 	if !loopback {
-		fmt.Fprintf(ios.ErrOut, "klfit: warning: serving on %s, open to every machine that can reach it; klfit has no authentication\n", ln.Addr())
+		fmt.Fprintf(ios.ErrOut, "klfit: warning: serving on %s, open to every machine that can reach it; klfit has no authentication\n", where)
 	}
 	srv := server.New(cfg)
-	fmt.Fprintf(ios.Out, "klfit playground at http://%s/ (Ctrl-C to stop)\n", ln.Addr())
+	fmt.Fprintf(ios.Out, "klfit playground at %s (%sCtrl-C to stop)\n", url, note)
 	if err := srv.Serve(ctx, ln); err != nil {
 		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("serving: %w", err)}
 	}
 	fmt.Fprintln(ios.Out, "klfit playground stopped")
 	return nil
+}
+
+// openURL returns the playground's URL for a server listening on addr,
+// asked for as host. A server listening on every interface (0.0.0.0,
+// ::) is opened on this machine through the loopback address of host's
+// family, and everywhere is true.
+func openURL(addr net.Addr, host string) (url string, everywhere bool) {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return "http://" + addr.String() + "/", false
+	}
+	lo := "127.0.0.1"
+	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+		lo = "::1"
+	}
+	return "http://" + net.JoinHostPort(lo, strconv.Itoa(tcp.Port)) + "/", true
 }
