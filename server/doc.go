@@ -31,9 +31,11 @@
 // as {samples: NAME}, NAME being the uploaded file's name).
 //
 // Every request is treated as hostile: bodies and uploads are capped (413),
-// grids and epochs are capped (400, naming the key), each fit has a time
-// limit and is cancelled when its client goes away, the fits running at
-// once are bounded (503 with Retry-After beyond a short queue), the server
+// grids, a fit's memory, formulas and epochs are capped (400, naming the
+// key), each fit has a time limit, its build included, and is cancelled
+// when its client goes away, each fit runs on one thread and the fits
+// running at once are bounded (503 with Retry-After beyond a short
+// queue), the server
 // reads no file but the one uploaded with a request, and errors are JSON
 // objects {"error": ..., "key": ...} with the spec's key (and "line" when
 // known). Serve shuts down gracefully: it stops accepting, lets running

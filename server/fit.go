@@ -31,15 +31,42 @@ func (s *Server) fitContext(parent context.Context) (context.Context, context.Ca
 }
 
 // run runs a job's fit as the command line does: fit.Run on the built
-// problem with the spec's options.
-func (s *Server) run(ctx context.Context, j *job, observers ...fit.Observer) (*fit.Result, *apiError) {
+// problem with the spec's options, under the job's context, on one
+// thread: the server runs as many fits at once as there are CPUs, and the
+// numbers do not depend on the threads. notice says why the fit was
+// interrupted, or is "" when it was not.
+func (s *Server) run(j *job, observers ...fit.Observer) (res *fit.Result, notice string, aerr *apiError) {
 	s.running.Add(1)
 	defer s.running.Add(-1)
-	res, err := fit.Run(ctx, j.built.Problem, j.built.Options(observers...))
+	opts := j.built.Options(observers...)
+	opts.Engine = fit.Engine{Threads: 1}
+	res, err := fit.Run(j.ctx, j.built.Problem, opts)
 	if err != nil {
-		return nil, &apiError{Status: http.StatusBadRequest, Msg: err.Error()}
+		return nil, "", &apiError{Status: http.StatusBadRequest, Msg: err.Error()}
 	}
-	return res, nil
+	return res, s.notice(j.ctx, res), nil
+}
+
+// runRequest prepares a fit request and runs its fit to the end, for the
+// handlers that answer once it is over. It answers an error itself, and
+// then returns a nil job; an interrupted fit's notice goes in the
+// Klfit-Notice header. The caller must close the job.
+func (s *Server) runRequest(w http.ResponseWriter, r *http.Request) (*job, *fit.Result) {
+	j, aerr := s.prepare(w, r)
+	if aerr != nil {
+		writeError(w, aerr)
+		return nil, nil
+	}
+	res, notice, aerr := s.run(j)
+	if aerr != nil {
+		j.close()
+		writeError(w, aerr)
+		return nil, nil
+	}
+	if notice != "" {
+		w.Header().Set("Klfit-Notice", notice)
+	}
+	return j, res
 }
 
 // notice says why a fit was interrupted, or "" when it was not.
@@ -61,22 +88,11 @@ func (s *Server) notice(ctx context.Context, res *fit.Result) string {
 // answers 200 with its summary, whose status says so; an interrupted one
 // also has a Klfit-Notice header saying why.
 func (s *Server) handleFit(w http.ResponseWriter, r *http.Request) {
-	j, aerr := s.prepare(w, r)
-	if aerr != nil {
-		writeError(w, aerr)
+	j, res := s.runRequest(w, r)
+	if j == nil {
 		return
 	}
 	defer j.close()
-	ctx, cancel := s.fitContext(r.Context())
-	defer cancel()
-	res, aerr := s.run(ctx, j)
-	if aerr != nil {
-		writeError(w, aerr)
-		return
-	}
-	if n := s.notice(ctx, res); n != "" {
-		w.Header().Set("Klfit-Notice", n)
-	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(j.summary(res).JSON())
 }
@@ -97,24 +113,14 @@ func (s *Server) handleFiles(w http.ResponseWriter, r *http.Request) {
 			Msg: fmt.Sprintf("no such file %q (known: history.csv, summary.json, spec.yaml, fit.zip, and the figures NAME.png, NAME.svg)", name)})
 		return
 	}
-	j, aerr := s.prepare(w, r)
-	if aerr != nil {
-		writeError(w, aerr)
+	j, res := s.runRequest(w, r)
+	if j == nil {
 		return
 	}
 	defer j.close()
-	ctx, cancel := s.fitContext(r.Context())
-	defer cancel()
-	res, aerr := s.run(ctx, j)
-	if aerr != nil {
-		writeError(w, aerr)
-		return
-	}
-	if n := s.notice(ctx, res); n != "" {
-		w.Header().Set("Klfit-Notice", n)
-	}
 	out := outputs{b: j.built, res: res, sum: j.summary(res)}
 	var buf bytes.Buffer
+	var aerr *apiError
 	if name == "fit.zip" {
 		aerr = out.zip(&buf)
 	} else {

@@ -1,24 +1,28 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"math"
 	"net/http"
+	"runtime"
+	"runtime/pprof"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/klfit/klfit/dist"
+	"github.com/klfit/klfit/fit"
 	"github.com/klfit/klfit/grid"
 	"github.com/klfit/klfit/spec"
 )
 
-// TestRewriteDataFiles checks the file policy on spec JSON of the forms
-// the targets take (samples, table, histogram, sql), which the spec on
-// this branch may not parse yet: a file the target reads must be the
-// uploaded one, and its name becomes the saved path; a query is refused.
+// TestRewriteDataFiles checks the file policy on the spec JSON of every
+// kind of target that reads a file or runs a query (samples, table,
+// histogram, sql): a file the target reads must be the uploaded one, and
+// its name becomes the saved path; a query is refused.
 func TestRewriteDataFiles(t *testing.T) {
 	up := &upload{name: "data.csv", path: "/tmp/klfit-upload-1/data", dir: "/tmp/klfit-upload-1"}
 	head := `{"grid":{"start":-1,"stop":1,"step":0.5},"target":`
@@ -67,17 +71,6 @@ func TestRewriteDataFiles(t *testing.T) {
 				t.Errorf("the other target keys were lost:\n%s", out)
 			}
 		})
-	}
-}
-
-// TestTargetKind checks the probe behind the presets' "target:KIND"
-// needs both ways: family is a target key of the spec, nonsense is not.
-func TestTargetKind(t *testing.T) {
-	if !targetKind("family") {
-		t.Error("family is a kind of target")
-	}
-	if targetKind("no_such_kind") {
-		t.Error("no_such_kind is not a kind of target")
 	}
 }
 
@@ -269,4 +262,73 @@ func TestLimiter(t *testing.T) {
 		t.Errorf("cancelled wait: %v", err)
 	}
 	release()
+}
+
+// TestCheckBuilt checks the limits applied to a built fit through the
+// grid it built, whatever its kind: a circle of 2000 angles passes a cap
+// of 2000 points and not one of 1999; and the memory cap, at the exact
+// estimate (8 x 2000 x (2 + 6) = 128000 bytes for von Mises's mu and
+// kappa) and one byte under it.
+func TestCheckBuilt(t *testing.T) {
+	sp, err := spec.Parse([]byte(`{"grid":{"circular":true,"points":2000},"target":{"family":"von_mises","params":{"mu":0,"kappa":1}},` +
+		`"model":{"family":"von_mises","init":{"mu":1,"kappa":1}},"epochs":3}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := sp.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		cfg Config
+		msg string
+	}{
+		{Config{MaxGridPoints: 2000, MaxFitBytes: 128000}, ""},
+		{Config{MaxGridPoints: 1999}, "2000 points is more than this server allows (1999)"},
+		{Config{MaxFitBytes: 127999}, "a fit of 2 parameters (von_mises) on 2000 points needs about 0.122 MiB"},
+	} {
+		aerr := New(c.cfg).checkBuilt(b)
+		switch {
+		case c.msg == "" && aerr != nil:
+			t.Errorf("%+v: %v", c.cfg, aerr)
+		case c.msg != "" && (aerr == nil || aerr.Key != "grid" || !strings.Contains(aerr.Msg, c.msg)):
+			t.Errorf("%+v: got %+v, want key grid and %q", c.cfg, aerr, c.msg)
+		}
+	}
+}
+
+// TestOneThreadPerFit checks that the server runs each fit on one
+// goroutine: it runs as many fits at once as there are CPUs, and the
+// engine's worker pools (one goroutine per CPU, polling between epochs)
+// would make them fight for the CPUs. With GOMAXPROCS 4, a fit on 40000
+// points (past the engine's threshold for going parallel) is observed
+// while it runs: no goroutine of a worker pool may be alive.
+func TestOneThreadPerFit(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	for _, div := range []string{"kl", "reverse_kl"} { // the specialized and the general pass
+		sp, err := spec.Parse([]byte(`{"grid":{"start":-10,"stop":10,"step":0.0005},"target":{"family":"normal","params":{"mean":0,"variance":2}},` +
+			`"divergence":"` + div + `","model":{"family":"normal","init":{"mean":1,"variance":1}},"optimizer":{"name":"gd","learning_rate":0.1},"epochs":2}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := sp.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		workers := -1
+		look := fit.ObserverFunc(func(ev *fit.Event) {
+			if ev.Epoch == 1 {
+				var buf bytes.Buffer
+				pprof.Lookup("goroutine").WriteTo(&buf, 2)
+				workers = strings.Count(buf.String(), "fit.(*pool).loop")
+			}
+		})
+		j := &job{built: b, ctx: t.Context(), cancel: func() {}, release: func() {}}
+		if _, _, aerr := New(Config{}).run(j, look); aerr != nil {
+			t.Fatal(aerr)
+		}
+		if workers != 0 {
+			t.Errorf("%s: %d goroutines of worker pools while the fit ran, want 0", div, workers)
+		}
+	}
 }

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strconv"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/klfit/klfit/grid"
 	"github.com/klfit/klfit/spec"
@@ -62,35 +64,84 @@ func (s *Server) busy() *apiError {
 		Msg: fmt.Sprintf("the server is busy: %d fits are running and the queue is full; retry in a few seconds", s.cfg.MaxConcurrent)}
 }
 
-// checkSize refuses a spec whose grid or epochs exceed the server's
-// limits, before anything is allocated for it. Invalid grids are left to
-// Spec.Build, which says what is wrong with them.
+// checkSize refuses a spec whose grid, formula or epochs exceed the
+// server's limits, before anything is allocated for it. Invalid grids are
+// left to Spec.Build, which says what is wrong with them.
 func (s *Server) checkSize(sp *spec.Spec) *apiError {
-	points := 0.0
-	count := func(a spec.Axis) bool {
-		ax, err := grid.Arange(a.Start, a.Stop, a.Step)
-		if err != nil {
-			return false
-		}
-		if points == 0 {
-			points = 1
-		}
-		points *= float64(ax.N)
-		return true
+	if aerr := s.checkPoints(gridPoints(sp.Grid)); aerr != nil {
+		return aerr
 	}
-	switch g := sp.Grid; {
-	case g.X != nil && g.Y != nil:
-		if !count(*g.X) || !count(*g.Y) {
-			points = 0
-		}
-	case g.X == nil && g.Y == nil:
-		count(spec.Axis{Start: g.Start, Stop: g.Stop, Step: g.Step})
-	}
-	if points > float64(s.cfg.MaxGridPoints) {
-		return &apiError{Status: http.StatusBadRequest, Key: "grid",
-			Msg: fmt.Sprintf("grid: %.0f points is more than this server allows (%d); use a coarser step", points, s.cfg.MaxGridPoints)}
+	if n := utf8.RuneCountInString(sp.Target.Expression); n > s.cfg.MaxExpression {
+		return &apiError{Status: http.StatusBadRequest, Key: "target.expression",
+			Msg: fmt.Sprintf("target.expression: the formula has %d characters, more than this server allows (%d)", n, s.cfg.MaxExpression)}
 	}
 	return s.checkEpochs(sp.Epochs)
+}
+
+// gridPoints returns the number of points of the grid g describes,
+// counted as Spec.Build builds it but without building it: a circle of
+// Points angles, or one or two axes from start to stop by step. It
+// returns 0 for a grid that is not valid.
+func gridPoints(g spec.Grid) float64 {
+	count := func(a spec.Axis) float64 {
+		ax, err := grid.Arange(a.Start, a.Stop, a.Step)
+		if err != nil {
+			return 0
+		}
+		return float64(ax.N)
+	}
+	switch {
+	case g.Circular:
+		return float64(max(g.Points, 0))
+	case g.X == nil && g.Y == nil:
+		return count(spec.Axis{Start: g.Start, Stop: g.Stop, Step: g.Step})
+	case g.X != nil && g.Y != nil:
+		return count(*g.X) * count(*g.Y)
+	}
+	return 0
+}
+
+// checkPoints refuses a grid of more points than the server allows.
+func (s *Server) checkPoints(points float64) *apiError {
+	if points > float64(s.cfg.MaxGridPoints) {
+		return &apiError{Status: http.StatusBadRequest, Key: "grid",
+			Msg: fmt.Sprintf("grid: %.0f points is more than this server allows (%d); use fewer points", points, s.cfg.MaxGridPoints)}
+	}
+	return nil
+}
+
+// checkBuilt refuses a built fit that exceeds the server's limits: its
+// epochs, the points of the grid it built, and the memory its fit would
+// take (see Config.MaxFitBytes).
+func (s *Server) checkBuilt(b *spec.Built) *apiError {
+	if aerr := s.checkEpochs(b.Epochs); aerr != nil {
+		return aerr
+	}
+	points := b.Problem.Grid.Len()
+	if aerr := s.checkPoints(float64(points)); aerr != nil {
+		return aerr
+	}
+	params := len(b.Problem.Family.Params())
+	if need := fitBytes(points, params); need > float64(s.cfg.MaxFitBytes) {
+		return &apiError{Status: http.StatusBadRequest, Key: "grid",
+			Msg: fmt.Sprintf("grid: a fit of %d parameters (%s) on %d points needs about %s, more than this server allows (%s); use fewer points or a model with fewer parameters",
+				params, b.Problem.Family.Name(), points, sizeText(need), sizeText(float64(s.cfg.MaxFitBytes)))}
+	}
+	return nil
+}
+
+// fitBytes estimates the memory of a fit's arrays: parameters + 6
+// float64 arrays as long as the grid (see Config.MaxFitBytes).
+func fitBytes(points, params int) float64 {
+	return 8 * float64(points) * float64(params+6)
+}
+
+// sizeText writes a number of bytes in MiB or GiB, to 3 digits.
+func sizeText(b float64) string {
+	if b >= 1<<30 {
+		return strconv.FormatFloat(b/(1<<30), 'g', 3, 64) + " GiB"
+	}
+	return strconv.FormatFloat(b/(1<<20), 'g', 3, 64) + " MiB"
 }
 
 func (s *Server) checkEpochs(epochs int) *apiError {
@@ -107,7 +158,9 @@ type Limits struct {
 	MaxBodyBytes        int64   `json:"max_body_bytes"`
 	MaxUploadBytes      int64   `json:"max_upload_bytes"`
 	MaxGridPoints       int     `json:"max_grid_points"`
+	MaxFitBytes         int64   `json:"max_fit_bytes"`
 	MaxEpochs           int     `json:"max_epochs"`
+	MaxExpression       int     `json:"max_expression"`
 	FitTimeoutSeconds   float64 `json:"fit_timeout_seconds"`
 	MaxConcurrent       int     `json:"max_concurrent"`
 	MaxStreamEvents     int     `json:"max_stream_events"`
@@ -118,7 +171,8 @@ func (s *Server) handleLimits(w http.ResponseWriter, _ *http.Request) {
 	c := s.cfg
 	writeJSON(w, Limits{
 		MaxBodyBytes: c.MaxBodyBytes, MaxUploadBytes: c.MaxUploadBytes, MaxGridPoints: c.MaxGridPoints,
-		MaxEpochs: c.MaxEpochs, FitTimeoutSeconds: c.FitTimeout.Seconds(), MaxConcurrent: c.MaxConcurrent,
+		MaxFitBytes: c.MaxFitBytes, MaxEpochs: c.MaxEpochs, MaxExpression: c.MaxExpression,
+		FitTimeoutSeconds: c.FitTimeout.Seconds(), MaxConcurrent: c.MaxConcurrent,
 		MaxStreamEvents: c.MaxStreamEvents, QueueTimeoutSeconds: c.QueueTimeout.Seconds(),
 	})
 }

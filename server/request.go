@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -23,12 +24,20 @@ type job struct {
 	built *spec.Built
 	// target is the target as the client wrote it, when an upload's name
 	// was replaced by the path it was saved to: summaries show this one.
-	target  *spec.Target
+	target *spec.Target
+	// ctx is the context the fit runs under (see fitContext); cancel
+	// cancels it.
+	ctx     context.Context
+	cancel  context.CancelFunc
 	release func()
 }
 
-// close gives the slot back and removes any upload.
-func (j *job) close() { j.release() }
+// close cancels the fit's context, gives the slot back and removes any
+// upload.
+func (j *job) close() {
+	j.cancel()
+	j.release()
+}
 
 // summary summarizes the fit's result exactly as the command line does.
 func (j *job) summary(res *fit.Result) *spec.Summary {
@@ -51,10 +60,10 @@ func (j *job) shownSpec() *spec.Spec {
 // bodyTimeout bounds the reading of a request's body.
 const bodyTimeout = 60 * time.Second
 
-// prepare reads and validates a fit request and takes a slot for it: the
-// spec goes through spec.Parse, the server's checks (size, files) and
-// Spec.Build, exactly as on the command line. The caller must close the
-// job.
+// prepare reads and validates a fit request, takes a slot for it and
+// starts the context its fit runs under: the spec goes through
+// spec.Parse, the server's checks (size, files) and Spec.Build, exactly
+// as on the command line. The caller must close the job.
 func (s *Server) prepare(w http.ResponseWriter, r *http.Request) (*job, *apiError) {
 	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(time.Now().Add(bodyTimeout))
@@ -90,20 +99,62 @@ func (s *Server) prepare(w http.ResponseWriter, r *http.Request) (*job, *apiErro
 		}
 		return nil, &apiError{Status: http.StatusServiceUnavailable, Msg: "the request was cancelled while waiting: " + err.Error()}
 	}
-	j := &job{target: shown, release: func() { release(); removeUpload() }}
-	b, err := sp.Build()
-	if err == nil {
-		if aerr := s.checkEpochs(b.Epochs); aerr != nil {
-			j.close()
-			return nil, aerr
-		}
+	ctx, cancel := s.fitContext(r.Context())
+	j := &job{target: shown, ctx: ctx, cancel: cancel, release: func() { release(); removeUpload() }}
+	b, aerr := s.build(j, sp)
+	if aerr != nil {
+		return nil, aerr
 	}
-	if err != nil {
+	if aerr := s.checkBuilt(b); aerr != nil {
 		j.close()
-		return nil, badSpec(err)
+		return nil, aerr
 	}
 	j.built = b
 	return j, nil
+}
+
+// build runs Spec.Build under the job's context: it is part of the fit,
+// and evaluating a target on a large grid can take long. When the context
+// ends first (the time limit, the client gone, a shutdown), the request
+// fails at once, saying why, and the build ends in the background,
+// holding the job's slot (and upload) until then. On an error the job is
+// closed, or left to the background build to close.
+func (s *Server) build(j *job, sp *spec.Spec) (*spec.Built, *apiError) {
+	type result struct {
+		b   *spec.Built
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		b, err := sp.Build()
+		done <- result{b, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			j.close()
+			return nil, badSpec(r.err)
+		}
+		return r.b, nil
+	case <-j.ctx.Done():
+		go func() {
+			<-done
+			j.close()
+		}()
+		return nil, s.buildStopped(j.ctx)
+	}
+}
+
+// buildStopped says why a build was stopped.
+func (s *Server) buildStopped(ctx context.Context) *apiError {
+	switch cause := context.Cause(ctx); {
+	case errors.Is(cause, errTimeLimit):
+		return &apiError{Status: http.StatusBadRequest, Key: "target",
+			Msg: fmt.Sprintf("target: building the target took longer than this server's time limit for a fit (%v); use fewer grid points or a simpler target", s.cfg.FitTimeout)}
+	case errors.Is(cause, errShutdown):
+		return &apiError{Status: http.StatusServiceUnavailable, Msg: "the server is shutting down: the fit was not started"}
+	}
+	return &apiError{Status: http.StatusBadRequest, Msg: "the request was cancelled while its target was being built"}
 }
 
 // upload is a data file sent with a request, saved in a directory of its

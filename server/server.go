@@ -20,7 +20,9 @@ const (
 	DefaultMaxBodyBytes    = 1 << 20  // 1 MiB
 	DefaultMaxUploadBytes  = 32 << 20 // 32 MiB
 	DefaultMaxGridPoints   = 1_000_000
+	DefaultMaxFitBytes     = 1 << 30 // 1 GiB
 	DefaultMaxEpochs       = 100_000
+	DefaultMaxExpression   = 2000 // characters
 	DefaultFitTimeout      = 60 * time.Second
 	DefaultMaxQueued       = 64
 	DefaultQueueTimeout    = 10 * time.Second
@@ -41,10 +43,22 @@ type Config struct {
 	MaxUploadBytes int64
 	// MaxGridPoints caps the points of a fit's grid (400, key "grid").
 	MaxGridPoints int
+	// MaxFitBytes caps the memory of one fit's arrays, estimated as
+	// 8 bytes x points x (parameters + 6): the general pass holds the
+	// grid's x and y, the target, log p, log q, q and one score array per
+	// parameter, each as long as the grid (400, key "grid").
+	MaxFitBytes int64
 	// MaxEpochs caps the epochs of a fit (400, key "epochs").
 	MaxEpochs int
-	// FitTimeout is the time a fit may run; it then stops between two
-	// epochs, as an interrupted fit, and its summary is still sent.
+	// MaxExpression caps the characters of an expression target's
+	// formula (400, key "target.expression"): building the target
+	// evaluates it at every point of the grid.
+	MaxExpression int
+	// FitTimeout is the time a fit may run, from building its target to
+	// its last epoch; it then stops between two epochs, as an interrupted
+	// fit, and its summary is still sent. A fit still being built then
+	// fails at once (400, key "target"); its build ends in the background,
+	// holding its slot.
 	FitTimeout time.Duration
 	// MaxConcurrent bounds the fits running at once.
 	MaxConcurrent int
@@ -96,7 +110,9 @@ func (c Config) withDefaults() Config {
 	def64(&c.MaxBodyBytes, DefaultMaxBodyBytes)
 	def64(&c.MaxUploadBytes, DefaultMaxUploadBytes)
 	def(&c.MaxGridPoints, DefaultMaxGridPoints)
+	def64(&c.MaxFitBytes, DefaultMaxFitBytes)
 	def(&c.MaxEpochs, DefaultMaxEpochs)
+	def(&c.MaxExpression, DefaultMaxExpression)
 	dur(&c.FitTimeout, DefaultFitTimeout)
 	def(&c.MaxConcurrent, runtime.NumCPU())
 	switch {
@@ -159,7 +175,12 @@ func New(cfg Config) *Server {
 		writeError(w, &apiError{Status: http.StatusNotFound, Msg: "no such endpoint: " + r.URL.Path})
 	}))
 	// Browsers may not post to the API from other sites' pages.
-	s.handler = securityHeaders(http.NewCrossOriginProtection().Handler(mux))
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, &apiError{Status: http.StatusForbidden,
+			Msg: r.Method + " " + r.URL.Path + ": cross-origin request refused: pages of other sites may not post to this server"})
+	}))
+	s.handler = securityHeaders(cop.Handler(mux))
 	if cfg.LoopbackHosts {
 		s.handler = loopbackOnly(s.handler)
 	}

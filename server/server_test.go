@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -112,21 +113,30 @@ func TestRegistries(t *testing.T) {
 	if limits.MaxBodyBytes != server.DefaultMaxBodyBytes || limits.MaxEpochs != server.DefaultMaxEpochs {
 		t.Errorf("limits %+v", limits)
 	}
-	var presets []struct {
-		server.Preset
-		Available bool `json:"available"`
-	}
+	var presets []server.Preset
 	get("/api/presets", &presets)
-	if len(presets) != len(server.Presets()) || presets[0].Name != "notebook" || !presets[0].Available {
+	if len(presets) != len(server.Presets()) || presets[0].Name != "notebook" {
 		t.Errorf("presets %+v", presets)
+	}
+	for i, p := range presets {
+		want := server.Presets()[i]
+		var got bytes.Buffer
+		json.Compact(&got, p.Spec)
+		if p.Name != want.Name || p.Compare != want.Compare || got.String() != string(want.Spec) {
+			t.Errorf("preset %d: %s %q %s, want %s %q %s", i, p.Name, p.Compare, got.Bytes(), want.Name, want.Compare, want.Spec)
+		}
 	}
 }
 
 // fitSpecs are specs whose /api/fit answer must be what klfit fit --json
 // prints: the notebook, the default parameterization and optimizer
 // settings filled in, a fit that diverges (a raw variance stepped below
-// zero), no epochs at all, and YAML instead of JSON.
+// zero), no epochs at all, YAML instead of JSON, and a grid of 40000
+// points, which klfit fit splits over its threads and the server does not.
 var fitSpecs = map[string]string{
+	"large grid": `{"grid":{"start":-10,"stop":10,"step":0.0005},"target":{"mixture":[{"weight":0.3,"family":"normal","params":{"mean":-2,"variance":1}},` +
+		`{"weight":0.7,"family":"normal","params":{"mean":2,"variance":0.5}}]},"divergence":"reverse_kl",` +
+		`"model":{"family":"normal","init":{"mean":0.5,"variance":1}},"optimizer":{"name":"gd","learning_rate":0.1},"epochs":30}`,
 	"defaults": `{"grid":{"start":-8,"stop":8,"step":0.05},"target":{"family":"normal","params":{"mean":1,"variance":2}},` +
 		`"model":{"family":"normal","init":{"mean":-1,"variance":0.5}},"epochs":300}`,
 	"diverges": `{"grid":{"start":-10,"stop":10,"step":0.1},"target":{"family":"normal","params":{"mean":0,"variance":7}},` +
@@ -139,8 +149,10 @@ var fitSpecs = map[string]string{
 }
 
 // TestFitMatchesCLI checks that POST /api/fit answers byte for byte what
-// klfit fit --json prints, wall time aside.
+// klfit fit --json prints, wall time aside. klfit fit runs on
+// GOMAXPROCS threads, 2 at least here, the server on one.
 func TestFitMatchesCLI(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
 	h := server.New(server.Config{})
 	specs := map[string]string{"notebook": notebookSpec(t)}
 	for k, v := range fitSpecs {
@@ -254,6 +266,7 @@ func TestErrors(t *testing.T) {
 		{"unknown family", "POST", "/api/fit", strings.Replace(good, `"family":"normal","init"`, `"family":"nope","init"`, 1), 400, "model.family", 1, `unknown family "nope"`},
 		{"grid too large", "POST", "/api/fit", strings.Replace(good, `"step":0.5`, `"step":0.001`, 1), 400, "grid", 0, "6000 points is more than this server allows (1000)"},
 		{"2-D grid too large", "POST", "/api/fit", strings.Replace(good, `{"start":-3,"stop":3,"step":0.5}`, `{"x":{"start":0,"stop":1,"step":0.01},"y":{"start":0,"stop":1,"step":0.01}}`, 1), 400, "grid", 0, "10000 points"},
+		{"circular grid too large", "POST", "/api/fit", strings.Replace(good, `{"start":-3,"stop":3,"step":0.5}`, `{"circular":true,"points":40000000}`, 1), 400, "grid", 0, "40000000 points is more than this server allows (1000)"},
 		{"too many epochs", "POST", "/api/fit", strings.Replace(good, `"epochs":10`, `"epochs":501`, 1), 400, "epochs", 0, "501 is more than this server allows (500)"},
 		{"body too large", "POST", "/api/fit", good + strings.Repeat(" ", 5000), 413, "", 0, "larger than this server accepts (4096 bytes)"},
 		{"stream: bad spec", "POST", "/api/fit/stream", strings.Replace(good, `"init":{"mean":1,"variance":1}`, `"init":{"mean":1,"variance":0}`, 1), 400, "model.init.variance", 1, "must be > 0"},
@@ -296,8 +309,11 @@ func TestCrossSiteAndHosts(t *testing.T) {
 	r.Header.Set("Origin", "http://evil.example")
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
-	if w.Code != http.StatusForbidden {
-		t.Errorf("a cross-site POST got %d", w.Code)
+	if w.Code != http.StatusForbidden || w.Header().Get("Content-Type") != "application/json" {
+		t.Errorf("a cross-site POST got %d, %q", w.Code, w.Header().Get("Content-Type"))
+	}
+	if e := decodeError(t, w.Body.Bytes()); !strings.Contains(e.Error, "POST /api/fit: cross-origin request refused") {
+		t.Errorf("a cross-site POST: %+v", e)
 	}
 	for host, want := range map[string]int{"127.0.0.1:8080": 200, "localhost:8080": 200, "[::1]:8080": 200, "127.0.0.2": 200,
 		"evil.example:8080": 403, "10.0.0.1:8080": 403, "": 403} {
@@ -390,8 +406,8 @@ func TestUploads(t *testing.T) {
 }
 
 // TestPresets checks the presets: the notebook's is the demo's spec; every
-// preset whose needs the library meets parses, builds and runs a few
-// epochs; the others are reported as unavailable, naming what they lack.
+// preset parses, builds and runs a few epochs, and so does its compared
+// divergence, if any.
 func TestPresets(t *testing.T) {
 	demo, _ := spec.Demo().MarshalJSON()
 	for _, p := range server.Presets() {
@@ -401,13 +417,6 @@ func TestPresets(t *testing.T) {
 			}
 			if p.Title == "" || p.Description == "" {
 				t.Error("a preset needs a title and a description")
-			}
-			ok, missing := p.Available()
-			if !ok {
-				if len(missing) == 0 {
-					t.Error("unavailable, yet missing nothing")
-				}
-				t.Skipf("needs %v, which this build of the library lacks: it will run once they are in", missing)
 			}
 			s, err := spec.Parse(p.Spec)
 			if err != nil {
@@ -424,8 +433,13 @@ func TestPresets(t *testing.T) {
 			}
 			if p.Compare != "" {
 				s.Divergence = spec.Divergence{Name: p.Compare}
-				if _, err := s.Build(); err != nil {
-					t.Errorf("the compared divergence: %v", err)
+				b, err := s.Build()
+				if err != nil {
+					t.Fatalf("the compared divergence: %v", err)
+				}
+				res, err := fit.Run(t.Context(), b.Problem, b.Options())
+				if err != nil || res.Status != fit.MaxEpochs {
+					t.Fatalf("the compared divergence: %v %v", err, res.Status)
 				}
 			}
 		})

@@ -207,8 +207,6 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer j.close()
-	ctx, cancel := s.fitContext(r.Context())
-	defer cancel()
 
 	b := j.built
 	v := newView(b)
@@ -236,14 +234,15 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	}
 
 	type outcome struct {
-		res *fit.Result
-		err *apiError
+		res    *fit.Result
+		notice string
+		err    *apiError
 	}
 	done := make(chan outcome, 1)
 	st.start = time.Now()
 	go func() {
-		res, aerr := s.run(ctx, j, st)
-		done <- outcome{res, aerr}
+		res, notice, aerr := s.run(j, st)
+		done <- outcome{res, notice, aerr}
 		close(st.ch)
 	}()
 	var werr error
@@ -261,7 +260,7 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 			werr = out.flush() // flush when caught up: fewer, larger writes
 		}
 		if werr != nil {
-			cancel()
+			j.cancel()
 		}
 	}
 	res := <-done
@@ -281,8 +280,8 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if n := s.notice(ctx, res.res); n != "" {
-		out.notice(n)
+	if res.notice != "" {
+		out.notice(res.notice)
 	}
 	if st.dropped > 0 {
 		out.notice(strconv.Itoa(st.dropped) + " states were not sent: the connection was slower than the fit")

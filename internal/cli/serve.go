@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -42,8 +43,10 @@ what they computed.`,
 	f.Int64Var(&o.Config.MaxBodyBytes, "max-body", server.DefaultMaxBodyBytes, "largest spec accepted, in `bytes`")
 	f.Int64Var(&o.Config.MaxUploadBytes, "max-upload", server.DefaultMaxUploadBytes, "largest uploaded data file, in `bytes`")
 	f.IntVar(&o.Config.MaxGridPoints, "max-points", server.DefaultMaxGridPoints, "most grid `points` a fit may use")
+	f.Int64Var(&o.Config.MaxFitBytes, "max-fit-memory", server.DefaultMaxFitBytes, "most memory one fit's arrays may take, in `bytes` (8 x points x (parameters + 6))")
 	f.IntVar(&o.Config.MaxEpochs, "max-epochs", server.DefaultMaxEpochs, "most `epochs` a fit may ask for")
-	f.DurationVar(&o.Config.FitTimeout, "time-limit", server.DefaultFitTimeout, "time a fit may run before it is stopped")
+	f.IntVar(&o.Config.MaxExpression, "max-expression", server.DefaultMaxExpression, "longest formula of an expression target, in `characters`")
+	f.DurationVar(&o.Config.FitTimeout, "time-limit", server.DefaultFitTimeout, "time a fit may run, building its target included, before it is stopped")
 	f.IntVar(&o.Config.MaxConcurrent, "max-fits", 0, "fits running at once (default: the number of CPUs)")
 	f.IntVar(&o.Config.MaxQueued, "queue", server.DefaultMaxQueued, "requests that may wait for a running fit to end; beyond, 503")
 	return cmd
@@ -62,7 +65,8 @@ func runServe(ctx context.Context, ios *IOStreams, o *serveOptions) error {
 		flag string
 		v    int64
 	}{{"--max-body", o.Config.MaxBodyBytes}, {"--max-upload", o.Config.MaxUploadBytes},
-		{"--max-points", int64(o.Config.MaxGridPoints)}, {"--max-epochs", int64(o.Config.MaxEpochs)},
+		{"--max-points", int64(o.Config.MaxGridPoints)}, {"--max-fit-memory", o.Config.MaxFitBytes}, {"--max-epochs", int64(o.Config.MaxEpochs)},
+		{"--max-expression", int64(o.Config.MaxExpression)},
 		{"--time-limit", int64(o.Config.FitTimeout)}} {
 		if c.v <= 0 {
 			return usageError(fmt.Errorf("%s must be > 0", c.flag))
@@ -80,14 +84,35 @@ func runServe(ctx context.Context, ios *IOStreams, o *serveOptions) error {
 	if err != nil {
 		return usageError(fmt.Errorf("--addr %s: %w", o.Addr, err))
 	}
+	url, everywhere := openURL(ln.Addr(), host)
+	where, note := ln.Addr().String(), ""
+	if everywhere {
+		where, note = "every interface", "listening on every interface; "
+	}
 	if !loopback {
-		fmt.Fprintf(ios.ErrOut, "klfit: warning: serving on %s, open to every machine that can reach it; klfit has no authentication\n", ln.Addr())
+		fmt.Fprintf(ios.ErrOut, "klfit: warning: serving on %s, open to every machine that can reach it; klfit has no authentication\n", where)
 	}
 	srv := server.New(cfg)
-	fmt.Fprintf(ios.Out, "klfit playground at http://%s/ (Ctrl-C to stop)\n", ln.Addr())
+	fmt.Fprintf(ios.Out, "klfit playground at %s (%sCtrl-C to stop)\n", url, note)
 	if err := srv.Serve(ctx, ln); err != nil {
 		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("serving: %w", err)}
 	}
 	fmt.Fprintln(ios.Out, "klfit playground stopped")
 	return nil
+}
+
+// openURL returns the playground's URL for a server listening on addr,
+// asked for as host. A server listening on every interface (0.0.0.0,
+// ::) is opened on this machine through the loopback address of host's
+// family, and everywhere is true.
+func openURL(addr net.Addr, host string) (url string, everywhere bool) {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return "http://" + addr.String() + "/", false
+	}
+	lo := "127.0.0.1"
+	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+		lo = "::1"
+	}
+	return "http://" + net.JoinHostPort(lo, strconv.Itoa(tcp.Port)) + "/", true
 }

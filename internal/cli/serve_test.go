@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -123,10 +124,41 @@ func TestServePublic(t *testing.T) {
 	if code != ExitUsage || !strings.Contains(errOut, "is not a loopback address") || !strings.Contains(errOut, "--public") {
 		t.Errorf("exit %d: %s", code, errOut)
 	}
-	_, stop := serve(t, "--addr", "0.0.0.0:0", "--public")
-	code, _, errOut = stop()
-	if code != ExitOK || !strings.Contains(errOut, "klfit: warning: serving on") || !strings.Contains(errOut, "no authentication") {
-		t.Errorf("exit %d, stderr %q", code, errOut)
+	url, stop := serve(t, "--addr", "0.0.0.0:0", "--public")
+	// Listening on every interface, it prints a URL that opens here.
+	if !regexp.MustCompile(`^http://127\.0\.0\.1:[1-9][0-9]*/$`).MatchString(url) {
+		t.Errorf("printed the URL %q, want http://127.0.0.1:PORT/", url)
+	}
+	if res, err := http.Get(url + "healthz"); err != nil || res.StatusCode != http.StatusOK {
+		t.Errorf("GET %shealthz: %v %v", url, err, res)
+	} else {
+		res.Body.Close()
+	}
+	code, out, errOut := stop()
+	if code != ExitOK || !strings.Contains(out, "(listening on every interface; Ctrl-C to stop)") ||
+		!strings.Contains(errOut, "klfit: warning: serving on every interface, open to every machine") || !strings.Contains(errOut, "no authentication") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+// TestOpenURL checks the URL printed for each kind of address listened
+// on.
+func TestOpenURL(t *testing.T) {
+	for _, c := range []struct {
+		ip, host, want string
+		everywhere     bool
+	}{
+		{"127.0.0.1", "127.0.0.1", "http://127.0.0.1:8080/", false},
+		{"::1", "::1", "http://[::1]:8080/", false},
+		{"192.0.2.7", "192.0.2.7", "http://192.0.2.7:8080/", false},
+		{"::", "0.0.0.0", "http://127.0.0.1:8080/", true},
+		{"0.0.0.0", "", "http://127.0.0.1:8080/", true},
+		{"::", "::", "http://[::1]:8080/", true},
+	} {
+		url, everywhere := openURL(&net.TCPAddr{IP: net.ParseIP(c.ip), Port: 8080}, c.host)
+		if url != c.want || everywhere != c.everywhere {
+			t.Errorf("%s asked as %q: %q %v, want %q %v", c.ip, c.host, url, everywhere, c.want, c.everywhere)
+		}
 	}
 }
 
@@ -137,6 +169,8 @@ func TestServeBadFlags(t *testing.T) {
 	}{
 		{[]string{"--addr", "nonsense"}, `--addr "nonsense"`},
 		{[]string{"--max-epochs", "0"}, "--max-epochs must be > 0"},
+		{[]string{"--max-fit-memory", "-1"}, "--max-fit-memory must be > 0"},
+		{[]string{"--max-expression", "0"}, "--max-expression must be > 0"},
 		{[]string{"--time-limit", "-1s"}, "--time-limit must be > 0"},
 		{[]string{"--max-fits", "-2"}, "--max-fits must be >= 0"},
 		{[]string{"--time-limit", "soon"}, `invalid argument "soon"`},

@@ -41,8 +41,7 @@
     fillMenus();
     wire();
     if (!loadFromURL()) {
-      const first = api.presets.find((p) => p.available) || api.presets[0];
-      loadPreset(first);
+      loadPreset(api.presets[0]);
     }
     requestAnimationFrame(loop);
   }
@@ -51,10 +50,6 @@
     const presets = $('#presets');
     for (const p of api.presets) {
       const b = el('button', { type: 'button', textContent: p.title, title: p.description, dataset: { preset: p.name } });
-      if (!p.available) {
-        b.disabled = true;
-        b.title = p.description + ' (this server lacks: ' + (p.missing || []).join(', ') + ')';
-      }
       b.addEventListener('click', () => loadPreset(p));
       presets.append(b);
     }
