@@ -84,15 +84,10 @@ func runCompare(ctx context.Context, ios *IOStreams, b *spec.Built, o *fitOption
 			return &ExitError{Code: ExitFailure, Err: fmt.Errorf("writing the comparison figure: %w", err)}
 		}
 	}
-	if err := os.WriteFile(filepath.Join(o.Out, "summary.json"), sum.JSON(), 0o644); err != nil {
-		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("writing summary.json: %w", err)}
+	if err := writeSummary(ios, o.Out, sum.JSON(), o.JSON); err != nil {
+		return err
 	}
 	files = append(files, "summary.json")
-	if o.JSON {
-		if _, err := ios.Out.Write(sum.JSON()); err != nil {
-			return &ExitError{Code: ExitFailure, Err: err}
-		}
-	}
 	printCompare(human, b, sum)
 	wrote := fmt.Sprintf("wrote %s: %s", o.Out, strings.Join(files, ", "))
 	if interrupted {

@@ -80,15 +80,10 @@ func runLRFind(ctx context.Context, ios *IOStreams, b *spec.Built, o *fitOptions
 			return &ExitError{Code: ExitFailure, Err: fmt.Errorf("writing the figure: %w", err)}
 		}
 	}
-	if err := os.WriteFile(filepath.Join(o.Out, "summary.json"), sum.JSON(), 0o644); err != nil {
-		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("writing summary.json: %w", err)}
+	if err := writeSummary(ios, o.Out, sum.JSON(), o.JSON); err != nil {
+		return err
 	}
 	files = append(files, "summary.json")
-	if o.JSON {
-		if _, err := ios.Out.Write(sum.JSON()); err != nil {
-			return &ExitError{Code: ExitFailure, Err: err}
-		}
-	}
 	tw := tabwriter.NewWriter(human, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "learning_rate\tstatus\tinitial\tfinal\tstable\n")
 	for _, p := range pts {
@@ -142,4 +137,18 @@ func lrFindCSV(pts []fit.LRPoint) []byte {
 		b = append(b, '\n')
 	}
 	return b
+}
+
+// writeSummary writes a summary's JSON as dir/summary.json and, for
+// --json, on stdout.
+func writeSummary(ios *IOStreams, dir string, data []byte, toStdout bool) error {
+	if err := os.WriteFile(filepath.Join(dir, "summary.json"), data, 0o644); err != nil {
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("writing summary.json: %w", err)}
+	}
+	if toStdout {
+		if _, err := ios.Out.Write(data); err != nil {
+			return &ExitError{Code: ExitFailure, Err: err}
+		}
+	}
+	return nil
 }
