@@ -16,8 +16,8 @@ import (
 // nothing per epoch, for every optimizer, on the specialized pass (normal)
 // and the general one (Laplace, a two-normal mixture, reverse KL): a fit
 // of 2N epochs may allocate only a few more objects than one of N epochs
-// (the history's blocks of 4096 rows, and a mixture's scratch when a
-// garbage collection empties its pool), not N more.
+// (the history's blocks of 4096 rows, a mixture's scratch when a garbage
+// collection empties its pool, the runtime's own bookkeeping), not N more.
 func TestEpochsAllocateNothing(t *testing.T) {
 	a, _ := grid.Arange(-10, 10, 0.05)
 	g := grid.New1D(a)
@@ -83,7 +83,11 @@ func TestEpochsAllocateNothing(t *testing.T) {
 			const n = 3000
 			one, _ := allocs(n)
 			two, _ := allocs(2 * n)
-			if two > one+16 {
+			// An allocation per epoch shows as 1 or more an epoch; the
+			// history's blocks and the runtime's own bookkeeping (a
+			// garbage collection, a profiling sample) add a few dozen
+			// over thousands of epochs.
+			if float64(two-one)/n > 0.01 {
 				t.Errorf("%s/%s: %d allocations for %d epochs, %d for %d: %.2f an epoch", m.name, name, one, n, two, 2*n, float64(two-one)/n)
 			}
 		}
