@@ -87,8 +87,8 @@ func TestEpochsAllocateNothing(t *testing.T) {
 			// history's blocks and the runtime's own bookkeeping (a
 			// garbage collection, a profiling sample) add a few dozen
 			// over thousands of epochs.
-			if float64(two-one)/n > 0.01 {
-				t.Errorf("%s/%s: %d allocations for %d epochs, %d for %d: %.2f an epoch", m.name, name, one, n, two, 2*n, float64(two-one)/n)
+			if float64(int64(two)-int64(one))/n > 0.01 {
+				t.Errorf("%s/%s: %d allocations for %d epochs, %d for %d: %.2f an epoch", m.name, name, one, n, two, 2*n, float64(int64(two)-int64(one))/n)
 			}
 		}
 	}
