@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -13,19 +12,6 @@ import (
 	"github.com/klfit/klfit/fit"
 	"github.com/klfit/klfit/spec"
 )
-
-func build(t *testing.T, src string) *spec.Built {
-	t.Helper()
-	s, err := spec.Parse([]byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := s.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // roundTrip checks that the built spec prints as YAML and JSON that parse
 // and build back to the same spec.
@@ -282,22 +268,7 @@ model:
 		{"no guess", "grid: {start: -10, stop: 0, step: 0.1}\ntarget: {family: normal, params: {mean: -4, variance: 1}}\nmodel: {family: gamma}\n",
 			"spec line 3: model.init: none given, and none could be guessed from the target: no gamma member matches the target's moments: the mean -4"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			s, err := spec.Parse([]byte(tc.spec))
-			if err == nil {
-				_, err = s.Build()
-			}
-			if err == nil {
-				t.Fatal("no error")
-			}
-			var se *spec.Error
-			if !errors.As(err, &se) {
-				t.Errorf("error %v is a %T, not a *spec.Error", err, err)
-			}
-			if msg := err.Error(); !strings.HasPrefix(msg, tc.want) || strings.Contains(msg, "\n") {
-				t.Errorf("error:\n  %s\nwant it to start with:\n  %s", msg, tc.want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkSpecError(t, tc.spec, tc.want) })
 	}
 }
 

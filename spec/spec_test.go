@@ -3,7 +3,6 @@ package spec_test
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
 
@@ -124,22 +123,7 @@ func TestErrors(t *testing.T) {
 		{"empty", "", "spec: the spec is empty"},
 		{"ragged matrix", replace("{mean: 5, variance: 1}", "{mean: [[1, 2], [3]], variance: 1}"), "spec line 9: model.init.mean[1]: must be a list of 2 numbers"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			s, err := spec.Parse([]byte(tc.spec))
-			if err == nil {
-				_, err = s.Build()
-			}
-			if err == nil {
-				t.Fatal("no error")
-			}
-			var se *spec.Error
-			if !errors.As(err, &se) {
-				t.Errorf("error %v is a %T, not a *spec.Error", err, err)
-			}
-			if msg := err.Error(); !strings.HasPrefix(msg, tc.want) || strings.Contains(msg, "\n") {
-				t.Errorf("error:\n  %s\nwant it to start with:\n  %s", msg, tc.want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkSpecError(t, tc.spec, tc.want) })
 	}
 }
 

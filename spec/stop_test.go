@@ -218,18 +218,7 @@ func TestDefaultOptimizerConverges(t *testing.T) {
 // about 1e-15, so |Q-P| down to sqrt(1e-15 P) is invisible; the test
 // allows ten times that, sqrt(1e-13 P).
 func TestDefaultOptimizerCategorical(t *testing.T) {
-	s, err := spec.Parse([]byte("grid: {start: -5, stop: 5, step: 0.2}\ntarget: {family: laplace, params: {loc: 0.5, scale: 1}}\nmodel: {family: categorical}\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := s.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := fit.Run(context.Background(), b.Problem, b.Options())
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, res := runSpec(t, "grid: {start: -5, stop: 5, step: 0.2}\ntarget: {family: laplace, params: {loc: 0.5, scale: 1}}\nmodel: {family: categorical}\n")
 	if res.Status != fit.Converged {
 		t.Fatalf("%s (%s) after %d epochs", res.Status, res.StopRule, res.Epochs)
 	}

@@ -245,25 +245,14 @@ func TestTargetErrors(t *testing.T) {
 // divergence at each state, computed here independently from the
 // recorded parameters, and that the summary repeats the last values.
 func TestReport(t *testing.T) {
-	s, err := spec.Parse([]byte(`grid: {start: -8, stop: 8, step: 0.1}
+	b, res := runSpec(t, `grid: {start: -8, stop: 8, step: 0.1}
 target: "0.5*normal(mean=-2, variance=1) + 0.5*normal(mean=2, variance=1)"
 divergence: kl
 report: [js, hellinger, {name: renyi, alpha: 2}, tv]
 model: {family: normal, init: {mean: 1, variance: 1}}
 optimizer: {name: gd, learning_rate: 0.5}
 epochs: 20
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := s.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := fit.Run(context.Background(), b.Problem, b.Options())
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	h := res.History
 	if want := []string{"js", "hellinger", "renyi_2", "tv"}; !reflect.DeepEqual(h.Report, want) {
 		t.Fatalf("report columns %v", h.Report)
