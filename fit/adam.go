@@ -23,6 +23,9 @@ type Adam struct {
 	m, v []float64
 }
 
+// Name returns "adam", the optimizer's name in specs.
+func (*Adam) Name() string { return "adam" }
+
 // Step implements Optimizer.
 func (o *Adam) Step(s *State, eval Evaluator) error {
 	if len(o.m) != len(s.U) {

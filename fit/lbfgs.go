@@ -60,6 +60,9 @@ type LBFGS struct {
 	npast int
 }
 
+// Name returns "lbfgs", the optimizer's name in specs.
+func (*LBFGS) Name() string { return "lbfgs" }
+
 // DefaultLBFGSStore and DefaultLBFGSGradientThreshold are gonum's
 // defaults.
 const (

@@ -24,6 +24,9 @@ type Momentum struct {
 	started bool
 }
 
+// Name returns "momentum", the optimizer's name in specs.
+func (*Momentum) Name() string { return "momentum" }
+
 // Step implements Optimizer.
 func (o *Momentum) Step(s *State, eval Evaluator) error {
 	if len(o.buf) != len(s.U) {

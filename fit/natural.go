@@ -50,6 +50,9 @@ type NaturalGradient struct {
 	score [][]float64
 }
 
+// Name returns "natural_gradient", the optimizer's name in specs.
+func (*NaturalGradient) Name() string { return "natural_gradient" }
+
 // Bind implements Binder. It refuses families with weights or masses on
 // the simplex (mixture, categorical): their unconstrained softmax has one
 // direction that changes nothing, so their Fisher information is singular

@@ -36,6 +36,9 @@ type GD struct {
 	LearningRate float64
 }
 
+// Name returns "gd", the optimizer's name in specs.
+func (*GD) Name() string { return "gd" }
+
 // Step implements Optimizer.
 func (o *GD) Step(s *State, eval Evaluator) error {
 	for i, g := range s.Grad {

@@ -20,6 +20,9 @@ type RMSprop struct {
 	v []float64
 }
 
+// Name returns "rmsprop", the optimizer's name in specs.
+func (*RMSprop) Name() string { return "rmsprop" }
+
 // Step implements Optimizer.
 func (o *RMSprop) Step(s *State, eval Evaluator) error {
 	if len(o.v) != len(s.U) {

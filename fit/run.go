@@ -438,24 +438,13 @@ func Run(ctx context.Context, prob *Problem, opts Options) (*Result, error) {
 	return res, nil
 }
 
-// optimizerName names an optimizer's type, as checkpoints record it.
+// optimizerName names an optimizer as checkpoints record it: its name in
+// specs, or its Go type for one that is not registered.
 func optimizerName(opt Optimizer) string {
-	name := fmt.Sprintf("%T", opt)
-	for _, n := range OptimizerNames() { // the name a spec gives it, when it is a registered one
-		if info := optimizers[n]; info.New != nil && fmt.Sprintf("%T", info.New(defaultSettings(info))) == name {
-			return n
-		}
+	if n, ok := opt.(interface{ Name() string }); ok {
+		return n.Name()
 	}
-	return name
-}
-
-// defaultSettings returns an optimizer's settings at their defaults.
-func defaultSettings(info OptimizerInfo) map[string]float64 {
-	s := make(map[string]float64, len(info.Settings))
-	for _, st := range info.Settings {
-		s[st.Name] = st.Default
-	}
-	return s
+	return fmt.Sprintf("%T", opt)
 }
 
 func (o *Options) check() error {
