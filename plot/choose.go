@@ -1,6 +1,7 @@
 package plot
 
 import (
+	"bytes"
 	"fmt"
 	"image/color"
 	"io"
@@ -35,15 +36,11 @@ type Run struct {
 // scale; the first panel has the legend. Differences below 1e-16 * max(|best|, 1), float64's resolution
 // of the loss, are drawn at that floor.
 func CompareFigures(runs []Run, best float64) (byEpoch, byTime Figure) {
-	floor := 1e-16 * math.Max(math.Abs(best), 1)
-	title := fmt.Sprintf("loss - best (best %.10g)", best)
-	byEpoch = Figure{Name: "compare", Title: title, XLabel: "epoch", YLabel: "loss - best", LogY: true, LegendMiddleRight: true}
-	byTime = Figure{Name: "compare", Title: title, XLabel: "wall time (s)", YLabel: "loss - best", LogY: true, LogX: true}
+	title := fmt.Sprintf("loss − best (best %.10g)", best)
+	byEpoch = Figure{Name: "compare", Title: title, XLabel: "epoch", YLabel: "loss − best", LogY: true, LegendMiddleRight: true}
+	byTime = Figure{Name: "compare", Title: title, XLabel: "wall time (s)", YLabel: "loss − best", LogY: true, LogX: true}
 	for i, r := range runs {
-		excess := make([]float64, len(r.Loss))
-		for j, l := range r.Loss {
-			excess[j] = math.Max(l-best, floor)
-		}
+		excess := excess(r.Loss, best)
 		c := trace(excess)
 		c.Label, c.Color, c.Width = r.Name, palette[i%len(palette)], 1.5
 		byEpoch.Curves = append(byEpoch.Curves, c)
@@ -115,19 +112,27 @@ func SaveRow(dir, name string, figs ...Figure) ([]string, error) {
 // WriteRow draws the figures side by side, each Width by Height, as "png"
 // or "svg" onto w.
 func WriteRow(w io.Writer, format string, figs ...Figure) error {
-	c, err := newCanvas(format, Width*vg.Length(len(figs)))
+	var buf bytes.Buffer
+	err := safely(func() error {
+		c, err := newCanvas(format, Width*vg.Length(len(figs)), Height)
+		if err != nil {
+			return err
+		}
+		row := make([]*gplot.Plot, len(figs))
+		for i := range figs {
+			row[i] = figs[i].Plot()
+		}
+		plots := [][]*gplot.Plot{row}
+		canvases := gplot.Align(plots, draw.Tiles{Rows: 1, Cols: len(figs), PadX: vg.Millimeter * 4}, draw.New(c))
+		for i, p := range row {
+			p.Draw(canvases[0][i])
+		}
+		_, err = c.WriteTo(&buf)
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	row := make([]*gplot.Plot, len(figs))
-	for i := range figs {
-		row[i] = figs[i].Plot()
-	}
-	plots := [][]*gplot.Plot{row}
-	canvases := gplot.Align(plots, draw.Tiles{Rows: 1, Cols: len(figs), PadX: vg.Millimeter * 4}, draw.New(c))
-	for i, p := range row {
-		p.Draw(canvases[0][i])
-	}
-	_, err = c.WriteTo(w)
+	_, err = buf.WriteTo(w)
 	return err
 }

@@ -41,12 +41,15 @@ type Contours struct {
 	Color  color.NRGBA
 	// Width is the line width in points.
 	Width float64
+	// Dashes is the lines' dash pattern in points; nil for solid lines.
+	Dashes []float64
 }
 
-// figures2D returns the figures of a fit on a 2-D grid: "fit" (contours of
-// the target in blue and of the final model in red, with the path of the
-// model's mean when the family has one) and "endpoints" (the target, the
-// initial model in orange and the final one in red).
+// figures2D returns the figures of a fit on a 2-D grid, on axes of equal
+// aspect: "fit" (contours of the target in blue and, dashed over them, of
+// the final model in red, with the path of the model's mean when the
+// family has one, dotted) and "endpoints" (the target, the initial model
+// in orange and the final one in red).
 func figures2D(in Input) []Figure {
 	g := in.Grid
 	ix, iy := sampleAxis(g.Axes[0]), sampleAxis(g.Axes[1])
@@ -69,16 +72,18 @@ func figures2D(in Input) []Figure {
 	}
 	tgt := Contours{Label: "target", X: xs, Y: ys, Z: tz, Levels: levels, Color: blue, Width: 2}
 	model := func(r int, label string, c color.NRGBA) Contours {
-		return Contours{Label: label, X: xs, Y: ys, Z: density2D(in.Family, in.History.Row(r), xs, ys), Levels: levels, Color: c, Width: 1.2}
+		theta := in.History.Row(r)
+		z := density2D(in.Family, theta, xs, ys, gridLogMass(in.Family, theta, g, 1))
+		return Contours{Label: label, X: xs, Y: ys, Z: z, Levels: levels, Color: c, Width: 1.5, Dashes: dashed}
 	}
 	last := in.History.Len() - 1
 	final := fmt.Sprintf("final q (epoch %d)", last)
-	fit := Figure{Name: "fit", Title: in.Symbol + ": target and fitted model", XLabel: "x", YLabel: "y",
-		Contours: []Contours{tgt, model(last, final, red)}}
+	fit := Figure{Name: "fit", Title: fmt.Sprintf("%s = %s after %d epochs", DisplaySymbol(in.Symbol), FormatLoss(in.History.Loss(last)), last),
+		XLabel: "x", YLabel: "y", EqualAspect: true, Contours: []Contours{tgt, model(last, final, red)}}
 	if path, ok := meanPath(in); ok {
 		fit.Curves = append(fit.Curves, path)
 	}
-	ends := Figure{Name: "endpoints", Title: "target, initial and final model", XLabel: "x", YLabel: "y",
+	ends := Figure{Name: "endpoints", Title: "target, initial and final model", XLabel: "x", YLabel: "y", EqualAspect: true,
 		Contours: []Contours{tgt, model(0, "initial q (epoch 0)", orange), model(last, final, red)}}
 	return []Figure{fit, ends}
 }
@@ -104,9 +109,10 @@ func coords(a grid.Axis, idx []int) []float64 {
 	return c
 }
 
-// density2D evaluates f's density at every point of the product of xs and
-// ys, row by row.
-func density2D(f dist.Family, theta, xs, ys []float64) []float64 {
+// density2D evaluates f's density divided by its grid mass exp(logMass)
+// (see gridLogMass) at every point of the product of xs and ys, row by
+// row.
+func density2D(f dist.Family, theta, xs, ys []float64, logMass float64) []float64 {
 	n := len(xs) * len(ys)
 	x, y := make([]float64, 0, n), make([]float64, 0, n)
 	for _, yi := range ys {
@@ -117,21 +123,21 @@ func density2D(f dist.Family, theta, xs, ys []float64) []float64 {
 	z := make([]float64, n)
 	f.Eval(theta, x, y, z, nil)
 	for i, l := range z {
-		z[i] = math.Exp(l)
+		z[i] = math.Exp(l - logMass)
 	}
 	return z
 }
 
 // meanPath is the path of the model's mean across the history, thinned to
-// at most maxTracePoints points.
+// at most maxPathPoints points, drawn dotted with a dot at each.
 func meanPath(in Input) (Curve, bool) {
 	vm, ok := in.Family.(dist.VectorMoments)
 	if !ok {
 		return Curve{}, false
 	}
 	rows := in.History.Len()
-	stride := max((rows+maxTracePoints-1)/maxTracePoints, 1)
-	c := Curve{Label: "path of q's mean", Color: red, Width: 1}
+	stride := max((rows+maxPathPoints-1)/maxPathPoints, 1)
+	c := Curve{Label: "path of q's mean", Color: red, Width: 1, Dashes: []float64{2, 2}, Marks: true}
 	add := func(r int) {
 		m := vm.MeanVector(in.History.Row(r))
 		if m == nil {
@@ -147,6 +153,9 @@ func meanPath(in Input) (Curve, bool) {
 	}
 	return c, len(c.X) > 0
 }
+
+// maxPathPoints bounds the dots of the path of the model's mean.
+const maxPathPoints = 40
 
 // gridXYZ adapts Contours to gonum/plot's plotter.GridXYZ.
 type gridXYZ struct{ c *Contours }
@@ -174,7 +183,7 @@ func addContours(p *gplot.Plot, cs []Contours) {
 		if lo > hi || len(c.X) < 2 || len(c.Y) < 2 {
 			continue // nothing finite to draw
 		}
-		style := draw.LineStyle{Color: c.Color, Width: vg.Length(c.Width)}
+		style := draw.LineStyle{Color: c.Color, Width: vg.Length(c.Width), Dashes: lengths(c.Dashes)}
 		h := plotter.NewContour(gridXYZ{&Contours{X: c.X, Y: c.Y, Z: z}}, c.Levels, nil)
 		h.LineStyles = []draw.LineStyle{style}
 		p.Add(h)

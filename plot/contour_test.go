@@ -49,7 +49,7 @@ func TestFigures2D(t *testing.T) {
 	for _, f := range figs {
 		names = append(names, f.Name)
 	}
-	want := "fit,endpoints,mean_0,mean_1,covariance_0_0,covariance_0_1,covariance_1_1,loss"
+	want := "fit,endpoints,params,loss"
 	if got := strings.Join(names, ","); got != want {
 		t.Fatalf("figures %s, want %s", got, want)
 	}
@@ -70,6 +70,14 @@ func TestFigures2D(t *testing.T) {
 			t.Errorf("level %d is %v, want %v of the peak %v", k, l, plot.ContourLevels[k], peak)
 		}
 	}
+	// The model is drawn as the divergence sees it: its density divided by
+	// its mass on the grid.
+	lq := make([]float64, in.Grid.Len())
+	dist.MVNormal{}.Eval(in.History.Row(100), in.Grid.X, in.Grid.Y, lq, nil)
+	var mass float64
+	for _, l := range lq {
+		mass += math.Exp(l) * in.Grid.Weight
+	}
 	// Every sampled value is the grid's value at that point.
 	ax := in.Grid.Axes[0]
 	for i := 0; i < len(tc.Y); i += 17 {
@@ -81,13 +89,16 @@ func TestFigures2D(t *testing.T) {
 			}
 			var lp [1]float64
 			dist.MVNormal{}.Eval(in.History.Row(100), tc.X[j:j+1], tc.Y[i:i+1], lp[:], nil)
-			if want := math.Exp(lp[0]); mc.Z[i*len(tc.X)+j] != want {
+			if want := math.Exp(lp[0]) / mass; math.Abs(mc.Z[i*len(tc.X)+j]-want) > 1e-12*want {
 				t.Fatalf("model value at (%v, %v) is %v, want %v", tc.X[j], tc.Y[i], mc.Z[i*len(tc.X)+j], want)
 			}
 		}
 	}
+	if !fitFig.EqualAspect || mc.Dashes == nil {
+		t.Errorf("fit figure: equal aspect %v, model dashed %v", fitFig.EqualAspect, mc.Dashes)
+	}
 	path := fitFig.Curves[0]
-	if n := len(path.X); n != 101 || path.X[0] != -2 || path.Y[100] != -1 {
+	if n := len(path.X); n != 35 || path.X[0] != -2 || path.Y[n-1] != -1 || !path.Marks {
 		t.Errorf("mean path of %d points from (%v, %v) to (%v, %v)", n, path.X[0], path.Y[0], path.X[n-1], path.Y[n-1])
 	}
 }

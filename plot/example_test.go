@@ -25,9 +25,9 @@ func ExampleFigures() {
 		fmt.Printf("%-9s %d curves  %q\n", f.Name, len(f.Curves), f.Title)
 	}
 	// Output:
-	// fit       3 curves  "KL(P||Q) = 0.100"
+	// fit       5 curves  "KL(P‖Q) = 0.1 after 1 epochs"
 	// endpoints 3 curves  "target, initial and final model"
-	// mean      1 curves  ""
-	// variance  1 curves  ""
-	// loss      1 curves  "loss"
+	// mean      1 curves  "mean of q"
+	// variance  1 curves  "variance of q"
+	// loss      1 curves  "loss above its minimum, 0.1 at epoch 1"
 }

@@ -13,22 +13,16 @@ package plot
 import (
 	"fmt"
 	"image/color"
-	"io"
 	"math"
-	"os"
-	"path/filepath"
+	"strconv"
 	"strings"
 
-	gplot "gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/klfit/klfit/dist"
 	"github.com/klfit/klfit/fit"
 	"github.com/klfit/klfit/grid"
+	"github.com/klfit/klfit/target"
 )
 
 // Resolution is the number of points a density curve is drawn with.
@@ -42,14 +36,6 @@ const MaxCurves = 200
 // epoch); longer histories are thinned.
 const maxTracePoints = 4000
 
-// Size of every figure.
-const (
-	Width  = 5 * vg.Inch
-	Height = 4 * vg.Inch
-	// DPI is the resolution of PNG files.
-	DPI = 150
-)
-
 // Input is what the figures are drawn from.
 type Input struct {
 	Grid *grid.Grid
@@ -60,13 +46,17 @@ type Input struct {
 	Family dist.Family
 	// History holds the states the fit visited; row 0 is the initial one.
 	History *fit.History
-	// Symbol names the divergence in the fit figure's title, e.g.
-	// "KL(P||Q)".
+	// Symbol names the divergence in titles and labels, e.g. "KL(P||Q)"
+	// (drawn as KL(P‖Q)).
 	Symbol string
+	// Source is the target as defined, whose known mean and (co)variance
+	// are drawn as dashed lines on the traces of the model's mean and
+	// variance; nil for none.
+	Source target.Target
 }
 
 // Figure is one named figure, described as data: its curves, their
-// colours and widths. Plot renders it with gonum/plot.
+// colours and widths. Render draws it with gonum/plot.
 type Figure struct {
 	// Name is the file name without extension, e.g. "fit".
 	Name                  string
@@ -81,20 +71,44 @@ type Figure struct {
 	// on it are left out.
 	LogX, LogY bool
 	// LegendMiddleRight places the legend at the right, a third of the
-	// way down, instead of the top left.
-	LegendMiddleRight bool
+	// way down, instead of the top left; LegendTopRight at the top right.
+	LegendMiddleRight, LegendTopRight bool
+	// EqualAspect gives a unit the same length on both axes (2-D
+	// figures).
+	EqualAspect bool
+	// Panels, when set, make the figure small multiples: each panel is
+	// drawn as a figure of its own, Cols to a row, PanelWidth by
+	// PanelHeight each; the figure's own curves are not drawn.
+	Panels []Figure
+	Cols   int
 }
 
-// Curve is a line through points, with an optional legend label.
+// Curve is a line through points, with an optional legend label. A curve
+// with a label and no points is a legend entry only.
 type Curve struct {
 	Label string
 	X, Y  []float64
 	Color color.NRGBA
 	// Width is the line width in points.
 	Width float64
+	// Dashes is the line's dash pattern in points (dash, gap, ...); nil
+	// for a solid line.
+	Dashes []float64
 	// Points draws the points as dots instead of a line through them.
 	Points bool
+	// Marks draws a dot of radius Width at each point as well as the line.
+	Marks bool
 }
+
+// Size of a figure, and of a panel of small multiples.
+const (
+	Width       = 5 * vg.Inch
+	Height      = 4 * vg.Inch
+	PanelWidth  = 2.8 * vg.Inch
+	PanelHeight = 2.2 * vg.Inch
+	// DPI is the resolution of PNG files.
+	DPI = 150
+)
 
 // Seaborn's default look, which the notebook used.
 var (
@@ -102,15 +116,30 @@ var (
 	blue       = color.NRGBA{0x4C, 0x72, 0xB0, 0xFF}
 	orange     = color.NRGBA{0xDD, 0x84, 0x52, 0xFF}
 	red        = color.NRGBA{0xFF, 0x00, 0x00, 0xFF}
+	grey       = color.NRGBA{0x44, 0x44, 0x44, 0xFF}
 )
 
-// Figures returns the figures of a fit: for 1-D fits "fit" (the model every
-// few epochs as a red curve fading in, the target thick on top, the final
-// divergence in the title) and "endpoints" (target, initial and final
-// model); for 2-D fits "fit" and "endpoints" as contour lines (see
-// figures2D); for every fit one trace per parameter, named after it (none
-// when there are more than MaxTraces parameters), and "loss". A history
-// without rows gives no figures.
+// dashed is the dash pattern of reference lines and of the model drawn
+// over the target.
+var dashed = []float64{5, 3}
+
+// Figures returns the figures of a fit:
+//
+//   - "fit": for 1-D fits the model every few epochs as a red curve fading
+//     in, the target thick over it, the final model dashed on top, the
+//     final divergence in the title; for 2-D fits contour lines (see
+//     figures2D);
+//   - "endpoints": target, initial and final model;
+//   - the parameter traces: "mean" and "variance" for a model with just
+//     those parameters (the notebook's normal), else one figure "params"
+//     of small multiples, one panel per parameter (none when there are
+//     more than MaxTraces parameters);
+//   - "loss": the loss above its minimum, on a log axis.
+//
+// Models are drawn as the divergence sees them: the model's masses on the
+// grid, normalized there, divided by the cell size (a model whose mass
+// has left the grid shows as the sliver of it that the grid holds,
+// rescaled). A history without rows gives no figures.
 func Figures(in Input) []Figure {
 	h := in.History
 	if h.Len() == 0 {
@@ -122,13 +151,17 @@ func Figures(in Input) []Figure {
 	} else {
 		figs = append(figs, figures2D(in)...)
 	}
-	for j, name := range h.Names {
-		if len(h.Names) > MaxTraces {
-			break
-		}
-		figs = append(figs, traceFigure(FileName(name), "", name, h.Param(j)))
+	known := knownValues(in)
+	switch {
+	case len(h.Names) > MaxTraces:
+	case strings.Join(h.Names, ",") == "mean,variance":
+		figs = append(figs,
+			traceFigure("mean", "mean of q", h.Names[0], h.Param(0), known),
+			traceFigure("variance", "variance of q", h.Names[1], h.Param(1), known))
+	default:
+		figs = append(figs, paramsFigure(h, known))
 	}
-	return append(figs, traceFigure("loss", "loss", h.LossName, h.Losses()))
+	return append(figs, lossFigure(in))
 }
 
 // FileName turns a parameter name into a file name: an index "[k]"
@@ -147,18 +180,39 @@ func FileName(name string) string {
 func fitFigure(in Input) Figure {
 	h := in.History
 	rows := h.Len()
+	last := rows - 1
 	xs := plotXs(in.Grid.Axes[0], Resolution/2) // many curves: keep the SVG small
-	f := Figure{Name: "fit", Title: fmt.Sprintf("%s = %1.3f", in.Symbol, h.Loss(rows-1)), XLabel: "x", YLabel: "density", FromZero: true}
+	f := Figure{Name: "fit", Title: fmt.Sprintf("%s = %s after %d epochs", DisplaySymbol(in.Symbol), FormatLoss(h.Loss(last)), last),
+		XLabel: "x", YLabel: "density", FromZero: true}
 	stride := max(5, (rows-1+MaxCurves-1)/MaxCurves) // the notebook's every 5 epochs, at most MaxCurves+1 curves
+	curves := (rows + stride - 1) / stride
+	normStride := max(1, (curves*in.Grid.Len()+normBudget-1)/normBudget)
 	for r := 0; r < rows; r += stride {
-		f.Curves = append(f.Curves, modelCurve(in, xs, r, fade(r, rows), 1))
+		s := normStride
+		if r == 0 {
+			s = 1
+		}
+		f.Curves = append(f.Curves, modelCurve(in, xs, r, s, fade(r, rows), 1))
 	}
-	if (rows-1)%stride != 0 {
-		f.Curves = append(f.Curves, modelCurve(in, xs, rows-1, fade(rows-1, rows), 1))
+	if last%stride != 0 {
+		f.Curves = append(f.Curves, modelCurve(in, xs, last, 1, fade(last, rows), 1))
 	}
-	f.Curves = append(f.Curves, targetCurve(in, plotXs(in.Grid.Axes[0], Resolution), 3))
+	if rows > 1 {
+		f.Curves = append(f.Curves, Curve{Label: fmt.Sprintf("q every %d epochs, fainter when earlier", stride), Color: fade(rows/3, rows), Width: 1})
+	}
+	t := targetCurve(in, plotXs(in.Grid.Axes[0], Resolution), 3)
+	t.Label = "target p"
+	final := modelCurve(in, plotXs(in.Grid.Axes[0], Resolution), last, 1, red, 1.5)
+	final.Label, final.Dashes = fmt.Sprintf("q at epoch %d (final)", last), dashed
+	f.Curves = append(f.Curves, t, final)
 	return f
 }
+
+// normBudget bounds the density evaluations spent on the grid
+// normalizers of the fit figure's faded curves: past it, their
+// normalizers are summed over every k-th grid point (a Riemann sum on a
+// coarser grid); the initial and final models' are always exact.
+const normBudget = 1 << 22
 
 // fade is the notebook's colour for row r of rows: red with alpha rising
 // linearly from 0.1 to 1.
@@ -174,19 +228,201 @@ func endpointsFigure(in Input) Figure {
 	last := in.History.Len() - 1
 	xs := plotXs(in.Grid.Axes[0], Resolution)
 	t := targetCurve(in, xs, 5)
-	t.Label = "target"
-	i := modelCurve(in, xs, 0, orange, 1.5)
+	t.Label = "target p"
+	i := modelCurve(in, xs, 0, 1, orange, 1.5)
 	i.Label = "initial q (epoch 0)"
-	f := modelCurve(in, xs, last, red, 1.5)
+	f := modelCurve(in, xs, last, 1, red, 1.5)
 	f.Label = fmt.Sprintf("final q (epoch %d)", last)
 	return Figure{Name: "endpoints", Title: "target, initial and final model", XLabel: "x", YLabel: "density",
 		Curves: []Curve{t, i, f}, FromZero: true}
 }
 
-func traceFigure(name, title, ylabel string, ys []float64) Figure {
+// traceFigure draws a parameter against epoch, with the target's value as
+// a dashed line when it is known (said in the title).
+func traceFigure(name, title, param string, ys []float64, known map[string]float64) Figure {
 	c := trace(ys)
 	c.Color, c.Width = blue, 1.5
-	return Figure{Name: name, Title: title, XLabel: "epoch", YLabel: ylabel, Curves: []Curve{c}}
+	f := Figure{Name: name, Title: title, XLabel: "epoch", YLabel: param, Curves: []Curve{c}}
+	if v, ok := known[param]; ok && len(c.X) > 0 {
+		f.Title += fmt.Sprintf(" (dashed: target's, %s)", strconv.FormatFloat(v, 'g', 6, 64))
+		f.Curves = append(f.Curves, Curve{X: []float64{0, c.X[len(c.X)-1]}, Y: []float64{v, v}, Color: grey, Width: 1.2, Dashes: dashed})
+	}
+	return f
+}
+
+// paramsFigure draws every parameter's trace as small multiples, one
+// panel per parameter: one row per parameter block (the components of a
+// mixture side by side), at most maxCols to a row.
+func paramsFigure(h *fit.History, known map[string]float64) Figure {
+	var rows [][]int // indices of the parameters of each row
+	block := ""
+	for j, name := range h.Names {
+		b, _, _ := strings.Cut(name, "[")
+		if j == 0 || b != block || len(rows[len(rows)-1]) == maxCols {
+			rows = append(rows, nil)
+		}
+		block = b
+		rows[len(rows)-1] = append(rows[len(rows)-1], j)
+	}
+	cols := 0
+	for _, r := range rows {
+		cols = max(cols, len(r))
+	}
+	if cols == 1 { // scalar parameters: fill rows instead of a column
+		cols = min(len(h.Names), 3)
+		rows = nil
+		for j := range h.Names {
+			if j%cols == 0 {
+				rows = append(rows, nil)
+			}
+			rows[len(rows)-1] = append(rows[len(rows)-1], j)
+		}
+	}
+	f := Figure{Name: "params", Cols: cols}
+	for _, r := range rows {
+		for k := 0; k < cols; k++ {
+			if k >= len(r) {
+				f.Panels = append(f.Panels, Figure{}) // an empty tile
+				continue
+			}
+			name := h.Names[r[k]]
+			p := traceFigure("", name, name, h.Param(r[k]), known)
+			p.YLabel = ""
+			f.Panels = append(f.Panels, p)
+		}
+	}
+	return f
+}
+
+// maxCols bounds the panels of a row of small multiples.
+const maxCols = 5
+
+// lossFigure draws the loss above its minimum over the fit on a log axis,
+// so that convergence shows over many decades. Differences below float64's
+// resolution of the loss, 1e-16 * max(|min|, 1), are drawn at that floor.
+func lossFigure(in Input) Figure {
+	losses := in.History.Losses()
+	best, at := math.Inf(1), -1
+	for i, l := range losses {
+		if l < best { // NaN never is
+			best, at = l, i
+		}
+	}
+	sym := DisplaySymbol(in.Symbol)
+	f := Figure{Name: "loss", XLabel: "epoch", YLabel: sym + " − min", LogY: true, LegendTopRight: true}
+	if at < 0 {
+		f.Title = "loss (no finite value)"
+		return f
+	}
+	f.Title = fmt.Sprintf("loss above its minimum, %s at epoch %d", FormatLoss(best), at)
+	c := trace(excess(losses, best))
+	c.Color, c.Width = blue, 1.5
+	f.Curves = []Curve{c}
+	return f
+}
+
+// excess returns the losses minus best, floored at float64's resolution
+// of best (1e-16 * max(|best|, 1)) so that the best point stays on a log
+// axis.
+func excess(losses []float64, best float64) []float64 {
+	floor := 1e-16 * math.Max(math.Abs(best), 1)
+	out := make([]float64, len(losses))
+	for i, l := range losses {
+		out[i] = math.Max(l-best, floor)
+		if math.IsNaN(l) {
+			out[i] = l
+		}
+	}
+	return out
+}
+
+// FormatLoss writes a loss with four significant digits: 23.04, 5.637e-16,
+// never 0.000 for a small loss.
+func FormatLoss(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
+
+// DisplaySymbol writes a divergence's symbol for a figure: "||" becomes the
+// double bar ‖, as in KL(P‖Q).
+func DisplaySymbol(s string) string { return strings.ReplaceAll(s, "||", "‖") }
+
+// knownValues returns the target's known mean and (co)variance under the
+// names of the model's parameters that are the model's mean and
+// (co)variance: "mean" and "variance" for a 1-D family with moments,
+// "mean[k]" and "covariance[i][j]" for a 2-D one. Unknown or infinite
+// values are left out.
+func knownValues(in Input) map[string]float64 {
+	if in.Source == nil {
+		return nil
+	}
+	mean, cov := TargetMoments(in.Source)
+	known := map[string]float64{}
+	add := func(name string, v float64) {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			known[name] = v
+		}
+	}
+	switch {
+	case len(mean) == 1 && len(cov) == 1:
+		if _, ok := in.Family.(dist.Moments); ok {
+			add("mean", mean[0])
+			add("variance", cov[0])
+		}
+	case len(mean) == 2 && len(cov) == 4:
+		if _, ok := in.Family.(dist.VectorMoments); ok {
+			for i := range 2 {
+				add(fmt.Sprintf("mean[%d]", i), mean[i])
+				for j := range 2 {
+					add(fmt.Sprintf("covariance[%d][%d]", i, j), cov[2*i+j])
+				}
+			}
+		}
+	}
+	return known
+}
+
+// TargetMoments returns the mean and (co)variance of a target whose
+// moments are known in closed form: a family member with moments (in 2-D,
+// a mean vector and a row-major 2x2 covariance), or a mixture of such
+// members. It returns nils for other targets.
+func TargetMoments(t target.Target) (mean, cov []float64) {
+	switch tt := t.(type) {
+	case target.Family:
+		if m, ok := tt.Family.(dist.Moments); ok && tt.Family.Dim() == 1 {
+			return []float64{m.Mean(tt.Theta)}, []float64{m.Variance(tt.Theta)}
+		}
+		if m, ok := tt.Family.(dist.VectorMoments); ok && tt.Family.Dim() == 2 {
+			return m.MeanVector(tt.Theta), m.Covariance(tt.Theta)
+		}
+	case *target.Mixture:
+		var mixMean, mixSecond []float64 // E[x], E[x x^T]
+		for _, c := range tt.Components {
+			m, v := TargetMoments(c.Family)
+			if m == nil || len(mixMean) > 0 && len(m) != len(mixMean) {
+				return nil, nil
+			}
+			if mixMean == nil {
+				mixMean, mixSecond = make([]float64, len(m)), make([]float64, len(v))
+			}
+			d := len(m)
+			for i := range d {
+				mixMean[i] += c.Weight * m[i]
+				for j := range d {
+					mixSecond[d*i+j] += c.Weight * (v[d*i+j] + m[i]*m[j])
+				}
+			}
+		}
+		if mixMean == nil {
+			return nil, nil
+		}
+		d := len(mixMean)
+		cov := make([]float64, d*d)
+		for i := range d {
+			for j := range d {
+				cov[d*i+j] = mixSecond[d*i+j] - mixMean[i]*mixMean[j]
+			}
+		}
+		return mixMean, cov
+	}
+	return nil, nil
 }
 
 // plotXs returns n points spanning the axis's first to last point.
@@ -215,14 +451,65 @@ func targetCurve(in Input, xs []float64, width float64) Curve {
 	return Curve{X: xs, Y: ys, Color: blue, Width: width}
 }
 
-// modelCurve is the model's continuous density for history row r.
-func modelCurve(in Input, xs []float64, r int, c color.NRGBA, width float64) Curve {
+// modelCurve is the density the divergence sees for history row r: the
+// model's masses normalized on the grid, divided by the cell size, drawn
+// at xs (the model's density divided by its mass on the grid; see
+// gridLogMass, to which stride is passed).
+func modelCurve(in Input, xs []float64, r, stride int, c color.NRGBA, width float64) Curve {
+	theta := in.History.Row(r)
 	ys := make([]float64, len(xs))
-	in.Family.Eval(in.History.Row(r), xs, nil, ys, nil)
+	in.Family.Eval(theta, xs, nil, ys, nil)
+	lm := gridLogMass(in.Family, theta, in.Grid, stride)
 	for i, l := range ys {
-		ys[i] = math.Exp(l)
+		ys[i] = math.Exp(l - lm)
 	}
 	return Curve{X: xs, Y: ys, Color: c, Width: width}
+}
+
+// gridLogMass returns the log of the model's mass on the grid as the
+// divergence normalizes it: log(w * sum_j exp(log q(x_j))), w the cell
+// size, by log-sum-exp so that a model far off the grid keeps a finite
+// value. With stride k > 1 only every k-th point is summed (and counted k
+// times).
+func gridLogMass(f dist.Family, theta []float64, g *grid.Grid, stride int) float64 {
+	const chunk = 4096
+	buf := make([]float64, min(chunk, g.Len()))
+	xs, ys := make([]float64, 0, len(buf)), make([]float64, 0, len(buf))
+	m, s := math.Inf(-1), 0.0 // running log-sum-exp: sum = s * exp(m)
+	flush := func() {
+		if len(xs) == 0 {
+			return
+		}
+		var yy []float64
+		if g.Y != nil {
+			yy = ys
+		}
+		lq := buf[:len(xs)]
+		f.Eval(theta, xs, yy, lq, nil)
+		for _, l := range lq {
+			if math.IsNaN(l) || math.IsInf(l, 0) {
+				continue
+			}
+			if l > m {
+				s = s*math.Exp(m-l) + 1
+				m = l
+			} else {
+				s += math.Exp(l - m)
+			}
+		}
+		xs, ys = xs[:0], ys[:0]
+	}
+	for j := 0; j < g.Len(); j += stride {
+		xs = append(xs, g.X[j])
+		if g.Y != nil {
+			ys = append(ys, g.Y[j])
+		}
+		if len(xs) == cap(xs) {
+			flush()
+		}
+	}
+	flush()
+	return m + math.Log(s*float64(stride)*g.Weight)
 }
 
 // trace returns ys against their index, thinned to at most maxTracePoints
@@ -237,163 +524,4 @@ func trace(ys []float64) Curve {
 		c.X, c.Y = append(c.X, float64(len(ys)-1)), append(c.Y, ys[len(ys)-1])
 	}
 	return c
-}
-
-// Plot renders the figure with gonum/plot, in seaborn's look.
-func (f *Figure) Plot() *gplot.Plot {
-	p := gplot.New()
-	p.Title.Text = f.Title
-	p.X.Label.Text = f.XLabel
-	p.Y.Label.Text = f.YLabel
-	p.Add(panel{})
-	g := plotter.NewGrid()
-	g.Vertical.Color, g.Horizontal.Color = color.White, color.White
-	g.Vertical.Width, g.Horizontal.Width = 1, 1
-	p.Add(g)
-	addContours(p, f.Contours)
-	for _, c := range f.Curves {
-		xys := finite(c)
-		if f.LogX || f.LogY {
-			xys = positive(xys, f.LogX, f.LogY)
-		}
-		if len(xys) == 0 {
-			continue
-		}
-		var thumb gplot.Thumbnailer
-		if c.Points {
-			s := &plotter.Scatter{XYs: xys}
-			s.GlyphStyle.Color = c.Color
-			s.GlyphStyle.Radius = vg.Length(c.Width)
-			s.GlyphStyle.Shape = draw.CircleGlyph{}
-			p.Add(s)
-			thumb = s
-		} else {
-			l := &plotter.Line{XYs: xys}
-			l.LineStyle.Color = c.Color
-			l.LineStyle.Width = vg.Length(c.Width)
-			p.Add(l)
-			thumb = l
-		}
-		if c.Label != "" {
-			p.Legend.Add(c.Label, thumb)
-		}
-	}
-	if f.LogX {
-		logAxis(&p.X)
-	}
-	if f.LogY {
-		logAxis(&p.Y)
-	}
-	p.Legend.Top, p.Legend.Left = true, true
-	p.Legend.XOffs, p.Legend.YOffs = 4, -4
-	if f.LegendMiddleRight {
-		p.Legend.Left = false
-		p.Legend.XOffs, p.Legend.YOffs = -4, -Height/3
-	}
-	if f.FromZero && !f.LogY {
-		p.Y.Min = 0
-	}
-	return p
-}
-
-// logAxis puts an axis on a log scale, widening a range of one value to a
-// decade each side; an axis with no positive range stays linear.
-func logAxis(a *gplot.Axis) {
-	if !(a.Min > 0) || !(a.Max >= a.Min) || math.IsInf(a.Max, 1) {
-		return
-	}
-	if a.Min == a.Max {
-		a.Min, a.Max = a.Min/10, a.Max*10
-	}
-	a.Scale, a.Tick.Marker = gplot.LogScale{}, gplot.LogTicks{Prec: 1} // 1e-05, 0.1, 1e+02
-}
-
-// positive keeps the points whose coordinates on log axes are > 0.
-func positive(xys plotter.XYs, logX, logY bool) plotter.XYs {
-	out := xys[:0]
-	for _, xy := range xys {
-		if (!logX || xy.X > 0) && (!logY || xy.Y > 0) {
-			out = append(out, xy)
-		}
-	}
-	return out
-}
-
-// finite returns the curve's finite points. (A density can be infinite at
-// a point, such as a gamma density with shape < 1 at 0.)
-func finite(c Curve) plotter.XYs {
-	pts := make(plotter.XYs, 0, len(c.X))
-	for i, y := range c.Y {
-		if !math.IsInf(y, 0) && !math.IsNaN(y) {
-			pts = append(pts, plotter.XY{X: c.X[i], Y: y})
-		}
-	}
-	return pts
-}
-
-// panel fills the data area with the seaborn background.
-type panel struct{}
-
-func (panel) Plot(c draw.Canvas, _ *gplot.Plot) {
-	c.SetColor(background)
-	c.Fill(c.Rectangle.Path())
-}
-
-// Save writes every figure as NAME.png and NAME.svg into dir and returns
-// the paths written.
-func Save(dir string, figs []Figure) ([]string, error) {
-	var paths []string
-	for _, f := range figs {
-		p := f.Plot()
-		for _, ext := range []string{"png", "svg"} {
-			path := filepath.Join(dir, f.Name+"."+ext)
-			if err := writeFile(path, p, ext); err != nil {
-				return paths, err
-			}
-			paths = append(paths, path)
-		}
-	}
-	return paths, nil
-}
-
-func writeFile(path string, p *gplot.Plot, format string) (err error) {
-	out, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := out.Close(); err == nil {
-			err = cerr
-		}
-	}()
-	return Write(out, p, format)
-}
-
-// Write draws p as "png" (at DPI dots per inch) or "svg" onto w.
-func Write(w io.Writer, p *gplot.Plot, format string) error {
-	c, err := newCanvas(format, Width)
-	if err != nil {
-		return err
-	}
-	p.Draw(draw.New(c))
-	_, err = c.WriteTo(w)
-	return err
-}
-
-// canvas is a vg canvas that writes itself as a file.
-type canvas interface {
-	vg.CanvasSizer
-	io.WriterTo
-}
-
-// newCanvas returns a PNG (at DPI dots per inch) or SVG canvas of the
-// given width and the figures' height.
-func newCanvas(format string, width vg.Length) (canvas, error) {
-	switch format {
-	case "png":
-		return vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(width, Height), vgimg.UseDPI(DPI))}, nil
-	case "svg":
-		return vgsvg.New(width, Height), nil
-	}
-	return nil, fmt.Errorf("plot: unknown format %q (known: png, svg)", format)
 }

@@ -30,14 +30,15 @@ func input(t testing.TB, n, rows int) plot.Input {
 	h := fit.NewHistory("kl", []string{"mean", "variance"})
 	for r := 0; r < rows; r++ {
 		f := float64(r) / float64(max(rows-1, 1))
-		h.Append(10*(1-f), []float64{5 * (1 - f), 1 + 6*f})
+		h.Append(10*(1-f)+5.6e-16, []float64{5 * (1 - f), 1 + 6*f})
 	}
 	return plot.Input{Grid: g, Target: tgt, Family: dist.Normal{}, History: h, Symbol: "KL(P||Q)"}
 }
 
 // TestFigures checks the figures' names and what the fit figure holds: the
-// model every 5 epochs (and the last), fading from alpha 0.1 to 1, then the
-// target on top; and its title.
+// model every 5 epochs (and the last), fading from alpha 0.1 to 1, a
+// legend entry for them, then the target, then the final model dashed on
+// top; and its title, the loss in significant digits.
 func TestFigures(t *testing.T) {
 	figs := plot.Figures(input(t, 200, 1001))
 	var names []string
@@ -48,18 +49,24 @@ func TestFigures(t *testing.T) {
 		t.Fatalf("figures %s", got)
 	}
 	fitFig := figs[0]
-	if fitFig.Title != "KL(P||Q) = 0.000" {
+	if fitFig.Title != "KL(P‖Q) = 5.6e-16 after 1000 epochs" {
 		t.Errorf("title %q", fitFig.Title)
 	}
 	ls := fitFig.Curves
-	if len(ls) != 201+1 {
-		t.Fatalf("%d curves, want 201 model curves and the target", len(ls))
+	if len(ls) != 201+3 {
+		t.Fatalf("%d curves, want 201 model curves, a legend entry, the target and the final model", len(ls))
 	}
 	if a0, a1 := ls[0].Color.A, ls[200].Color.A; a0 != 26 || a1 != 255 {
 		t.Errorf("alphas %d..%d of 255, want 0.1..1", a0, a1)
 	}
-	if ls[201].Width != 3 || len(ls[201].X) != plot.Resolution {
-		t.Errorf("target line width %v with %d points", ls[201].Width, len(ls[201].X))
+	if l := ls[201]; len(l.X) != 0 || !strings.Contains(l.Label, "every 5 epochs") {
+		t.Errorf("legend entry of the faded curves %+v", l)
+	}
+	if tc := ls[202]; tc.Width != 3 || len(tc.X) != plot.Resolution || tc.Label != "target p" {
+		t.Errorf("target line width %v with %d points, label %q", tc.Width, len(tc.X), tc.Label)
+	}
+	if fc := ls[203]; fc.Dashes == nil || !strings.Contains(fc.Label, "epoch 1000") {
+		t.Errorf("final model %q, dashes %v", fc.Label, fc.Dashes)
 	}
 	// The initial model (mean 5, variance 1) peaks at 1/sqrt(2 pi) near x=5.
 	peak := 0.0
@@ -68,9 +75,57 @@ func TestFigures(t *testing.T) {
 	}
 	// The plot's 400 points over [-10, 10] fall within 0.025 of the peak
 	// at x=5, where the density is off by at most 1 - exp(-0.025^2/2),
-	// about 3e-4 relative.
+	// about 3e-4 relative; the grid holds all but 3e-7 of its mass.
 	if math.Abs(peak-1/math.Sqrt(2*math.Pi)) > 1e-3 {
 		t.Errorf("initial curve peaks at %v", peak)
+	}
+	loss := figs[4]
+	if !loss.LogY || loss.YLabel != "KL(P‖Q) − min" || !strings.Contains(loss.Title, "5.6e-16 at epoch 1000") {
+		t.Errorf("loss figure: log %v, y label %q, title %q", loss.LogY, loss.YLabel, loss.Title)
+	}
+	// The loss above its minimum, the minimum itself at the floor.
+	if y := loss.Curves[0].Y; y[0] != 10 || y[len(y)-1] != 1e-16 {
+		t.Errorf("loss excess from %v to %v", y[0], y[len(y)-1])
+	}
+}
+
+// TestModelAsTheLossSeesIt checks that a model is drawn as the divergence
+// sees it: its density divided by its mass on the grid (computed here
+// independently, cell by cell), so that a model whose mass has left the
+// grid shows as the part the grid holds instead of a flat line at 0.
+func TestModelAsTheLossSeesIt(t *testing.T) {
+	for _, theta := range [][]float64{{0, 7}, {-12, 1}, {-49539, 155043}} {
+		in := input(t, 200, 0)
+		in.History.Append(1, theta)
+		ends := plot.Figures(in)[1]
+		model := ends.Curves[2]
+		g := in.Grid
+		lq := make([]float64, g.Len())
+		dist.Normal{}.Eval(theta, g.X, nil, lq, nil)
+		m := math.Inf(-1)
+		for _, l := range lq {
+			m = math.Max(m, l)
+		}
+		var s float64
+		for _, l := range lq {
+			s += math.Exp(l - m)
+		}
+		logMass := m + math.Log(s*g.Weight)
+		var lp [1]float64
+		peak := 0.0
+		for i, x := range model.X {
+			dist.Normal{}.Eval(theta, []float64{x}, nil, lp[:], nil)
+			want := math.Exp(lp[0] - logMass)
+			if d := math.Abs(model.Y[i] - want); d > 1e-12*want {
+				t.Fatalf("theta %v: drawn %v at x=%v, want %v", theta, model.Y[i], x, want)
+			}
+			peak = math.Max(peak, model.Y[i])
+		}
+		// Its grid masses sum to 1, so its peak is at least 1/20 (the
+		// grid's length) whatever theta.
+		if peak < 0.05 {
+			t.Errorf("theta %v: peak %v drawn", theta, peak)
+		}
 	}
 }
 

@@ -196,6 +196,7 @@ func writeOutputs(dir string, b *spec.Built, res *fit.Result, sum *spec.Summary,
 		Family:  b.Problem.Family,
 		History: res.History,
 		Symbol:  b.Problem.Divergence.Symbol(),
+		Source:  b.Target,
 	})
 	paths, err := plot.Save(dir, figs)
 	for _, p := range paths {
