@@ -167,6 +167,7 @@ func (o *outputs) figures() []plot.Figure {
 			Family:  o.b.Problem.Family,
 			History: o.res.History,
 			Symbol:  o.b.Problem.Divergence.Symbol(),
+			Source:  o.b.Target,
 		})
 	}
 	return o.figs
@@ -195,7 +196,7 @@ func (o *outputs) write(w io.Writer, name string) *apiError {
 		base, ext, _ := strings.Cut(name, ".")
 		for _, f := range o.figures() {
 			if f.Name == base {
-				return internal(plot.Write(w, f.Plot(), ext))
+				return internal(f.Render(w, ext))
 			}
 		}
 		return &apiError{Status: http.StatusNotFound, Msg: fmt.Sprintf("this fit has no figure %q (it has: %s)", name, strings.Join(o.names()[3:], ", "))}

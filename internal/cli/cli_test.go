@@ -357,3 +357,28 @@ func TestProgressBarOnTerminal(t *testing.T) {
 		t.Error("progress bar on stdout")
 	}
 }
+
+// TestFigureFailureIsAWarning checks that a figure that cannot be written
+// (a directory stands where loss.png goes) is a warning naming it: the
+// fit still prints its summary, writes its other files and exits 0.
+func TestFigureFailureIsAWarning(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	if err := os.MkdirAll(filepath.Join(out, "loss.png"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, errOut := run(t, context.Background(), false, "demo", "--out", out)
+	if code != ExitOK {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	if !strings.Contains(errOut, "klfit: warning: figure loss.png:") || strings.Count(errOut, "\n") != 1 || strings.Contains(errOut, "goroutine") {
+		t.Errorf("stderr %q", errOut)
+	}
+	if !strings.Contains(stdout, "final KL(P||Q) = ") || strings.Contains(stdout, "loss.png") || !strings.Contains(stdout, "loss.svg") {
+		t.Errorf("stdout %q", stdout)
+	}
+	for _, f := range demoFiles {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -68,7 +68,7 @@ func runCompare(ctx context.Context, ios *IOStreams, b *spec.Built, o *fitOption
 		sum.Runs = append(sum.Runs, spec.NewCompareRun(builts[i], r.Result, reach, r.Seconds))
 		runs[i] = plot.Run{Name: names[i], Loss: r.Result.History.Losses(), Seconds: r.Seconds}
 		dir := filepath.Join(o.Out, names[i])
-		if _, err := writeOutputs(dir, builts[i], r.Result, spec.NewSummary(builts[i], r.Result), false); err != nil {
+		if _, err := writeOutputs(dir, builts[i], r.Result, spec.NewSummary(builts[i], r.Result), false, nil); err != nil {
 			return &ExitError{Code: ExitFailure, Err: err}
 		}
 		interrupted = interrupted || r.Result.Status == fit.Interrupted

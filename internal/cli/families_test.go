@@ -149,7 +149,7 @@ func TestFitExampleFromStdin(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &sum); err != nil || len(sum.Params) != 5 {
 		t.Fatalf("summary %v: %s", err, out)
 	}
-	for _, f := range []string{"fit.png", "endpoints.svg", "mean_0.png", "covariance_0_1.svg", "loss.png", "history.csv"} {
+	for _, f := range []string{"fit.png", "endpoints.svg", "params.png", "params.svg", "loss.png", "history.csv"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("missing %s", f)
 		}

@@ -83,7 +83,12 @@ func runBuilt(ctx context.Context, ios *IOStreams, b *spec.Built, o runOptions) 
 		fmt.Fprintln(ios.ErrOut, "klfit: warning: "+oneLine(res.CheckpointErr.Error()))
 	}
 	sum := spec.NewSummary(b, res)
-	files, err := writeOutputs(o.Out, b, res, sum, !o.NoFigures)
+	warn := func(msg string) {
+		if !o.Quiet {
+			fmt.Fprintln(ios.ErrOut, "klfit: warning: "+oneLine(msg))
+		}
+	}
+	files, err := writeOutputs(o.Out, b, res, sum, !o.NoFigures, warn)
 	if err != nil {
 		return &ExitError{Code: ExitFailure, Err: err}
 	}
@@ -159,8 +164,10 @@ func prepareDir(dir string) error {
 }
 
 // writeOutputs writes history.csv, summary.json and (when figures is set)
-// the figures into dir, and returns the names of the files written.
-func writeOutputs(dir string, b *spec.Built, res *fit.Result, sum *spec.Summary, figures bool) ([]string, error) {
+// the figures into dir, and returns the names of the files written. A
+// figure that cannot be drawn or written is a warning naming it, passed to
+// warn: the fit's outcome is not the figures'.
+func writeOutputs(dir string, b *spec.Built, res *fit.Result, sum *spec.Summary, figures bool, warn func(string)) ([]string, error) {
 	var files []string
 	// Written to a temporary file and renamed over the streamed one, so
 	// that history.csv is whole at every moment.
@@ -203,9 +210,19 @@ func writeOutputs(dir string, b *spec.Built, res *fit.Result, sum *spec.Summary,
 		files = append(files, filepath.Base(p))
 	}
 	if err != nil {
-		return files, fmt.Errorf("writing figures: %w", err)
+		for _, e := range unjoin(err) {
+			warn(e.Error())
+		}
 	}
 	return files, nil
+}
+
+// unjoin returns the errors errors.Join joined, or err alone.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // maxPrintedParams bounds the parameters printed on one line; beyond it
