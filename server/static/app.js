@@ -578,8 +578,13 @@
     box.querySelector('.summary-json').textContent = lane.summaryText;
     const dl = box.querySelector('.downloads');
     const names = ['fit.zip', 'history.csv', 'summary.json', 'spec.yaml'];
-    if (lane.start.dim === 1) names.push('fit.png', 'endpoints.png');
-    for (const n of lane.start.names) names.push(n.replace(/[^A-Za-z0-9_-]/g, '_') + '.png');
+    names.push('fit.png', 'endpoints.png');
+    // The parameter traces, as the figures are named (see plot.Figures):
+    // mean and variance for the notebook's model, else one figure of
+    // small multiples, none past 40 parameters.
+    const params = lane.start.names;
+    if (params.join(',') === 'mean,variance') names.push('mean.png', 'variance.png');
+    else if (params.length <= 40) names.push('params.png');
     names.push('loss.png');
     dl.replaceChildren(...names.map((n) => {
       const b = el('button', { type: 'button', textContent: n });
