@@ -50,7 +50,7 @@ func niceValues(lo, hi float64) ([]float64, float64) {
 		if lo == hi {
 			return []float64{lo}, 0
 		}
-		return []float64{lo, hi}, span
+		return []float64{lo, hi}, 0
 	}
 	best, bestStep := []float64(nil), 0.0
 	for _, mults := range niceSteps {
@@ -99,6 +99,8 @@ func stepValues(lo, hi, step float64) []float64 {
 // formatTicks labels values on a step with one format: fixed decimals
 // enough to tell the step, or, for values of magnitude >= 1e5 or steps
 // below 1e-4, scientific notation with one number of mantissa digits.
+// Values of no step (the ends of a range too narrow to step through) get
+// the shortest digits that tell them apart.
 func formatTicks(vals []float64, step float64) []string {
 	labels := make([]string, len(vals))
 	if len(vals) == 0 {
@@ -109,7 +111,14 @@ func formatTicks(vals []float64, step float64) []string {
 		mag = math.Max(mag, math.Abs(v))
 	}
 	if step == 0 {
-		step = mag
+		for i, v := range vals {
+			labels[i] = strconv.FormatFloat(v, 'g', -1, 64)
+			if m, e, ok := strings.Cut(labels[i], "e"); ok {
+				exp, _ := strconv.Atoi(e)
+				labels[i] = m + "e" + strconv.Itoa(exp)
+			}
+		}
+		return labels
 	}
 	if mag >= 1e5 || step > 0 && step < 1e-4 {
 		// The fewest mantissa digits that keep the labels apart.
