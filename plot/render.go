@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"image/color"
-	"image/png"
 	"io"
 	"math"
 	"os"
@@ -432,14 +431,12 @@ func newCanvas(format string, w, h vg.Length) (canvas, error) {
 	return nil, fmt.Errorf("plot: unknown format %q (known: png, svg)", format)
 }
 
-// pngCanvas writes PNG files compressed for speed: a figure is mostly flat
-// colour, which the fastest level compresses nearly as well.
+// pngCanvas writes PNG files encoded for speed (see encodePNG).
 type pngCanvas struct{ *vgimg.Canvas }
 
 func (c pngCanvas) WriteTo(w io.Writer) (int64, error) {
 	cw := &countWriter{w: w}
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	err := enc.Encode(cw, c.Image())
+	err := encodePNG(cw, c.Image())
 	return cw.n, err
 }
 
