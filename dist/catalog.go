@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/klfit/klfit/grid"
+
+	"github.com/klfit/klfit/internal/suggest"
 )
 
 // Config holds the settings a family built by New may need. Families that
@@ -117,5 +119,5 @@ func Describe(name string) (Info, error) {
 			return in, nil
 		}
 	}
-	return Info{}, fmt.Errorf("unknown family %q (known: %s)", name, strings.Join(Names(), ", "))
+	return Info{}, fmt.Errorf("unknown family %q%s (known: %s)", name, suggest.Hint(name, Names()), strings.Join(Names(), ", "))
 }

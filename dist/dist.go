@@ -13,6 +13,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/klfit/klfit/internal/suggest"
 )
 
 // Constraint is the domain of one parameter.
@@ -159,7 +161,7 @@ func Lookup(name string) (Family, error) {
 	if _, ok := makers[name]; ok {
 		return nil, fmt.Errorf("the %s family is built from settings: use dist.New", name)
 	}
-	return nil, fmt.Errorf("unknown family %q (known: %s)", name, strings.Join(Names(), ", "))
+	return nil, fmt.Errorf("unknown family %q%s (known: %s)", name, suggest.Hint(name, Names()), strings.Join(Names(), ", "))
 }
 
 // Names returns the names of the registered families, those built from

@@ -18,6 +18,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/klfit/klfit/internal/suggest"
 )
 
 // Divergence is a discrepancy D(P, Q) >= 0 between a target P and a model Q
@@ -76,7 +78,7 @@ func Lookup(name string) (Divergence, error) {
 	if d, ok := registry[name]; ok {
 		return d, nil
 	}
-	return nil, fmt.Errorf("unknown divergence %q (known: %s)", name, strings.Join(Names(), ", "))
+	return nil, fmt.Errorf("unknown divergence %q%s (known: %s)", name, suggest.Hint(name, Names()), strings.Join(Names(), ", "))
 }
 
 // Names returns the registered divergences' names, sorted.

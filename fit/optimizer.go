@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/klfit/klfit/internal/suggest"
 )
 
 // Evaluator returns the loss at u and stores its gradient in grad. Its
@@ -109,7 +111,7 @@ func LookupOptimizer(name string) (OptimizerInfo, error) {
 	if o, ok := optimizers[name]; ok {
 		return o, nil
 	}
-	return OptimizerInfo{}, fmt.Errorf("unknown optimizer %q (known: %s)", name, strings.Join(OptimizerNames(), ", "))
+	return OptimizerInfo{}, fmt.Errorf("unknown optimizer %q%s (known: %s)", name, suggest.Hint(name, OptimizerNames()), strings.Join(OptimizerNames(), ", "))
 }
 
 // OptimizerNames returns the registered optimizers' names, sorted.
