@@ -13,6 +13,9 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/klfit/klfit/internal/suggest"
 )
 
 // Exit codes.
@@ -87,10 +90,23 @@ Run without a command, it runs the demo (klfit demo) and takes its flags.
 
 Exit codes: 0 success, 1 the fit diverged, 2 bad input (flags, spec, files),
 130 interrupted (Ctrl-C); an interrupted or diverged fit still writes
-everything it computed.`,
+everything it computed.
+
+klfit completion bash|zsh|fish prints a completion script for the shell
+(klfit completion bash --help says where it goes).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Args:          cobra.NoArgs,
+		Version:       readBuildInfo().String(),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil
+			}
+			msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += "; did you mean " + strings.Join(s, " or ") + "?"
+			}
+			return usageError(errors.New(msg))
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDemo(cmd.Context(), ios, demo)
 		},
@@ -98,7 +114,27 @@ everything it computed.`,
 	demo.addFlags(root)
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
-	root.AddCommand(newDemoCmd(ios), newFitCmd(ios), newBenchCmd(ios), newDivCmd(ios), newFamiliesCmd(ios), newServeCmd(ios))
+	root.SuggestionsMinimumDistance = 2
+	root.SetVersionTemplate("{{.Version}}")
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError(flagHint(cmd, err)) })
+	root.AddCommand(newDemoCmd(ios), newFitCmd(ios), newBenchCmd(ios), newDivCmd(ios), newFamiliesCmd(ios), newServeCmd(ios),
+		newVersionCmd(ios))
+	addCompletions(root)
 	return root
+}
+
+// flagHint adds the closest flag of cmd to an unknown flag's error:
+// "unknown flag: --epoch; did you mean --epochs?".
+func flagHint(cmd *cobra.Command, err error) error {
+	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
+	if !ok {
+		return err
+	}
+	name, _, _ = strings.Cut(name, "=")
+	var flags []string
+	cmd.Flags().VisitAll(func(f *pflag.Flag) { flags = append(flags, f.Name) })
+	if c := suggest.Closest(name, flags); c != "" {
+		return fmt.Errorf("%w; did you mean --%s?", err, c)
+	}
+	return err
 }
