@@ -92,6 +92,7 @@ func flagError(err error) error {
 		return err
 	}
 	section, rest, _ := strings.Cut(se.Key, ".")
+	section, _, _ = strings.Cut(section, "[") // report[1]: the second --report
 	flag := map[string]string{"target": "--target", "model": "--model", "optimizer": "--optimizer", "epochs": "--epochs",
 		"stop": "--epochs", "grid": "--grid", "divergence": "--divergence", "report": "--report"}[section]
 	if flag == "" {
