@@ -50,7 +50,7 @@ type Contours struct {
 // the final model in red, with the path of the model's mean when the
 // family has one, dotted) and "endpoints" (the target, the initial model
 // in orange and the final one in red).
-func figures2D(in Input) []Figure {
+func figures2D(in Input, lm logMasses) []Figure {
 	g := in.Grid
 	ix, iy := sampleAxis(g.Axes[0]), sampleAxis(g.Axes[1])
 	xs, ys := coords(g.Axes[0], ix), coords(g.Axes[1], iy)
@@ -73,7 +73,7 @@ func figures2D(in Input) []Figure {
 	tgt := Contours{Label: "target", X: xs, Y: ys, Z: tz, Levels: levels, Color: blue, Width: 2}
 	model := func(r int, label string, c color.NRGBA) Contours {
 		theta := in.History.Row(r)
-		z := density2D(in.Family, theta, xs, ys, gridLogMass(in.Family, theta, g, 1))
+		z := density2D(in.Family, theta, xs, ys, lm[r])
 		return Contours{Label: label, X: xs, Y: ys, Z: z, Levels: levels, Color: c, Width: 1.5, Dashes: dashed}
 	}
 	last := in.History.Len() - 1

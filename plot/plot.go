@@ -14,8 +14,10 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gonum.org/v1/plot/vg"
 
@@ -146,10 +148,11 @@ func Figures(in Input) []Figure {
 		return nil
 	}
 	var figs []Figure
+	lm := newLogMasses(in)
 	if in.Grid.Dim() == 1 {
-		figs = append(figs, fitFigure(in), endpointsFigure(in))
+		figs = append(figs, fitFigure(in, lm), endpointsFigure(in, lm))
 	} else {
-		figs = append(figs, figures2D(in)...)
+		figs = append(figs, figures2D(in, lm)...)
 	}
 	known := knownValues(in)
 	switch {
@@ -177,42 +180,82 @@ func FileName(name string) string {
 	}, name)
 }
 
-func fitFigure(in Input) Figure {
+func fitFigure(in Input, lm logMasses) Figure {
 	h := in.History
 	rows := h.Len()
 	last := rows - 1
 	xs := plotXs(in.Grid.Axes[0], Resolution/2) // many curves: keep the SVG small
 	f := Figure{Name: "fit", Title: fmt.Sprintf("%s = %s after %d epochs", DisplaySymbol(in.Symbol), FormatLoss(h.Loss(last)), last),
 		XLabel: "x", YLabel: "density", FromZero: true}
-	stride := max(5, (rows-1+MaxCurves-1)/MaxCurves) // the notebook's every 5 epochs, at most MaxCurves+1 curves
-	curves := (rows + stride - 1) / stride
-	normStride := max(1, (curves*in.Grid.Len()+normBudget-1)/normBudget)
+	stride := fadeStride(rows)
 	for r := 0; r < rows; r += stride {
-		s := normStride
-		if r == 0 {
-			s = 1
-		}
-		f.Curves = append(f.Curves, modelCurve(in, xs, r, s, fade(r, rows), 1))
+		f.Curves = append(f.Curves, modelCurve(in, xs, r, lm[r], fade(r, rows), 1))
 	}
 	if last%stride != 0 {
-		f.Curves = append(f.Curves, modelCurve(in, xs, last, 1, fade(last, rows), 1))
+		f.Curves = append(f.Curves, modelCurve(in, xs, last, lm[last], fade(last, rows), 1))
 	}
 	if rows > 1 {
 		f.Curves = append(f.Curves, Curve{Label: fmt.Sprintf("q every %d epochs, fainter when earlier", stride), Color: fade(rows/3, rows), Width: 1})
 	}
 	t := targetCurve(in, plotXs(in.Grid.Axes[0], Resolution), 3)
 	t.Label = "target p"
-	final := modelCurve(in, plotXs(in.Grid.Axes[0], Resolution), last, 1, red, 1.5)
+	final := modelCurve(in, plotXs(in.Grid.Axes[0], Resolution), last, lm[last], red, 1.5)
 	final.Label, final.Dashes = fmt.Sprintf("q at epoch %d (final)", last), dashed
 	f.Curves = append(f.Curves, t, final)
 	return f
+}
+
+// fadeStride is the epochs between the fit figure's faded curves: the
+// notebook's 5, more when that would draw more than MaxCurves+1 curves.
+func fadeStride(rows int) int { return max(5, (rows-1+MaxCurves-1)/MaxCurves) }
+
+// logMasses holds the grid log-masses (see gridLogMass) of the history
+// rows the figures draw, by row.
+type logMasses map[int]float64
+
+// newLogMasses computes the grid log-masses of the rows the figures draw,
+// concurrently: the first and last rows exactly, the fit figure's faded
+// curves (1-D) within normBudget evaluations in all.
+func newLogMasses(in Input) logMasses {
+	rows := in.History.Len()
+	strides := map[int]int{0: 1, rows - 1: 1}
+	if in.Grid.Dim() == 1 {
+		s := fadeStride(rows)
+		coarse := max(1, ((rows+s-1)/s*in.Grid.Len()+normBudget-1)/normBudget)
+		for r := s; r < rows-1; r += s {
+			strides[r] = coarse
+		}
+	}
+	type job struct{ row, stride int }
+	jobs := make(chan job, len(strides))
+	for r, s := range strides {
+		jobs <- job{r, s}
+	}
+	close(jobs)
+	lm := make(logMasses, len(strides))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(strides)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				v := gridLogMass(in.Family, in.History.Row(j.row), in.Grid, j.stride)
+				mu.Lock()
+				lm[j.row] = v
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return lm
 }
 
 // normBudget bounds the density evaluations spent on the grid
 // normalizers of the fit figure's faded curves: past it, their
 // normalizers are summed over every k-th grid point (a Riemann sum on a
 // coarser grid); the initial and final models' are always exact.
-const normBudget = 1 << 22
+const normBudget = 1 << 20
 
 // fade is the notebook's colour for row r of rows: red with alpha rising
 // linearly from 0.1 to 1.
@@ -224,14 +267,14 @@ func fade(r, rows int) color.NRGBA {
 	return color.NRGBA{R: 0xFF, A: uint8(math.Round(alpha * 255))}
 }
 
-func endpointsFigure(in Input) Figure {
+func endpointsFigure(in Input, lm logMasses) Figure {
 	last := in.History.Len() - 1
 	xs := plotXs(in.Grid.Axes[0], Resolution)
 	t := targetCurve(in, xs, 5)
 	t.Label = "target p"
-	i := modelCurve(in, xs, 0, 1, orange, 1.5)
+	i := modelCurve(in, xs, 0, lm[0], orange, 1.5)
 	i.Label = "initial q (epoch 0)"
-	f := modelCurve(in, xs, last, 1, red, 1.5)
+	f := modelCurve(in, xs, last, lm[last], red, 1.5)
 	f.Label = fmt.Sprintf("final q (epoch %d)", last)
 	return Figure{Name: "endpoints", Title: "target, initial and final model", XLabel: "x", YLabel: "density",
 		Curves: []Curve{t, i, f}, FromZero: true}
@@ -453,13 +496,12 @@ func targetCurve(in Input, xs []float64, width float64) Curve {
 
 // modelCurve is the density the divergence sees for history row r: the
 // model's masses normalized on the grid, divided by the cell size, drawn
-// at xs (the model's density divided by its mass on the grid; see
-// gridLogMass, to which stride is passed).
-func modelCurve(in Input, xs []float64, r, stride int, c color.NRGBA, width float64) Curve {
+// at xs (the model's density divided by its mass on the grid, whose log
+// is lm; see gridLogMass).
+func modelCurve(in Input, xs []float64, r int, lm float64, c color.NRGBA, width float64) Curve {
 	theta := in.History.Row(r)
 	ys := make([]float64, len(xs))
 	in.Family.Eval(theta, xs, nil, ys, nil)
-	lm := gridLogMass(in.Family, theta, in.Grid, stride)
 	for i, l := range ys {
 		ys[i] = math.Exp(l - lm)
 	}
