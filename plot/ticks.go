@@ -163,9 +163,10 @@ func sciLabel(v float64, decimals int) string {
 
 // LogTicks ticks an axis of base-10 exponents (a log axis drawn as a
 // linear one): at powers of ten (every second, third... power when the
-// range spans more than 9 decades), all labelled as 1e-16, 1e-8, 1e0; a
-// range within less than two powers gets nice values (NiceTicks on the
-// values themselves) at their exponents.
+// range spans more than 9 decades), all labelled as 1e-16, 1e-8, 1e0; at
+// 1, 2 and 5 times them (1e-4, 2e-4, 5e-4) when that gives fewer than 3
+// ticks; a range within less than two powers gets nice values (NiceTicks
+// on the values themselves) at their exponents.
 type LogTicks struct{}
 
 // Ticks implements gonum/plot's Ticker; lo and hi are exponents.
@@ -187,6 +188,16 @@ func (LogTicks) Ticks(lo, hi float64) []gplot.Tick {
 	var ticks []gplot.Tick
 	for k := a; k <= b; k += every {
 		ticks = append(ticks, gplot.Tick{Value: k, Label: "1e" + strconv.Itoa(int(k))})
+	}
+	if len(ticks) < 3 { // two decades or less: 2 and 5 times the powers too
+		ticks = ticks[:0]
+		for k := math.Floor(lo); k <= hi; k++ {
+			for _, m := range []float64{1, 2, 5} {
+				if v := k + math.Log10(m); v >= lo-1e-9 && v <= hi+1e-9 {
+					ticks = append(ticks, gplot.Tick{Value: v, Label: strconv.Itoa(int(m)) + "e" + strconv.Itoa(int(k))})
+				}
+			}
+		}
 	}
 	return ticks
 }
