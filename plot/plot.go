@@ -85,8 +85,7 @@ type Figure struct {
 	Cols   int
 }
 
-// Curve is a line through points, with an optional legend label. A curve
-// with a label and no points is a legend entry only.
+// Curve is a line through points, with an optional legend label.
 type Curve struct {
 	Label string
 	X, Y  []float64
@@ -100,6 +99,9 @@ type Curve struct {
 	Points bool
 	// Marks draws a dot of radius Width at each point as well as the line.
 	Marks bool
+	// LegendOnly draws nothing but the legend entry: a line of the
+	// curve's style, labelled.
+	LegendOnly bool
 }
 
 // Size of a figure, and of a panel of small multiples.
@@ -195,7 +197,7 @@ func fitFigure(in Input, lm logMasses) Figure {
 		f.Curves = append(f.Curves, modelCurve(in, xs, last, lm[last], fade(last, rows), 1))
 	}
 	if rows > 1 {
-		f.Curves = append(f.Curves, Curve{Label: fmt.Sprintf("q every %d epochs, fainter when earlier", stride), Color: fade(rows/3, rows), Width: 1})
+		f.Curves = append(f.Curves, Curve{Label: fmt.Sprintf("q every %d epochs, fainter when earlier", stride), Color: fade(rows/3, rows), Width: 1, LegendOnly: true})
 	}
 	t := targetCurve(in, plotXs(in.Grid.Axes[0], Resolution), 3)
 	t.Label = "target p"

@@ -59,7 +59,7 @@ func TestFigures(t *testing.T) {
 	if a0, a1 := ls[0].Color.A, ls[200].Color.A; a0 != 26 || a1 != 255 {
 		t.Errorf("alphas %d..%d of 255, want 0.1..1", a0, a1)
 	}
-	if l := ls[201]; len(l.X) != 0 || !strings.Contains(l.Label, "every 5 epochs") {
+	if l := ls[201]; !l.LegendOnly || !strings.Contains(l.Label, "every 5 epochs") {
 		t.Errorf("legend entry of the faded curves %+v", l)
 	}
 	if tc := ls[202]; tc.Width != 3 || len(tc.X) != plot.Resolution || tc.Label != "target p" {

@@ -76,10 +76,11 @@ func (f *Figure) Plot() *gplot.Plot {
 			xys = logPoints(xys, f.LogX, f.LogY)
 		}
 		style := draw.LineStyle{Color: c.Color, Width: vg.Length(c.Width), Dashes: lengths(c.Dashes)}
+		if c.LegendOnly {
+			p.Legend.Add(c.Label, &plotter.Line{LineStyle: style})
+			continue
+		}
 		if len(xys) == 0 {
-			if c.Label != "" && len(c.X) == 0 {
-				p.Legend.Add(c.Label, &plotter.Line{LineStyle: style})
-			}
 			continue
 		}
 		var thumbs []gplot.Thumbnailer
