@@ -88,21 +88,22 @@ func LRFindFigure(pts []fit.LRPoint, suggest int) Figure {
 }
 
 // SaveRow draws the figures side by side into one image, as NAME.png and
-// NAME.svg in dir, and returns the paths written.
+// NAME.svg in dir, and returns the paths written; an image it cannot draw
+// or write is a *FigureError.
 func SaveRow(dir, name string, figs ...Figure) ([]string, error) {
 	var paths []string
 	for _, ext := range []string{"png", "svg"} {
 		path := filepath.Join(dir, name+"."+ext)
 		f, err := os.Create(path)
 		if err != nil {
-			return paths, err
+			return paths, &FigureError{Name: name + "." + ext, Err: err}
 		}
 		err = WriteRow(f, ext, figs...)
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
 		if err != nil {
-			return paths, err
+			return paths, &FigureError{Name: name + "." + ext, Err: err}
 		}
 		paths = append(paths, path)
 	}

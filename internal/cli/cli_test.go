@@ -382,3 +382,30 @@ func TestFigureFailureIsAWarning(t *testing.T) {
 		}
 	}
 }
+
+// TestChooserFigureFailureIsAWarning checks the same for --compare and
+// --lr-find: their figure is a warning when it cannot be written.
+func TestChooserFigureFailureIsAWarning(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "s.yaml")
+	writeFile(t, p, "grid: {start: -10, stop: 10, step: 0.1}\ntarget: {family: normal, params: {mean: 0, variance: 7}}\nmodel: {family: normal, init: {mean: 5, variance: 1}}\noptimizer: {name: gd, learning_rate: 0.1}\nepochs: 20\n")
+	for _, c := range []struct {
+		flags []string
+		fig   string
+	}{
+		{[]string{"--compare", "gd,adam"}, "compare.png"},
+		{[]string{"--lr-find", "--lr-per-decade", "1", "--lr-find-epochs", "5"}, "lr_find.svg"},
+	} {
+		out := filepath.Join(dir, strings.TrimSuffix(c.fig, filepath.Ext(c.fig)))
+		if err := os.MkdirAll(filepath.Join(out, c.fig), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		code, _, errOut := run(t, context.Background(), false, append([]string{"fit", p, "--out", out}, c.flags...)...)
+		if code != ExitOK || !strings.Contains(errOut, "klfit: warning: figure "+c.fig+":") {
+			t.Errorf("%v: exit %d, stderr %q", c.flags, code, errOut)
+		}
+		if _, err := os.Stat(filepath.Join(out, "summary.json")); err != nil {
+			t.Error(err)
+		}
+	}
+}

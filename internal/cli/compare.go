@@ -80,9 +80,7 @@ func runCompare(ctx context.Context, ios *IOStreams, b *spec.Built, o *fitOption
 		for _, p := range paths {
 			files = append(files, filepath.Base(p))
 		}
-		if err != nil {
-			return &ExitError{Code: ExitFailure, Err: fmt.Errorf("writing the comparison figure: %w", err)}
-		}
+		figureWarnings(ios, o.Quiet, err)
 	}
 	if err := writeSummary(ios, o.Out, sum.JSON(), o.JSON); err != nil {
 		return err

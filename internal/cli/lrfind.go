@@ -76,9 +76,7 @@ func runLRFind(ctx context.Context, ios *IOStreams, b *spec.Built, o *fitOptions
 		for _, p := range paths {
 			files = append(files, filepath.Base(p))
 		}
-		if err != nil {
-			return &ExitError{Code: ExitFailure, Err: fmt.Errorf("writing the figure: %w", err)}
-		}
+		figureWarnings(ios, o.Quiet, err)
 	}
 	if err := writeSummary(ios, o.Out, sum.JSON(), o.JSON); err != nil {
 		return err

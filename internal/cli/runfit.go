@@ -83,12 +83,7 @@ func runBuilt(ctx context.Context, ios *IOStreams, b *spec.Built, o runOptions) 
 		fmt.Fprintln(ios.ErrOut, "klfit: warning: "+oneLine(res.CheckpointErr.Error()))
 	}
 	sum := spec.NewSummary(b, res)
-	warn := func(msg string) {
-		if !o.Quiet {
-			fmt.Fprintln(ios.ErrOut, "klfit: warning: "+oneLine(msg))
-		}
-	}
-	files, err := writeOutputs(o.Out, b, res, sum, !o.NoFigures, warn)
+	files, err := writeOutputs(o.Out, b, res, sum, !o.NoFigures, func(err error) { figureWarnings(ios, o.Quiet, err) })
 	if err != nil {
 		return &ExitError{Code: ExitFailure, Err: err}
 	}
@@ -164,10 +159,10 @@ func prepareDir(dir string) error {
 }
 
 // writeOutputs writes history.csv, summary.json and (when figures is set)
-// the figures into dir, and returns the names of the files written. A
-// figure that cannot be drawn or written is a warning naming it, passed to
-// warn: the fit's outcome is not the figures'.
-func writeOutputs(dir string, b *spec.Built, res *fit.Result, sum *spec.Summary, figures bool, warn func(string)) ([]string, error) {
+// the figures into dir, and returns the names of the files written. The
+// figures that cannot be drawn or written are passed to warn: the fit's
+// outcome is not the figures'.
+func writeOutputs(dir string, b *spec.Built, res *fit.Result, sum *spec.Summary, figures bool, warn func(error)) ([]string, error) {
 	var files []string
 	// Written to a temporary file and renamed over the streamed one, so
 	// that history.csv is whole at every moment.
@@ -210,19 +205,25 @@ func writeOutputs(dir string, b *spec.Built, res *fit.Result, sum *spec.Summary,
 		files = append(files, filepath.Base(p))
 	}
 	if err != nil {
-		for _, e := range unjoin(err) {
-			warn(e.Error())
-		}
+		warn(err)
 	}
 	return files, nil
 }
 
-// unjoin returns the errors errors.Join joined, or err alone.
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
+// figureWarnings prints the figures plot.Save or plot.SaveRow could not
+// draw or write (err joins one error per figure; nil for none) as
+// warnings, one line each, unless quiet: a figure is not the fit's outcome.
+func figureWarnings(ios *IOStreams, quiet bool, err error) {
+	if err == nil || quiet {
+		return
 	}
-	return []error{err}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		fmt.Fprintln(ios.ErrOut, "klfit: warning: "+oneLine(e.Error()))
+	}
 }
 
 // maxPrintedParams bounds the parameters printed on one line; beyond it
