@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/klfit/klfit/fit"
@@ -137,4 +138,32 @@ func compareImages(t *testing.T, a, b []byte) string {
 		return fmt.Sprintf("%d pixels differ by more than %d (up to %.0f at %v)", bad, goldenDelta, worst, at)
 	}
 	return ""
+}
+
+// BenchmarkSaveDemo draws and writes the demo's figures, on one thread
+// (the reference) and on GOMAXPROCS threads, as Save does: compare the
+// two ns/op for the gain of drawing concurrently.
+func BenchmarkSaveDemo(b *testing.B) {
+	s := spec.Demo()
+	bt, err := s.Build()
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := fit.Run(context.Background(), bt.Problem, bt.Options())
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := plot.Input{Grid: bt.Problem.Grid, Target: bt.TargetDensity(), Family: bt.Problem.Family,
+		History: res.History, Symbol: bt.Problem.Divergence.Symbol(), Source: bt.Target}
+	dir := b.TempDir()
+	for _, procs := range []int{1, runtime.GOMAXPROCS(0)} {
+		b.Run(fmt.Sprintf("threads=%d", procs), func(b *testing.B) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			for b.Loop() {
+				if _, err := plot.Save(dir, plot.Figures(in)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
