@@ -289,7 +289,11 @@ func traceFigure(name, title, param string, ys []float64, known map[string]float
 	c.Color, c.Width = blue, 1.5
 	f := Figure{Name: name, Title: title, XLabel: "epoch", YLabel: param, Curves: []Curve{c}}
 	if v, ok := known[param]; ok && len(c.X) > 0 {
-		f.Title += fmt.Sprintf(" (dashed: target's, %s)", strconv.FormatFloat(v, 'g', 6, 64))
+		if name == "" { // a panel of small multiples: keep the title short
+			f.Title += fmt.Sprintf(" (target %s)", strconv.FormatFloat(v, 'g', 6, 64))
+		} else {
+			f.Title += fmt.Sprintf(" (dashed: the target's, %s)", strconv.FormatFloat(v, 'g', 6, 64))
+		}
 		f.Curves = append(f.Curves, Curve{X: []float64{0, c.X[len(c.X)-1]}, Y: []float64{v, v}, Color: grey, Width: 1.2, Dashes: dashed})
 	}
 	return f

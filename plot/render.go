@@ -286,6 +286,7 @@ func (f *Figure) drawPanels(dc draw.Canvas) {
 		for j := range plots[i] {
 			if k := i*cols + j; k < len(f.Panels) && (len(f.Panels[k].Curves) > 0 || len(f.Panels[k].Contours) > 0) {
 				plots[i][j] = f.Panels[k].Plot()
+				plots[i][j].Title.TextStyle.Font.Size = labelSize
 			}
 		}
 	}
