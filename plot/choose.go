@@ -1,7 +1,6 @@
 package plot
 
 import (
-	"bytes"
 	"fmt"
 	"image/color"
 	"io"
@@ -113,27 +112,14 @@ func SaveRow(dir, name string, figs ...Figure) ([]string, error) {
 // WriteRow draws the figures side by side, each Width by Height, as "png"
 // or "svg" onto w.
 func WriteRow(w io.Writer, format string, figs ...Figure) error {
-	var buf bytes.Buffer
-	err := safely(func() error {
-		c, err := newCanvas(format, Width*vg.Length(len(figs)), Height)
-		if err != nil {
-			return err
-		}
+	return drawTo(w, format, Width*vg.Length(len(figs)), Height, func(dc draw.Canvas) {
 		row := make([]*gplot.Plot, len(figs))
 		for i := range figs {
 			row[i] = figs[i].Plot()
 		}
-		plots := [][]*gplot.Plot{row}
-		canvases := gplot.Align(plots, draw.Tiles{Rows: 1, Cols: len(figs), PadX: vg.Millimeter * 4}, draw.New(c))
+		canvases := gplot.Align([][]*gplot.Plot{row}, draw.Tiles{Rows: 1, Cols: len(figs), PadX: vg.Millimeter * 4}, dc)
 		for i, p := range row {
 			p.Draw(canvases[0][i])
 		}
-		_, err = c.WriteTo(&buf)
-		return err
 	})
-	if err != nil {
-		return err
-	}
-	_, err = buf.WriteTo(w)
-	return err
 }

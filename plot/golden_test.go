@@ -89,6 +89,13 @@ epochs: 40
 // figuresOf runs the fit s describes and returns its figures.
 func figuresOf(t *testing.T, s *spec.Spec) []plot.Figure {
 	t.Helper()
+	return plot.Figures(inputOf(t, s))
+}
+
+// inputOf runs the fit s describes and returns what its figures are drawn
+// from.
+func inputOf(t testing.TB, s *spec.Spec) plot.Input {
+	t.Helper()
 	b, err := s.Build()
 	if err != nil {
 		t.Fatal(err)
@@ -97,8 +104,8 @@ func figuresOf(t *testing.T, s *spec.Spec) []plot.Figure {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return plot.Figures(plot.Input{Grid: b.Problem.Grid, Target: b.TargetDensity(), Family: b.Problem.Family,
-		History: res.History, Symbol: b.Problem.Divergence.Symbol(), Source: b.Target})
+	return plot.Input{Grid: b.Problem.Grid, Target: b.TargetDensity(), Family: b.Problem.Family,
+		History: res.History, Symbol: b.Problem.Divergence.Symbol(), Source: b.Target}
 }
 
 // compareImages returns what differs between two PNG images beyond the
@@ -144,17 +151,7 @@ func compareImages(t *testing.T, a, b []byte) string {
 // (the reference) and on GOMAXPROCS threads, as Save does: compare the
 // two ns/op for the gain of drawing concurrently.
 func BenchmarkSaveDemo(b *testing.B) {
-	s := spec.Demo()
-	bt, err := s.Build()
-	if err != nil {
-		b.Fatal(err)
-	}
-	res, err := fit.Run(context.Background(), bt.Problem, bt.Options())
-	if err != nil {
-		b.Fatal(err)
-	}
-	in := plot.Input{Grid: bt.Problem.Grid, Target: bt.TargetDensity(), Family: bt.Problem.Family,
-		History: res.History, Symbol: bt.Problem.Divergence.Symbol(), Source: bt.Target}
+	in := inputOf(b, spec.Demo())
 	dir := b.TempDir()
 	for _, procs := range []int{1, runtime.GOMAXPROCS(0)} {
 		b.Run(fmt.Sprintf("threads=%d", procs), func(b *testing.B) {

@@ -248,29 +248,41 @@ func (f *Figure) Size() (w, h vg.Length) {
 // Render draws the figure as "png" (at DPI dots per inch) or "svg" onto w.
 // A figure that cannot be drawn (gonum/plot panics on some data) is an
 // error naming it, and nothing is written to w.
-func (f *Figure) Render(w io.Writer, format string) (err error) {
+func (f *Figure) Render(w io.Writer, format string) error {
+	wd, ht := f.Size()
+	err := drawTo(w, format, wd, ht, func(dc draw.Canvas) {
+		if len(f.Panels) > 0 {
+			f.drawPanels(dc)
+			return
+		}
+		p := f.Plot()
+		if f.EqualAspect {
+			equalAspect(p, dc)
+		}
+		p.Draw(dc)
+	})
+	if err != nil {
+		return &FigureError{Name: f.Name + "." + format, Err: err}
+	}
+	return nil
+}
+
+// drawTo draws onto a canvas of the given format and size and writes the
+// file onto w; a panic while drawing is an error, and then nothing is
+// written.
+func drawTo(w io.Writer, format string, wd, ht vg.Length, drawIt func(draw.Canvas)) error {
 	var buf bytes.Buffer
-	err = safely(func() error {
-		wd, ht := f.Size()
+	err := safely(func() error {
 		c, err := newCanvas(format, wd, ht)
 		if err != nil {
 			return err
 		}
-		dc := draw.New(c)
-		if len(f.Panels) == 0 {
-			p := f.Plot()
-			if f.EqualAspect {
-				equalAspect(p, dc)
-			}
-			p.Draw(dc)
-		} else {
-			f.drawPanels(dc)
-		}
+		drawIt(draw.New(c))
 		_, err = c.WriteTo(&buf)
 		return err
 	})
 	if err != nil {
-		return &FigureError{Name: f.Name + "." + format, Err: err}
+		return err
 	}
 	_, err = buf.WriteTo(w)
 	return err
@@ -398,21 +410,7 @@ func writeFile(path string, f *Figure, format string) error {
 // Height. A plot gonum/plot cannot draw (it panics on some data) is an
 // error, and nothing is written to w.
 func Write(w io.Writer, p *gplot.Plot, format string) error {
-	var buf bytes.Buffer
-	err := safely(func() error {
-		c, err := newCanvas(format, Width, Height)
-		if err != nil {
-			return err
-		}
-		p.Draw(draw.New(c))
-		_, err = c.WriteTo(&buf)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	_, err = buf.WriteTo(w)
-	return err
+	return drawTo(w, format, Width, Height, func(dc draw.Canvas) { p.Draw(dc) })
 }
 
 // canvas is a vg canvas that writes itself as a file.
