@@ -2,6 +2,7 @@ package plot_test
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/klfit/klfit/dist"
 	"github.com/klfit/klfit/fit"
@@ -30,4 +31,22 @@ func ExampleFigures() {
 	// mean      1 curves  "mean of q"
 	// variance  1 curves  "variance of q"
 	// loss      1 curves  "loss above its minimum, 0.1 at epoch 1"
+}
+
+// NiceTicks places ticks as matplotlib does, at a step of 1, 2, 2.5 or 5
+// times a power of ten, with one format for the axis.
+func ExampleNiceTicks() {
+	for _, r := range [][2]float64{{-11, 11}, {0, 0.41}, {-50, 1050}, {0, 19.9}, {1e5, 5.2e5}} {
+		var labels []string
+		for _, t := range (plot.NiceTicks{}).Ticks(r[0], r[1]) {
+			labels = append(labels, t.Label)
+		}
+		fmt.Println(strings.Join(labels, " "))
+	}
+	// Output:
+	// -10 -5 0 5 10
+	// 0.0 0.1 0.2 0.3 0.4
+	// 0 200 400 600 800 1000
+	// 0.0 2.5 5.0 7.5 10.0 12.5 15.0 17.5
+	// 1e5 2e5 3e5 4e5 5e5
 }
