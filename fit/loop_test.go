@@ -132,6 +132,11 @@ type flaky struct {
 	n, failAt int
 }
 
+// Fresh keeps the injected failure in the run's copy.
+func (f *flaky) Fresh() fit.Optimizer {
+	return &flaky{Adam: *f.Adam.Fresh().(*fit.Adam), failAt: f.failAt}
+}
+
 func (f *flaky) Step(s *fit.State, eval fit.Evaluator) error {
 	f.n++
 	if f.n == f.failAt {
