@@ -64,16 +64,16 @@ type Objective struct {
 	score            [][]float64
 	chunks           []chunk
 	pool             *pool
-	phase            int       // which phase the workers run
-	wantScore        bool      // whether this evaluation needs scores
-	m, lz, hsum      float64   // global maximum, log-normalizer, sum of h
+	phase            int     // which phase the workers run
+	wantScore        bool    // whether this evaluation needs scores
+	m, lz, hsum      float64 // global maximum, log-normalizer, sum of h
 	// logSum is the log of the model's normalized density summed over
 	// the grid at the last evaluation: times the cell size, its mass on
 	// the grid (see checkGridMass).
-	logSum float64
-	gradParts        []float64 // per chunk, per parameter: sum h s (or (h - H q) s)
-	qsParts          []float64 // per chunk, per parameter: sum q s
-	additive         divergence.Additive
+	logSum    float64
+	gradParts []float64 // per chunk, per parameter: sum h s (or (h - H q) s)
+	qsParts   []float64 // per chunk, per parameter: sum q s
+	additive  divergence.Additive
 }
 
 // chunk is one chunk's share of an evaluation.

@@ -21,7 +21,7 @@ type quad2Pass struct {
 	y0, dy       float64 // y'_i = y0 + i*dy
 	rx, ry       float64 // the target's mean
 	plogp, mass  float64
-	logSum       float64 // log of the normalized density summed over the grid
+	logSum       float64    // log of the normalized density summed over the grid
 	mom          [5]float64 // target moments of x', y', x'^2, x'y', y'^2 (times mass)
 	d            [][5]float64
 	coef         [5]float64 // this evaluation's centred coefficients

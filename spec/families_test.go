@@ -25,7 +25,7 @@ func roundTrip(t *testing.T, b *spec.Built) {
 	if !bytes.Equal(back.YAML(), y) {
 		t.Errorf("round trip changed\n%s\ninto\n%s", y, back.YAML())
 	}
-	if _, err := back.Build(); err != nil {
+	if _, err := back.Build(context.Background(), spec.Env{}); err != nil {
 		t.Errorf("printed spec does not build: %v\n%s", err, y)
 	}
 	j, _ := json.Marshal(b.Spec)
@@ -341,7 +341,7 @@ func FuzzParseFamilies(f *testing.F) {
 		small := g.Circular && g.Points <= 1e4 ||
 			g.X == nil && !g.Circular && g.Step > 0 && (g.Stop-g.Start)/g.Step <= 1e4
 		if small {
-			s.Build()
+			s.Build(context.Background(), spec.Env{})
 		}
 	})
 }

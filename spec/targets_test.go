@@ -178,13 +178,12 @@ func TestTargetKinds(t *testing.T) {
 			t.Errorf("%s: %v", tg, err)
 			continue
 		}
-		s.Dir = dir
 		y := s.YAML()
 		back, err := spec.Parse(y)
 		if err != nil || !bytes.Equal(back.YAML(), y) {
 			t.Errorf("%s: YAML round trip: %v\n%s", tg, err, y)
 		}
-		b, err := s.Build()
+		b, err := s.Build(context.Background(), spec.Env{Dir: dir})
 		if err != nil {
 			t.Errorf("%s: %v", tg, err)
 			continue
@@ -232,8 +231,7 @@ func TestTargetErrors(t *testing.T) {
 	} {
 		s, err := spec.Parse([]byte(head + c.body + tail))
 		if err == nil {
-			s.Dir = dir
-			_, err = s.Build()
+			_, err = s.Build(context.Background(), spec.Env{Dir: dir})
 		}
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%s: error %v\nwant %q", c.body, err, c.want)

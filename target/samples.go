@@ -1,8 +1,10 @@
 package target
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"strconv"
 
@@ -50,6 +52,9 @@ type Samples struct {
 	SkipInvalid bool
 	// Progress, when set, is told how far the reading has got.
 	Progress Progress
+	// FS is where Path is read from; nil means the operating system's
+	// files.
+	FS fs.FS
 
 	// Stats describes the samples read by the last Density call.
 	Stats SampleStats
@@ -127,6 +132,11 @@ func (s *Samples) Warnings() []string { return s.warnings }
 
 // Density reads the samples and estimates their density on g.
 func (s *Samples) Density(dst []float64, g *grid.Grid) error {
+	return s.DensityContext(context.Background(), dst, g)
+}
+
+// DensityContext is Density, stopping with ctx's error when ctx ends.
+func (s *Samples) DensityContext(ctx context.Context, dst []float64, g *grid.Grid) error {
 	s.warnings = nil
 	s.Stats = SampleStats{}
 	if err := s.Check(); err != nil {
@@ -184,7 +194,7 @@ func (s *Samples) Density(dst []float64, g *grid.Grid) error {
 		counts[k+1] += f
 		return nil
 	}
-	src := &csvSource{path: s.Path, want: []string{s.Column}, skipInvalid: s.SkipInvalid, progress: s.Progress, byName: s.Column != "", anyColumn: s.Column == ""}
+	src := &csvSource{path: s.Path, fsys: s.FS, ctx: ctx, want: []string{s.Column}, skipInvalid: s.SkipInvalid, progress: s.Progress, byName: s.Column != "", anyColumn: s.Column == ""}
 	if s.Column == "" {
 		src.want = []string{"samples"}
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -143,13 +144,13 @@ func runFit(ctx context.Context, ios *IOStreams, o *fitOptions) error {
 	if err != nil {
 		return usageError(fmt.Errorf("%s: %w", name, err))
 	}
+	env := spec.Env{Progress: readingProgress(ios, o.Quiet)}
 	if o.SpecPath != "-" {
-		s.Dir = filepath.Dir(o.SpecPath)
+		env.Dir = filepath.Dir(o.SpecPath)
 	}
-	s.Progress = readingProgress(ios, o.Quiet)
-	b, err := s.Build()
+	b, err := buildSpec(ctx, s, env)
 	if err != nil {
-		return usageError(fmt.Errorf("%s: %w", name, err))
+		return buildError(fmt.Errorf("%s: %w", name, err))
 	}
 	printWarnings(ios, b, o.Quiet)
 	switch {
@@ -171,4 +172,19 @@ func readSpec(ios *IOStreams, path string) ([]byte, error) {
 		return nil, fmt.Errorf("reading the spec: %w", err)
 	}
 	return data, nil
+}
+
+// buildSpec builds s under ctx: a signal stops a slow build (a formula on
+// a large grid, a large file of samples) as it stops a fit.
+func buildSpec(ctx context.Context, s *spec.Spec, env spec.Env) (*spec.Built, error) {
+	return s.Build(ctx, env)
+}
+
+// buildError is the exit error of a failed build: interrupted (130, or
+// 143 after SIGTERM) when a signal stopped it, else a usage error.
+func buildError(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted while building the fit: %w", err)}
+	}
+	return usageError(err)
 }
