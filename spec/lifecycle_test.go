@@ -70,7 +70,6 @@ func TestSpecWithoutGrid(t *testing.T) {
 	}
 }
 
-
 // TestCheckReadsNothing checks a spec naming a file that does not exist:
 // Check finds nothing wrong with its text, Build says the file cannot be
 // read, and a spec error in the text is found by both.
