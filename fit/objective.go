@@ -504,7 +504,7 @@ func (o *Objective) checkGridMass() error {
 func gridRange(g *grid.Grid) string {
 	var parts []string
 	for _, a := range g.Axes {
-		parts = append(parts, fmt.Sprintf("[%v, %v]", a.Start, a.Start+float64(a.N-1)*a.Delta))
+		parts = append(parts, fmt.Sprintf("[%.6g, %.6g]", a.Start, a.Start+float64(a.N-1)*a.Delta))
 	}
 	return strings.Join(parts, " x ")
 }
