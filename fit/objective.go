@@ -478,7 +478,10 @@ type GridError struct {
 	// Mass is the model's density summed over the grid times the cell
 	// size: its probability of the grid's range, when the grid resolves it.
 	Mass float64
-	// Range describes the grid's range, e.g. "[-10, 10)".
+	// LogMass is the natural logarithm of Mass, which may be far below
+	// the smallest float64.
+	LogMass float64
+	// Range describes the grid's range, e.g. "[-10, 9.9]".
 	Range string
 }
 
@@ -487,17 +490,22 @@ func (e *GridError) Error() string {
 	if e.Mass > 1 {
 		return fmt.Sprintf("the model is narrower than the grid's cells (its density sums to %.3g on the grid, not 1): use a finer grid, a smaller learning rate or on_divergence: backtrack", e.Mass)
 	}
-	return fmt.Sprintf("the model has left the grid: only %.3g of its mass lies on %s; use a smaller learning rate, on_divergence: backtrack, or a wider grid", e.Mass, e.Range)
+	mass := fmt.Sprintf("%.3g", e.Mass)
+	if e.Mass == 0 {
+		mass = fmt.Sprintf("1e%.0f", e.LogMass/math.Ln10)
+	}
+	return fmt.Sprintf("the model has left the grid: only %s of its mass lies on %s; use a smaller learning rate, on_divergence: backtrack, or a wider grid", mass, e.Range)
 }
 
 // checkGridMass returns a *GridError when the last evaluation's model
 // does not lie on the grid (see MinGridMass).
 func (o *Objective) checkGridMass() error {
-	mass := math.Exp(o.logSum) * o.prob.Grid.Weight
+	logMass := o.logSum + math.Log(o.prob.Grid.Weight)
+	mass := math.Exp(logMass)
 	if mass >= MinGridMass && mass <= MaxGridMass {
 		return nil
 	}
-	return &GridError{Mass: mass, Range: gridRange(o.prob.Grid)}
+	return &GridError{Mass: mass, LogMass: logMass, Range: gridRange(o.prob.Grid)}
 }
 
 // gridRange describes a grid's range for messages.
