@@ -24,8 +24,10 @@
 package spec
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Spec is a fit specification. The zero values of optional fields mean
@@ -53,6 +55,9 @@ type Spec struct {
 	// Progress, when set, is told how far the reading of data files has
 	// got. It is not part of the spec's text.
 	Progress func(path string, done, total int64)
+	// Database is what a postgres target needs beyond the spec's text.
+	// It is not part of the spec's text.
+	Database Database
 
 	// Stop holds the other stopping rules.
 	Stop Stop
@@ -64,6 +69,19 @@ type Spec struct {
 	// lines maps key paths ("model.init.variance") to the line they were
 	// read from, for error messages.
 	lines map[string]int
+}
+
+// Database is what the queries of a postgres target run with.
+type Database struct {
+	// Context, when set, bounds the queries: cancelling it cancels them
+	// in the database.
+	Context context.Context
+	// DSN, when set, is the connection of a postgres target whose spec
+	// gives none.
+	DSN string
+	// Progress, when set, is told what the database is doing, about
+	// every 200 ms while a query runs (see target.Postgres).
+	Progress func(stage string, elapsed time.Duration, done bool)
 }
 
 // Grid is a uniform 1-D grid (Start, Stop, Step, following NumPy's arange)
@@ -108,6 +126,14 @@ type Target struct {
 	Histogram string
 	// SQL is a query whose single column holds the samples.
 	SQL string
+	// Postgres is a query run in PostgreSQL whose first column holds the
+	// samples; DSN says where (libpq's environment fills in what it
+	// leaves out) and StatementTimeout bounds each query, in seconds (0:
+	// target.DefaultStatementTimeout). A DSN's password is never written
+	// back: YAML, JSON and OneLine leave it out.
+	Postgres         string
+	DSN              string
+	StatementTimeout float64
 }
 
 // Component is one weighted family member of a mixture target.
@@ -118,8 +144,8 @@ type Component struct {
 }
 
 // Kind returns which kind of target t is: "family", "mixture",
-// "expression", "table", "samples", "histogram" or "sql" ("" if none is
-// set).
+// "expression", "table", "samples", "histogram", "sql" or "postgres" (""
+// if none is set).
 func (t Target) Kind() string {
 	switch {
 	case t.Mixture != nil:
@@ -134,6 +160,8 @@ func (t Target) Kind() string {
 		return "histogram"
 	case t.SQL != "":
 		return "sql"
+	case t.Postgres != "":
+		return "postgres"
 	case t.Family != "":
 		return "family"
 	}
