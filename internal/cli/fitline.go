@@ -41,11 +41,12 @@ syntax, and the other flags fill in the rest of the spec:
 Targets: a family, a mixture (weights summing to 1), expr("formula of x"),
 table(file.csv), samples(file.csv, column=x, estimator=histogram|kde,
 bandwidth=scott|silverman|number, skip_invalid=true), histogram(bins.csv)
-(lo,hi,count), sql("SELECT ..."). A model given by its name alone starts
+(lo,hi,count), sql("SELECT ..."), postgres("SELECT ..."). A model given by its name alone starts
 where a spec without init does: at the member matching the target's
 moments (a mixture spreads its components over the target). Without --grid
 the grid is chosen to hold the target's mass (500 to 1000 cells of a round
-step); samples and sql targets need --grid.
+step); samples and sql targets need --grid; a postgres target's grid spans
+the range of its samples (one more scan in the database).
 `
 
 func (o *lineOptions) addFlags(cmd *cobra.Command) {
@@ -68,8 +69,11 @@ func runFitLine(ctx context.Context, ios *IOStreams, fo *fitOptions) error {
 	if o.Model == "" {
 		return usageError(fmt.Errorf("--model: give the model family, e.g. --model normal"))
 	}
-	s, err := o.spec(ios, fo.Quiet)
+	s, err := o.spec(ctx, ios, fo)
 	if err != nil {
+		if ctx.Err() != nil {
+			return &ExitError{Code: ExitInterrupted, Err: err}
+		}
 		return usageError(err)
 	}
 	if o.PrintSpec {
@@ -78,7 +82,7 @@ func runFitLine(ctx context.Context, ios *IOStreams, fo *fitOptions) error {
 	}
 	b, err := s.Build()
 	if err != nil {
-		return usageError(flagError(err))
+		return buildError(ctx, flagError(err))
 	}
 	printWarnings(ios, b, fo.Quiet)
 	return runBuilt(ctx, ios, b, runOptions{Out: fo.Out, JSON: fo.JSON, Quiet: fo.Quiet, NoFigures: fo.NoFigures})
@@ -104,12 +108,15 @@ func flagError(err error) error {
 }
 
 // spec builds the spec the flags describe.
-func (o *lineOptions) spec(ios *IOStreams, quiet bool) (*spec.Spec, error) {
+func (o *lineOptions) spec(ctx context.Context, ios *IOStreams, fo *fitOptions) (*spec.Spec, error) {
 	t, err := spec.ParseTarget(o.Target)
 	if err != nil {
 		return nil, fmt.Errorf("--target: %w", err)
 	}
-	s := &spec.Spec{Target: t, Epochs: o.Epochs, Progress: readingProgress(ios, quiet)}
+	s := &spec.Spec{Target: t, Epochs: o.Epochs, Progress: readingProgress(ios, fo.Quiet)}
+	if err := fo.database(ctx, ios, s); err != nil {
+		return nil, err
+	}
 	if s.Divergence, err = spec.ParseDivergence(o.Divergence); err != nil {
 		return nil, fmt.Errorf("--divergence: %w", err)
 	}
@@ -137,7 +144,7 @@ func (o *lineOptions) spec(ios *IOStreams, quiet bool) (*spec.Spec, error) {
 			return nil, err
 		}
 		s.Grid = spec.Grid{Start: a.Start, Stop: a.Stop, Step: a.Step}
-	} else if s.Grid, err = defaultGrid(tg); err != nil {
+	} else if s.Grid, err = defaultGrid(ctx, tg); err != nil {
 		return nil, err
 	}
 	m, err := spec.ParseTarget(o.Model)
@@ -178,9 +185,19 @@ func parseGridFlag(v string) (grid.Axis, error) {
 
 // defaultGrid chooses a 1-D grid of about 1000 cells holding the target's
 // mass, with a round step.
-func defaultGrid(t target.Target) (spec.Grid, error) {
+func defaultGrid(ctx context.Context, t target.Target) (spec.Grid, error) {
 	var lo, hi float64
 	switch tt := t.(type) {
+	case *target.Postgres:
+		// One more scan, returning one row: the samples' range.
+		r, err := tt.Range(ctx)
+		if err != nil {
+			return spec.Grid{}, fmt.Errorf("--target: %w", err)
+		}
+		lo, hi = r.Min, r.Max
+		if hi-lo < 1e-9*max(math.Abs(lo), 1) { // a single value
+			lo, hi = lo-0.5, hi+0.5
+		}
 	case *target.Histogram:
 		lo, hi = math.Inf(1), math.Inf(-1)
 		for _, b := range tt.Bins {
@@ -254,6 +271,21 @@ func readingProgress(ios *IOStreams, quiet bool) func(path string, done, total i
 		if final {
 			fmt.Fprint(ios.ErrOut, "\r\033[K")
 		}
+	}
+}
+
+// databaseProgress returns a progress indicator for the queries of a
+// postgres target on a terminal (stderr), or nil.
+func databaseProgress(ios *IOStreams, quiet bool) func(stage string, elapsed time.Duration, done bool) {
+	if !ios.ErrTTY || quiet {
+		return nil
+	}
+	return func(stage string, elapsed time.Duration, done bool) {
+		if done {
+			fmt.Fprint(ios.ErrOut, "\r\033[K")
+			return
+		}
+		fmt.Fprintf(ios.ErrOut, "\rPostgreSQL: %s... %.1f s (Ctrl-C cancels)\033[K", stage, elapsed.Seconds())
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/klfit/klfit/internal/pgtest"
 )
 
 // TestMain lets the test binary act as klfit itself when KLFIT_MAIN is set,
@@ -19,7 +21,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("KLFIT_MAIN") == "1" {
 		os.Exit(Main(os.Args[1:]))
 	}
-	os.Exit(m.Run())
+	os.Exit(pgtest.Main(m)) // stops the PostgreSQL server of the postgres tests
 }
 
 // TestSIGINT interrupts a long fit with a real SIGINT, as Ctrl-C does, and
