@@ -134,4 +134,3 @@ func queryRuns(t *testing.T, srv *pgtest.Server, tag string) bool {
 	}
 	return n > 0
 }
-
