@@ -82,6 +82,10 @@ func (s *Server) prepare(w http.ResponseWriter, r *http.Request) (*job, *apiErro
 		removeUpload()
 		return nil, badSpec(err)
 	}
+	if aerr := s.checkPostgres(sp); aerr != nil {
+		removeUpload()
+		return nil, aerr
+	}
 	var shown *spec.Target
 	if sp, shown, aerr = bindData(sp, up); aerr != nil {
 		removeUpload()
@@ -125,6 +129,9 @@ func (s *Server) build(j *job, sp *spec.Spec) (*spec.Built, *apiError) {
 		err error
 	}
 	done := make(chan result, 1)
+	// A postgres target's queries run under the job's context, on the
+	// server's own connection (checkPostgres refused any other).
+	sp.Database = spec.Database{Context: j.ctx, DSN: s.cfg.PostgresDSN}
 	go func() {
 		b, err := sp.Build()
 		done <- result{b, err}
@@ -285,6 +292,24 @@ func (s *Server) saveUpload(part *multipart.Part) (*upload, error) {
 		return nil, err
 	}
 	return up, nil
+}
+
+// checkPostgres applies the server's policy on postgres targets: they
+// run only on a server started with a DSN of its own (Config.PostgresDSN),
+// and a request cannot name another database.
+func (s *Server) checkPostgres(sp *spec.Spec) *apiError {
+	if sp.Target.Kind() != "postgres" {
+		return nil
+	}
+	if !s.cfg.Postgres {
+		return &apiError{Status: http.StatusBadRequest, Key: "target.postgres",
+			Msg: "target.postgres: this server runs no queries (it was started without --postgres-dsn); run the fit with klfit fit, or upload the samples"}
+	}
+	if sp.Target.DSN != "" {
+		return &apiError{Status: http.StatusBadRequest, Key: "target.dsn",
+			Msg: "target.dsn: this server queries its own database only; leave dsn out"}
+	}
+	return nil
 }
 
 // fileKeys are the target keys that name a file the fit reads; sqlKey
