@@ -135,8 +135,11 @@ epochs: 300
 	grid := "grid: {start: -2, stop: 6, step: 0.01}\n"
 	fromCSV := grid + "target: {samples: " + filepath.Join(dir, "samples.csv") + ", column: x}\n" + rest
 	fromDB := grid + fmt.Sprintf("target: {postgres: 'SELECT x FROM draws', dsn: '%s'}\n", srv.PasswordDSN()) + rest
+	t0 := time.Now()
 	bc, rc := runSpec(t, fromCSV)
+	t1 := time.Now()
 	bd, rd := runSpec(t, fromDB)
+	t.Logf("build and fit: from CSV %v, from PostgreSQL %v", t1.Sub(t0), time.Since(t1))
 	for i := range bc.Problem.P {
 		if bc.Problem.P[i] != bd.Problem.P[i] {
 			t.Fatalf("P[%d]: csv %v, postgres %v", i, bc.Problem.P[i], bd.Problem.P[i])
