@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/klfit/klfit/internal/pgtest"
+	"github.com/klfit/klfit/server"
 )
 
 // TestFitPostgres runs klfit fit on a postgres target given on the
@@ -133,4 +134,19 @@ func queryRuns(t *testing.T, srv *pgtest.Server, tag string) bool {
 		t.Fatal(err)
 	}
 	return n > 0
+}
+
+// TestServePostgresDSN checks that klfit serve --postgres-dsn connects
+// once at start: a database it cannot reach is an error then, not on
+// every fit.
+func TestServePostgresDSN(t *testing.T) {
+	srv := pgtest.Shared(t)
+	cfg := server.Config{PostgresDSN: srv.DSN}
+	if err := checkServeDSN(context.Background(), &cfg); err != nil || !cfg.Postgres || cfg.PostgresDSN != srv.DSN {
+		t.Errorf("a working dsn: %v, %+v", err, cfg)
+	}
+	cfg = server.Config{PostgresDSN: "host=127.0.0.1 port=1 user=x sslmode=disable connect_timeout=5"}
+	if err := checkServeDSN(context.Background(), &cfg); err == nil || !strings.Contains(err.Error(), "--postgres-dsn: cannot connect to PostgreSQL at 127.0.0.1:1") {
+		t.Errorf("an unreachable server: %v", err)
+	}
 }
