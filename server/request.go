@@ -83,6 +83,10 @@ func (s *Server) prepare(w http.ResponseWriter, r *http.Request) (*job, *apiErro
 		removeUpload()
 		return nil, badSpec(err)
 	}
+	if aerr := s.checkPostgres(sp); aerr != nil {
+		removeUpload()
+		return nil, aerr
+	}
 	if aerr = checkDataFiles(sp, up); aerr != nil {
 		removeUpload()
 		return nil, aerr
@@ -120,7 +124,9 @@ func (s *Server) prepare(w http.ResponseWriter, r *http.Request) (*job, *apiErro
 // closed, so its slot is free again at once. The build reads no file but
 // the request's upload, through the environment's FS.
 func (s *Server) build(j *job, sp *spec.Spec, up *upload) (*spec.Built, *apiError) {
-	env := spec.Env{FS: emptyFS{}}
+	// A postgres target's queries run under the job's context, on the
+	// server's own connection (checkPostgres refused any other).
+	env := spec.Env{FS: emptyFS{}, DSN: s.cfg.PostgresDSN}
 	if up != nil {
 		env.FS = uploadFS{name: up.name, path: up.path}
 	}
@@ -299,6 +305,24 @@ func (s *Server) saveUpload(part *multipart.Part) (*upload, error) {
 		return nil, err
 	}
 	return up, nil
+}
+
+// checkPostgres applies the server's policy on postgres targets: they
+// run only on a server started with a DSN of its own (Config.PostgresDSN),
+// and a request cannot name another database.
+func (s *Server) checkPostgres(sp *spec.Spec) *apiError {
+	if sp.Target.Kind() != "postgres" {
+		return nil
+	}
+	if !s.cfg.Postgres {
+		return &apiError{Status: http.StatusBadRequest, Key: "target.postgres",
+			Msg: "target.postgres: this server runs no queries (it was started without --postgres-dsn); run the fit with klfit fit, or upload the samples"}
+	}
+	if sp.Target.DSN != "" {
+		return &apiError{Status: http.StatusBadRequest, Key: "target.dsn",
+			Msg: "target.dsn: this server queries its own database only; leave dsn out"}
+	}
+	return nil
 }
 
 // fileKeys are the target keys that name a file the fit reads; sqlKey

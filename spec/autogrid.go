@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -35,6 +36,8 @@ const (
 //   - a circular target (von Mises, a mixture of them): a circular grid of
 //     AutoCircularPoints points;
 //   - binned counts: the bins' range;
+//   - a postgres query: its samples' range, from one more scan in the
+//     database;
 //   - a formula: the range holding all but autoTail of its mass at each end,
 //     found by scanning the window that holds its mass, in AutoFormulaCells
 //     cells;
@@ -44,11 +47,23 @@ const (
 //
 // Steps are 1, 2 or 5 times a power of ten and the ends multiples of the
 // step, so a printed spec reads -27.7 rather than -27.700000000000003.
-// Samples and queries have no known range before they are read: they need
-// a grid.
-func AutoGrid(t target.Target) (Grid, error) {
+// Samples and DuckDB queries have no known range before they are read:
+// they need a grid.
+func AutoGrid(ctx context.Context, t target.Target) (Grid, error) {
 	if isCircular(t) {
 		return Grid{Circular: true, Points: AutoCircularPoints}, nil
+	}
+	if q, ok := t.(*target.Postgres); ok {
+		// One more scan, returning one row: the samples' range.
+		r, err := q.Range(ctx)
+		if err != nil {
+			return Grid{}, err
+		}
+		lo, hi := r.Min, r.Max
+		if hi-lo < 1e-9*max(math.Abs(lo), 1) { // a single value
+			lo, hi = lo-0.5, hi+0.5
+		}
+		return roundGrid(lo, hi, AutoCells), nil
 	}
 	if h, ok := t.(*target.Histogram); ok {
 		lo, hi := math.Inf(1), math.Inf(-1)

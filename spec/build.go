@@ -63,6 +63,12 @@ type Env struct {
 	// Progress, when set, is told how far the reading of a data file has
 	// got.
 	Progress func(path string, done, total int64)
+	// DSN, when set, is the connection of a postgres target whose spec
+	// gives none (klfit fit --dsn, klfit serve --postgres-dsn).
+	DSN string
+	// DatabaseProgress, when set, is told what the database is doing,
+	// about every 200 ms while a query runs (see target.Postgres).
+	DatabaseProgress func(stage string, elapsed time.Duration, done bool)
 }
 
 // Check finds the errors a user can make in the spec's text, with the key
@@ -169,7 +175,10 @@ func (s *Spec) Build(ctx context.Context, env Env) (*Built, error) {
 		if b.Target, err = n.buildTarget(nil, false); err != nil {
 			return nil, err
 		}
-		if n.Grid, err = AutoGrid(b.Target); err != nil {
+		if n.Grid, err = AutoGrid(ctx, b.Target); err != nil {
+			if _, db := b.Target.(*target.Postgres); db || ctx.Err() != nil {
+				return nil, n.wrap(n.targetKey(), err) // the query failed
+			}
 			return nil, n.wrap("grid", err)
 		}
 		if g, err = n.buildGrid(); err != nil {
@@ -193,9 +202,6 @@ func (s *Spec) Build(ctx context.Context, env Env) (*Built, error) {
 	}
 	p, err := target.MassesContext(ctx, b.Target, g, b.Weights)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("building the target: %w", err)
-		}
 		return nil, n.wrap(n.targetKey(), err)
 	}
 	if w, ok := b.Target.(target.Warner); ok {

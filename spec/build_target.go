@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/klfit/klfit/dist"
 	"github.com/klfit/klfit/divergence"
@@ -109,8 +111,37 @@ func (s *Spec) buildOtherTarget(checkOnly bool) (target.Target, error) {
 		}
 		q.Progress = s.env.Progress
 		return q, nil
+	case "postgres":
+		return s.buildPostgres()
 	}
-	return nil, s.errorf("target", "say what to fit: a family, a mixture, an expression, a table, samples, a histogram or sql")
+	return nil, s.errorf("target", "say what to fit: a family, a mixture, an expression, a table, samples, a histogram, sql or postgres")
+}
+
+// buildPostgres builds a postgres target, with the connection of the
+// spec's dsn or else of the environment's, and the environment's
+// progress. Its queries run under the build's context (see
+// target.Postgres.DensityContext).
+func (s *Spec) buildPostgres() (*target.Postgres, error) {
+	t := s.Target
+	dsn, key := t.DSN, "target.dsn"
+	if dsn == "" {
+		dsn, key = s.env.DSN, "target.postgres"
+	}
+	q, err := target.NewPostgres(t.Postgres, dsn)
+	if err != nil {
+		if strings.HasPrefix(err.Error(), "dsn:") {
+			return nil, s.errorf(key, "%s", strings.TrimPrefix(err.Error(), "dsn: "))
+		}
+		return nil, s.wrap("target.postgres", err)
+	}
+	switch st := t.StatementTimeout; {
+	case st < 0 || st > 1e9 || st != st:
+		return nil, s.errorf("target.statement_timeout", "must be from 0 to 1e9 seconds, got %v", st)
+	case st > 0:
+		q.StatementTimeout = max(time.Duration(st*float64(time.Second)), time.Millisecond)
+	}
+	q.Progress = s.env.DatabaseProgress
+	return q, nil
 }
 
 // divergenceAt builds the divergence dv names, filling its options with

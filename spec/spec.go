@@ -109,6 +109,14 @@ type Target struct {
 	Histogram string
 	// SQL is a query whose single column holds the samples.
 	SQL string
+	// Postgres is a query run in PostgreSQL whose first column holds the
+	// samples; DSN says where (libpq's environment fills in what it
+	// leaves out) and StatementTimeout bounds each query, in seconds (0:
+	// target.DefaultStatementTimeout). A DSN's password is never written
+	// back: YAML, JSON and OneLine leave it out.
+	Postgres         string
+	DSN              string
+	StatementTimeout float64
 }
 
 // Component is one weighted family member of a mixture target.
@@ -119,8 +127,8 @@ type Component struct {
 }
 
 // Kind returns which kind of target t is: "family", "mixture",
-// "expression", "table", "samples", "histogram" or "sql" ("" if none is
-// set).
+// "expression", "table", "samples", "histogram", "sql" or "postgres" (""
+// if none is set).
 func (t Target) Kind() string {
 	switch {
 	case t.Mixture != nil:
@@ -135,6 +143,8 @@ func (t Target) Kind() string {
 		return "histogram"
 	case t.SQL != "":
 		return "sql"
+	case t.Postgres != "":
+		return "postgres"
 	case t.Family != "":
 		return "family"
 	}

@@ -59,7 +59,7 @@ func runDemo(ctx context.Context, ios *IOStreams, o *demoOptions) error {
 	}
 	b, err := buildSpec(ctx, s, spec.Env{})
 	if err != nil {
-		return buildError(err) // the built-in spec is valid; a test checks it
+		return buildError(ctx, err) // the built-in spec is valid; a test checks it
 	}
 	return runBuilt(ctx, ios, b, runOptions{Out: o.Out, JSON: o.JSON, Quiet: o.Quiet, Notebook: true})
 }

@@ -38,11 +38,12 @@ syntax, and the other flags fill in the rest of the spec:
 Targets: a family, a mixture (weights summing to 1), expr("formula of x"),
 table(file.csv), samples(file.csv, column=x, estimator=histogram|kde,
 bandwidth=scott|silverman|number, skip_invalid=true), histogram(bins.csv)
-(lo,hi,count), sql("SELECT ..."). A model given by its name alone starts
+(lo,hi,count), sql("SELECT ..."), postgres("SELECT ..."). A model given by its name alone starts
 where a spec without init does: at the member matching the target's
 moments (a mixture spreads its components over the target). Without --grid
 the grid is chosen to hold the target's mass (500 to 1000 cells of a round
-step); samples and sql targets need --grid.
+step); samples and sql targets need --grid; a postgres target's grid spans
+the range of its samples (one more scan in the database).
 `
 
 func (o *lineOptions) addFlags(cmd *cobra.Command) {
@@ -69,13 +70,17 @@ func runFitLine(ctx context.Context, ios *IOStreams, fo *fitOptions) error {
 	if err != nil {
 		return usageError(err)
 	}
+	env := spec.Env{Progress: readingProgress(ios, fo.Quiet)}
+	if err := fo.database(ios, s, &env); err != nil {
+		return usageError(err)
+	}
 	if o.PrintSpec {
 		_, err := ios.Out.Write(s.YAML())
 		return err
 	}
-	b, err := buildSpec(ctx, s, spec.Env{Progress: readingProgress(ios, fo.Quiet)})
+	b, err := buildSpec(ctx, s, env)
 	if err != nil {
-		return buildError(flagError(err))
+		return buildError(ctx, flagError(err))
 	}
 	printWarnings(ios, b, fo.Quiet)
 	return runBuilt(ctx, ios, b, runOptions{Out: fo.Out, JSON: fo.JSON, Quiet: fo.Quiet, NoFigures: fo.NoFigures})
@@ -206,6 +211,21 @@ func readingProgress(ios *IOStreams, quiet bool) func(path string, done, total i
 		if final {
 			fmt.Fprint(ios.ErrOut, "\r\033[K")
 		}
+	}
+}
+
+// databaseProgress returns a progress indicator for the queries of a
+// postgres target on a terminal (stderr), or nil.
+func databaseProgress(ios *IOStreams, quiet bool) func(stage string, elapsed time.Duration, done bool) {
+	if !ios.ErrTTY || quiet {
+		return nil
+	}
+	return func(stage string, elapsed time.Duration, done bool) {
+		if done {
+			fmt.Fprint(ios.ErrOut, "\r\033[K")
+			return
+		}
+		fmt.Fprintf(ios.ErrOut, "\rPostgreSQL: %s... %.1f s (Ctrl-C cancels)\033[K", stage, elapsed.Seconds())
 	}
 }
 

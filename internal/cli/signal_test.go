@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/klfit/klfit/internal/pgtest"
 )
 
 // TestMain lets the test binary act as klfit itself when KLFIT_MAIN is set,
@@ -20,7 +22,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("KLFIT_MAIN") == "1" {
 		os.Exit(Main(os.Args[1:]))
 	}
-	os.Exit(m.Run())
+	os.Exit(pgtest.Main(m)) // stops the PostgreSQL server of the postgres tests
 }
 
 // TestSignals interrupts a long fit with a real SIGINT (Ctrl-C) and a
