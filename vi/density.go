@@ -14,3 +14,16 @@ type LogDensity interface {
 	Dim() int
 	LogDensity(x, grad []float64) float64
 }
+
+// BatchLogDensity is a LogDensity that can also evaluate many points at
+// once, faster when the work is matrix products (a normal target, a
+// linear model). The objectives use LogDensities when a target has it.
+type BatchLogDensity interface {
+	LogDensity
+	// LogDensities stores log p~ at the n = len(logp) rows of x (n x
+	// Dim(), row-major) in logp and, when grad is not nil, the gradients
+	// in the rows of grad, as LogDensity would (to rounding). The
+	// objectives call it on fixed chunks of rows, the same on any number
+	// of threads.
+	LogDensities(logp, grad, x []float64)
+}

@@ -85,6 +85,17 @@ func TestNormalTarget(t *testing.T) {
 		t.Errorf("log p %v, gonum %v", got, want)
 	}
 	fdCheck(t, "normal target", func(u, g []float64) (float64, error) { return nt.LogDensity(u, g), nil }, x, 1e-7)
+	// The batch form gives each row's value and gradient.
+	xs := []float64{0.3, -1, 2, 1, 1, 1, -3, 0, 0.5}
+	lp, gs := make([]float64, 3), make([]float64, 9)
+	nt.LogDensities(lp, gs, xs)
+	g := make([]float64, 3)
+	for k := range 3 {
+		v := nt.LogDensity(xs[3*k:3*k+3], g)
+		if math.Abs(lp[k]-v) > 1e-14*math.Abs(v) || relErr(gs[3*k:3*k+3], g, 1) > 1e-14 {
+			t.Errorf("row %d: batch %v %v, one by one %v %v", k, lp[k], gs[3*k:3*k+3], v, g)
+		}
+	}
 	if _, err := vi.NewNormalTarget(mu3, sym([][]float64{{1, 2, 0}, {2, 1, 0}, {0, 0, 1}})); err == nil || err.Error() != "normal target: the 3 x 3 covariance is not positive definite" {
 		t.Errorf("indefinite covariance: %v", err)
 	}

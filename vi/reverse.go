@@ -259,10 +259,15 @@ func (r *ReverseKL) Eval(u, grad []float64) (float64, error) {
 		}
 		return mean, nil
 	}
-	blas64.Gemm(blas.Trans, blas.NoTrans, -inv,
-		blas64.General{Rows: s, Cols: d, Stride: d, Data: r.g},
-		blas64.General{Rows: s, Cols: d, Stride: d, Data: r.z},
-		0, blas64.General{Rows: d, Cols: d, Stride: d, Data: r.gl})
+	// Only the lower triangle of G^T Z is needed: row i of it is the sum
+	// over the draws of g_si times the first i+1 numbers of z_s.
+	clear(r.gl)
+	for k := range s {
+		zk := r.z[k*d : (k+1)*d]
+		for i, gi := range r.g[k*d : (k+1)*d] {
+			blas64.Axpy(-inv*gi, blas64.Vector{N: i + 1, Inc: 1, Data: zk}, blas64.Vector{N: i + 1, Inc: 1, Data: r.gl[i*d:]})
+		}
+	}
 	k := d
 	for i := range d {
 		for j := 0; j <= i; j++ {
@@ -277,48 +282,90 @@ func (r *ReverseKL) Eval(u, grad []float64) (float64, error) {
 	return mean, nil
 }
 
+// chunkRows is the number of draws the target is evaluated on at once:
+// the chunks are the same whatever the number of threads, so the results
+// are too.
+const chunkRows = 32
+
 // evalTarget evaluates the target at every row of x, into lp and (when
-// wantGrad) g, on up to Options.Threads goroutines. Each draw is
-// evaluated alone, so the results do not depend on the split.
+// wantGrad) g, chunk by chunk, on up to Options.Threads goroutines.
 func (r *ReverseKL) evalTarget(wantGrad bool) error {
-	workers := min(max(r.opt.Threads, 1), r.s)
+	chunks := (r.s + chunkRows - 1) / chunkRows
+	workers := min(max(r.opt.Threads, 1), chunks)
 	if workers == 1 {
-		return r.evalRows(0, r.s, wantGrad)
+		for c := range chunks {
+			if err := r.evalChunk(c, wantGrad); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	var wg sync.WaitGroup
 	for w := range workers {
-		lo, hi := w*r.s/workers, (w+1)*r.s/workers
-		wg.Go(func() { r.errs[w] = r.evalRows(lo, hi, wantGrad) })
+		wg.Go(func() {
+			r.errs[w] = nil
+			// Worker w takes the chunks w, w + workers, ...; it stops at
+			// its first error, which is its lowest draw's.
+			for c := w; c < chunks; c += workers {
+				if err := r.evalChunk(c, wantGrad); err != nil {
+					r.errs[w] = err
+					return
+				}
+			}
+		})
 	}
 	wg.Wait()
+	// The error of the lowest draw among the workers' first errors.
+	var first *DrawError
+	var other error
 	for _, err := range r.errs[:workers] {
-		if err != nil {
-			return err // the first worker's error is the lowest draw's
+		var de *DrawError
+		switch {
+		case err == nil:
+		case errors.As(err, &de):
+			if first == nil || de.Draw < first.Draw {
+				first = de
+			}
+		case other == nil:
+			other = err
 		}
 	}
-	return nil
+	if first != nil {
+		return first
+	}
+	return other
 }
 
-func (r *ReverseKL) evalRows(lo, hi int, wantGrad bool) error {
+// evalChunk evaluates the target on the rows of chunk c.
+func (r *ReverseKL) evalChunk(c int, wantGrad bool) error {
 	d := r.d
+	lo, hi := c*chunkRows, min((c+1)*chunkRows, r.s)
+	var g []float64
+	if wantGrad {
+		g = r.g[lo*d : hi*d]
+	}
+	if b, ok := r.target.(BatchLogDensity); ok {
+		b.LogDensities(r.lp[lo:hi], g, r.x[lo*d:hi*d])
+	} else {
+		for k := lo; k < hi; k++ {
+			var gk []float64
+			if wantGrad {
+				gk = r.g[k*d : (k+1)*d]
+			}
+			r.lp[k] = r.target.LogDensity(r.x[k*d:(k+1)*d], gk)
+		}
+	}
 	for k := lo; k < hi; k++ {
-		x := r.x[k*d : (k+1)*d]
-		var g []float64
-		if wantGrad {
-			g = r.g[k*d : (k+1)*d]
-		}
-		v := r.target.LogDensity(x, g)
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return &DrawError{Draw: k, X: append([]float64(nil), x...), Value: v}
+		if v := r.lp[k]; math.IsNaN(v) || math.IsInf(v, 0) {
+			return &DrawError{Draw: k, X: append([]float64(nil), r.x[k*d:(k+1)*d]...), Value: v}
 		}
 		if wantGrad {
-			for i, gi := range g {
+			for i, gi := range r.g[k*d : (k+1)*d] {
 				if math.IsNaN(gi) || math.IsInf(gi, 0) {
 					return fmt.Errorf("the log-density's gradient is %v in x%d at draw %d: it must be finite", gi, i+1, k)
 				}
 			}
 		}
-		r.lp[k] = v
 	}
 	return nil
 }
