@@ -11,7 +11,22 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat/distuv"
+	"gonum.org/v1/gonum/stat/samplemv"
 )
+
+// stdNormal maps points of the unit cube to N(0, I) coordinate by
+// coordinate.
+type stdNormal struct{}
+
+// Quantile implements distmv.Quantiler.
+func (stdNormal) Quantile(x, p []float64) []float64 {
+	for i, v := range p {
+		x[i] = distuv.UnitNormal.Quantile(v)
+	}
+	return x
+}
 
 // Options sets up a Monte Carlo objective.
 type Options struct {
@@ -26,6 +41,14 @@ type Options struct {
 	// for the whole fit, so the loss is a deterministic function that a
 	// quasi-Newton method minimizes to a definite optimum.
 	Resample bool
+	// QMC makes the draws randomized quasi-Monte Carlo points: a Halton
+	// sequence scrambled by Owen's method from the seed (gonum's
+	// samplemv.Halton), mapped to N(0, I), in at most 1000 dimensions.
+	// They cover the space more evenly than independent draws, so for a
+	// smooth target the loss's error shrinks faster than 1/sqrt(S); the
+	// standard error StdErr reports, computed as for independent draws,
+	// then overstates it.
+	QMC bool
 	// Threads bounds the goroutines that evaluate the target's
 	// log-density at the draws; 0 or 1 means one (the calling
 	// goroutine). Results do not depend on it.
@@ -80,6 +103,9 @@ func NewReverseKL(model *Gaussian, target LogDensity, opt Options) (*ReverseKL, 
 	if opt.Samples < 2 {
 		return nil, fmt.Errorf("reverse KL: samples is %d, must be at least 2", opt.Samples)
 	}
+	if opt.QMC && model.Dim() > maxQMCDims {
+		return nil, fmt.Errorf("reverse KL: quasi-Monte Carlo draws go up to %d dimensions, not %d", maxQMCDims, model.Dim())
+	}
 	s, d := opt.Samples, model.Dim()
 	r := &ReverseKL{
 		model: model, target: target, opt: opt, s: s, d: d,
@@ -98,9 +124,25 @@ func drawStream(seed uint64, e int) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, uint64(e)))
 }
 
+// maxQMCDims is the largest dimension of gonum's scrambled Halton points.
+const maxQMCDims = 1000
+
 // draw fills z with the draws of epoch e.
 func (r *ReverseKL) draw(e int) {
 	rng := drawStream(r.opt.Seed, e)
+	if r.opt.QMC {
+		clear(r.z) // Halton adds the scrambled digits to the batch
+		samplemv.Halton{Kind: samplemv.Owen, Q: stdNormal{}, Src: rng}.Sample(mat.NewDense(r.s, r.d, r.z))
+		for s := range r.s {
+			var q float64
+			for _, v := range r.z[s*r.d : (s+1)*r.d] {
+				q += v * v
+			}
+			r.zz[s] = q / 2
+		}
+		r.epoch = e
+		return
+	}
 	for s := range r.s {
 		row := r.z[s*r.d : (s+1)*r.d]
 		var q float64
