@@ -119,9 +119,9 @@ func close(a, b, rel float64) bool {
 
 // TestFormulaGradient checks the reverse-mode gradient against central
 // finite differences at random points. With step h = 1e-5 (1 + |x|) the
-// difference's truncation error is about h^2 |f'''| / 6 ~ 1e-10 and its
-// rounding error about 1e-16 |f| / h ~ 1e-11 for these formulas of order
-// 1 to 10, so 1e-6 (1 + |g|) separates a right gradient from a wrong one
+// difference's truncation error is about h^2 |f3| / 6 ~ 1e-10 (f3 the
+// third derivative) and its rounding error about 1e-16 |f| / h ~ 1e-11
+// for these formulas of order 1 to 10, so 1e-6 (1 + |g|) separates a right gradient from a wrong one
 // (off by O(1)) with a wide margin. A point within 4h of a kink (abs,
 // floor, min, mod, a condition) is skipped: there the difference
 // straddles two branches.
