@@ -37,7 +37,9 @@ func (m *Moments) Dim() int { return m.d }
 func (m *Moments) N() int { return m.n }
 
 // Add adds the sample x, of length Dim. A coordinate that is NaN or
-// infinite is an error naming it.
+// infinite is an error naming it, and so is a mean or variance that
+// overflows (values near 1e154 and beyond); the moments are then no
+// longer usable.
 func (m *Moments) Add(x []float64) error {
 	for i, v := range x[:m.d] {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -52,6 +54,11 @@ func (m *Moments) Add(x []float64) error {
 	}
 	blas64.Syr(float64(m.n-1)/float64(m.n), blas64.Vector{N: m.d, Inc: 1, Data: m.dx},
 		blas64.Symmetric{Uplo: blas.Upper, N: m.d, Stride: m.d, Data: m.m2})
+	for i := range m.d {
+		if math.IsInf(m.mean[i], 0) || math.IsInf(m.m2[i*m.d+i], 0) {
+			return fmt.Errorf("sample %d: the mean or variance of coordinate %d overflows float64: the values are too large", m.n, i+1)
+		}
+	}
 	return nil
 }
 

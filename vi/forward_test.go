@@ -121,6 +121,7 @@ func TestReadMomentsErrors(t *testing.T) {
 		{"", "samples: the file is empty"},
 		{"a,c\n", "samples: the file has a header and no rows"},
 		{"a,c\n1,2,3\n", "samples: record on line 2: wrong number of fields"},
+		{"a,c\n1e200,1\n-1e200,2\n", "samples: line 3: sample 2: the mean or variance of coordinate 1 overflows float64: the values are too large"},
 	} {
 		_, err := vi.ReadMoments(strings.NewReader(c.csv), []string{"a", "c"})
 		if err == nil || err.Error() != c.want {
@@ -134,4 +135,27 @@ func TestReadMomentsErrors(t *testing.T) {
 	if err := obj.Optimum(make([]float64, 5)); err == nil || !strings.Contains(err.Error(), "singular (2 samples in 2 dimensions)") {
 		t.Errorf("collinear samples: %v", err)
 	}
+}
+
+// FuzzReadMoments reads arbitrary CSV: it never panics, an error says
+// something, and accepted samples have finite moments.
+func FuzzReadMoments(f *testing.F) {
+	for _, s := range []string{"a,c\n1,2\n3,4\n", "a,b\n1,2\n", "a,c\n1,x\n", "", "a,c\n", "a,c\n1,2,3\n",
+		"\"a\",c\n1e308,-1e308\n1e308,1e308\n", "c,a,a\n1,2,3\n", "a,c\n\"1\n\",2\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, csv string) {
+		mom, err := vi.ReadMoments(strings.NewReader(csv), []string{"a", "c"})
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error")
+			}
+			return
+		}
+		for _, v := range append(mom.Mean(), mom.Covariance().RawSymmetric().Data...) {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				t.Fatalf("moment %v from %q", v, csv)
+			}
+		}
+	})
 }
