@@ -27,3 +27,32 @@ type BatchLogDensity interface {
 	// of threads.
 	LogDensities(logp, grad, x []float64)
 }
+
+// Objective is what a fit loop needs of a Monte Carlo objective; both
+// [ReverseKL] and [ForwardKL] implement it. Eval has the signature of
+// fit.Evaluator, so package fit's optimizers drive it through their Step
+// method.
+type Objective interface {
+	// Eval returns the loss at the unconstrained vector u and, when grad
+	// is not nil, stores its gradient in grad.
+	Eval(u, grad []float64) (float64, error)
+	// Len returns the length of u.
+	Len() int
+	// Names returns the names of the parameters Theta computes.
+	Names() []string
+	// Init sets u to the starting point.
+	Init(u []float64)
+	// Theta computes the parameters at u.
+	Theta(theta, u []float64)
+	// StdErr returns the Monte Carlo standard error of the last loss, or
+	// NaN when there is none to report.
+	StdErr() float64
+	// StartEpoch prepares epoch n (0 is the first); a loop calls it
+	// before the epoch's first evaluation.
+	StartEpoch(n int)
+}
+
+var (
+	_ Objective = (*ReverseKL)(nil)
+	_ Objective = (*ForwardKL)(nil)
+)
