@@ -1,6 +1,7 @@
 package vi_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -97,7 +98,7 @@ func ExampleNewFormula() {
 // in one pass; the optimum is known in closed form.
 func ExampleReadMoments() {
 	csv := "a,b\n1,2\n2,1\n3,4\n4,3\n"
-	mom, err := vi.ReadMoments(strings.NewReader(csv), []string{"b", "a"})
+	mom, err := vi.ReadMoments(context.Background(), strings.NewReader(csv), []string{"b", "a"})
 	if err != nil {
 		fmt.Println(err)
 		return

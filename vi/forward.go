@@ -1,6 +1,7 @@
 package vi
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -80,8 +81,9 @@ func (m *Moments) Covariance() *mat.SymDense {
 // ReadMoments reads CSV samples from r, with a header row naming the
 // columns, and returns the mean and covariance of the named columns, in
 // that order. It reads one row at a time: memory does not grow with the
-// rows. Errors name the line and the column.
-func ReadMoments(r io.Reader, columns []string) (*Moments, error) {
+// rows. Errors name the line and the column. It stops when ctx is done,
+// with an error wrapping ctx.Err() that names the line reached.
+func ReadMoments(ctx context.Context, r io.Reader, columns []string) (*Moments, error) {
 	if len(columns) == 0 {
 		return nil, errors.New("samples: no columns named")
 	}
@@ -119,6 +121,11 @@ func ReadMoments(r io.Reader, columns []string) (*Moments, error) {
 			return nil, fmt.Errorf("samples: %w", err)
 		}
 		line, _ := cr.FieldPos(0)
+		if m.N()%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("samples: stopped at line %d: %w", line, err)
+			}
+		}
 		for k, i := range idx {
 			v, err := strconv.ParseFloat(strings.TrimSpace(rec[i]), 64)
 			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {

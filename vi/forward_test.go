@@ -2,6 +2,8 @@ package vi_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -63,7 +65,7 @@ func twoPass(rows [][]float64, cols []int) ([]float64, *mat.SymDense) {
 func TestForwardKLFromSamples(t *testing.T) {
 	buf, rows := samplesCSV(t, 5000)
 	cols := []string{"c", "a", "b"}
-	mom, err := vi.ReadMoments(buf, cols)
+	mom, err := vi.ReadMoments(context.Background(), buf, cols)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,13 +125,13 @@ func TestReadMomentsErrors(t *testing.T) {
 		{"a,c\n1,2,3\n", "samples: record on line 2: wrong number of fields"},
 		{"a,c\n1e200,1\n-1e200,2\n", "samples: line 3: sample 2: the mean or variance of coordinate 1 overflows float64: the values are too large"},
 	} {
-		_, err := vi.ReadMoments(strings.NewReader(c.csv), []string{"a", "c"})
+		_, err := vi.ReadMoments(context.Background(), strings.NewReader(c.csv), []string{"a", "c"})
 		if err == nil || err.Error() != c.want {
 			t.Errorf("%q: error %v, want %q", c.csv, err, c.want)
 		}
 	}
 	// Too few samples for a full covariance: the optimum says so.
-	mom, _ := vi.ReadMoments(strings.NewReader("a,c\n1,2\n3,4\n"), []string{"a", "c"})
+	mom, _ := vi.ReadMoments(context.Background(), strings.NewReader("a,c\n1,2\n3,4\n"), []string{"a", "c"})
 	m, _ := vi.NewMVNormal(2)
 	obj, _ := vi.NewForwardKL(m, mom)
 	if err := obj.Optimum(make([]float64, 5)); err == nil || !strings.Contains(err.Error(), "singular (2 samples in 2 dimensions)") {
@@ -145,7 +147,7 @@ func FuzzReadMoments(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, csv string) {
-		mom, err := vi.ReadMoments(strings.NewReader(csv), []string{"a", "c"})
+		mom, err := vi.ReadMoments(context.Background(), strings.NewReader(csv), []string{"a", "c"})
 		if err != nil {
 			if err.Error() == "" {
 				t.Fatal("empty error")
@@ -158,4 +160,16 @@ func FuzzReadMoments(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestReadMomentsCancel checks that reading stops when the context is
+// done, saying where.
+func TestReadMomentsCancel(t *testing.T) {
+	buf, _ := samplesCSV(t, 3000)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := vi.ReadMoments(ctx, buf, []string{"a"})
+	if !errors.Is(err, context.Canceled) || !strings.HasPrefix(err.Error(), "samples: stopped at line 2: ") {
+		t.Errorf("error %v", err)
+	}
 }
