@@ -55,13 +55,11 @@ func NewHistoryFor(prob *Problem, report []divergence.Divergence) *History {
 // A Loop holds the run's state (the optimizer's fresh copy, buffers, the
 // history) and runs once.
 type Loop struct {
-	prob     *Problem
+	task     task
 	opts     Options
 	opt      Optimizer
 	stateful Stateful
 	scaler   LearningRateScaler
-	obj      *Objective
-	report   *reporter
 	names    []string
 
 	s      State
@@ -85,6 +83,7 @@ type Loop struct {
 	good          State
 	goodOpt       []float64
 	ran           bool
+	closed        bool
 }
 
 // Start prepares a run of prob under opts: it checks the problem and the
@@ -106,21 +105,81 @@ func Start(prob *Problem, opts Options) (*Loop, error) {
 		cp.Transform = c.Clone()
 		prob = &cp
 	}
-	l := &Loop{prob: prob, opts: opts, started: time.Now(), first: 1}
-	if opts.Optimizer == nil {
-		l.opt = &GD{LearningRate: 0.01}
-	} else {
-		l.opt = opts.Optimizer.Fresh()
+	l := &Loop{opts: opts}
+	if err := l.setOptimizer(); err != nil {
+		return nil, err
 	}
 	if b, ok := l.opt.(Binder); ok {
 		if err := b.Bind(prob); err != nil {
 			return nil, err
 		}
 	}
+	obj := NewObjectiveWith(prob, opts.Engine)
+	h := NewHistoryFor(prob, opts.Report)
+	l.task = &gridTask{prob: prob, obj: obj, report: newReporter(prob, opts.Engine, opts.Report, h)}
+	return l.start(h)
+}
+
+// StartEvaluable is Start for an objective without a grid (a Monte Carlo
+// objective, such as vi.ReverseKL): the history records its loss as
+// lossName and, when e reports its standard error (StdErrer), that error
+// in a report column "loss_stderr". Options.Report and optimizers that
+// need a grid problem (Binder) are refused.
+func StartEvaluable(e Evaluable, lossName string, opts Options) (*Loop, error) {
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
+	if len(opts.Report) > 0 {
+		return nil, errors.New("reported divergences need a grid; this objective has none")
+	}
+	l := &Loop{opts: opts}
+	if err := l.setOptimizer(); err != nil {
+		return nil, err
+	}
+	if _, ok := l.opt.(Binder); ok {
+		return nil, fmt.Errorf("the %s optimizer needs a grid problem (its Fisher information); this objective has none", l.opt.Name())
+	}
+	h := NewHistory(lossName, e.Names())
+	t := &evalTask{e: e, h: h}
+	if se, ok := e.(StdErrer); ok {
+		t.stdErr = se
+		h.Report = []string{"loss_stderr"}
+	}
+	t.starter, _ = e.(EpochStarter)
+	l.task = t
+	return l.start(h)
+}
+
+// RunEvaluable is Run for an objective without a grid: StartEvaluable,
+// then Loop.Run, then Loop.Close.
+func RunEvaluable(ctx context.Context, e Evaluable, lossName string, opts Options) (*Result, error) {
+	l, err := StartEvaluable(e, lossName, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	return l.Run(ctx), nil
+}
+
+// setOptimizer makes the run's own optimizer.
+func (l *Loop) setOptimizer() error {
+	if l.opts.Optimizer == nil {
+		l.opt = &GD{LearningRate: 0.01}
+	} else {
+		l.opt = l.opts.Optimizer.Fresh()
+	}
+	return nil
+}
+
+// start is the part of Start common to every task.
+func (l *Loop) start(h *History) (*Loop, error) {
+	opts := l.opts
+	l.started, l.first = time.Now(), 1
 	l.stateful, _ = l.opt.(Stateful)
 	l.scaler, _ = l.opt.(LearningRateScaler)
 	l.backtrack = opts.OnDivergence == Backtrack
 	if l.backtrack && l.scaler == nil {
+		l.Close()
 		return nil, fmt.Errorf("on_divergence backtrack halves the learning rate, and the %s optimizer has none", l.opt.Name())
 	}
 	l.maxBacktracks = opts.MaxBacktracks
@@ -128,12 +187,10 @@ func Start(prob *Problem, opts Options) (*Loop, error) {
 		l.maxBacktracks = DefaultMaxBacktracks
 	}
 	l.evalFn = l.eval
-	l.obj = NewObjectiveWith(prob, opts.Engine)
-	l.names = dist.ParamNames(prob.Family)
+	l.names = h.Names
 	k := len(l.names)
 	l.s = State{U: make([]float64, k), Grad: make([]float64, k)}
-	l.res = &Result{History: NewHistoryFor(prob, opts.Report)}
-	l.report = newReporter(prob, opts.Engine, opts.Report, l.res.History)
+	l.res = &Result{History: h}
 	l.theta = make([]float64, k)
 	l.ev = &Event{Theta: l.theta, Grad: make([]float64, k)}
 	if err := l.initial(); err != nil {
@@ -153,7 +210,7 @@ func (l *Loop) initial() error {
 		l.first = cp.Epoch + 1
 		return nil
 	}
-	l.prob.Transform.U(l.s.U, l.prob.Init)
+	l.task.init(l.s.U)
 	var err error
 	if l.s.Loss, err = l.evalFn(l.s.U, l.s.Grad); err != nil {
 		l.fail(0, err)
@@ -174,13 +231,9 @@ func (l *Loop) History() *History { return l.res.History }
 
 // Close releases the run's workers. The result stays valid.
 func (l *Loop) Close() {
-	if l.obj != nil {
-		l.obj.Close()
-		l.obj = nil
-	}
-	if l.report != nil {
-		l.report.close()
-		l.report = nil
+	if l.task != nil && !l.closed {
+		l.task.close()
+		l.closed = true
 	}
 }
 
@@ -188,7 +241,7 @@ func (l *Loop) Close() {
 // a finite loss and gradient, and a model whose mass lies on the grid.
 func (l *Loop) eval(u, grad []float64) (float64, error) {
 	l.res.Evaluations++
-	loss, err := l.obj.Eval(u, grad)
+	loss, err := l.task.eval(u, grad)
 	if err != nil {
 		return loss, err
 	}
@@ -200,7 +253,7 @@ func (l *Loop) eval(u, grad []float64) (float64, error) {
 			return loss, &NonFiniteError{What: "gradient", Value: slices.Clone(grad)}
 		}
 	}
-	return loss, l.obj.checkGridMass()
+	return loss, l.task.check()
 }
 
 // fail ends the run as diverged at epoch, for err.
@@ -210,7 +263,7 @@ func (l *Loop) fail(epoch int, err error) {
 	if errors.As(err, &nf) && nf.What == "loss" {
 		f.Loss = nf.Value[0]
 	}
-	f.Theta = slices.Clone(l.obj.Theta())
+	f.Theta = slices.Clone(l.task.lastTheta())
 	if r := l.res.History.Len(); r > 0 {
 		f.LastGood = slices.Clone(l.res.History.Row(r - 1))
 	}
@@ -220,9 +273,9 @@ func (l *Loop) fail(epoch int, err error) {
 
 // append records the current state as epoch's history row.
 func (l *Loop) append(epoch int) {
-	l.prob.Transform.Theta(l.theta, l.s.U)
+	l.task.theta(l.theta, l.s.U)
 	l.res.History.Append(l.s.Loss, l.theta)
-	l.ev.Report = l.report.record(l.s.U)
+	l.ev.Report = l.task.record(l.s.U)
 	l.res.Epochs = epoch
 }
 
@@ -284,6 +337,7 @@ func (l *Loop) restoreGood(epoch int) bool {
 // step takes epoch's step and reports whether the fit has ended. A step
 // that backtracked reports retry: the epoch is to be taken again.
 func (l *Loop) step(epoch int) (ended, retry bool) {
+	l.task.startEpoch(epoch)
 	err := l.opt.Step(&l.s, l.evalFn)
 	if err == nil {
 		return false, false
@@ -369,3 +423,103 @@ func (l *Loop) Run(ctx context.Context, observers ...Observer) *Result {
 	}
 	return res
 }
+
+// Evaluable is an objective the loop runs without a grid: a Monte Carlo
+// estimate of a divergence in any dimension (vi.ReverseKL, vi.ForwardKL).
+type Evaluable interface {
+	// Names names the parameters: the history's columns.
+	Names() []string
+	// Init stores the initial unconstrained vector in u.
+	Init(u []float64)
+	// Theta stores the parameters at the unconstrained vector u in theta.
+	Theta(theta, u []float64)
+	// Eval returns the loss at u and stores its gradient in grad.
+	Eval(u, grad []float64) (float64, error)
+}
+
+// StdErrer is implemented by evaluables whose loss is an estimate: StdErr
+// is the standard error of the last loss returned.
+type StdErrer interface {
+	StdErr() float64
+}
+
+// EpochStarter is implemented by evaluables whose objective changes from
+// epoch to epoch (draws made afresh): the loop calls StartEpoch(n) before
+// epoch n's step.
+type EpochStarter interface {
+	StartEpoch(n int)
+}
+
+// task is what a loop minimizes: a grid problem or an Evaluable.
+type task interface {
+	init(u []float64)
+	eval(u, grad []float64) (float64, error)
+	// check says whether the state just evaluated is usable beyond a
+	// finite loss and gradient.
+	check() error
+	theta(dst, u []float64)
+	// lastTheta returns the parameters of the last evaluation.
+	lastTheta() []float64
+	// record appends the state's report columns to the history and
+	// returns them.
+	record(u []float64) []float64
+	startEpoch(n int)
+	close()
+}
+
+// gridTask is a problem on a grid.
+type gridTask struct {
+	prob   *Problem
+	obj    *Objective
+	report *reporter
+}
+
+func (t *gridTask) init(u []float64) { t.prob.Transform.U(u, t.prob.Init) }
+func (t *gridTask) eval(u, grad []float64) (float64, error) {
+	return t.obj.Eval(u, grad)
+}
+func (t *gridTask) check() error                 { return t.obj.checkGridMass() }
+func (t *gridTask) theta(dst, u []float64)       { t.prob.Transform.Theta(dst, u) }
+func (t *gridTask) lastTheta() []float64         { return t.obj.Theta() }
+func (t *gridTask) record(u []float64) []float64 { return t.report.record(u) }
+func (t *gridTask) startEpoch(int)               {}
+func (t *gridTask) close() {
+	t.obj.Close()
+	t.report.close()
+}
+
+// evalTask is an Evaluable.
+type evalTask struct {
+	e       Evaluable
+	h       *History
+	stdErr  StdErrer
+	starter EpochStarter
+	last    []float64 // the parameters of the last evaluation
+	se      [1]float64
+}
+
+func (t *evalTask) init(u []float64) { t.e.Init(u) }
+func (t *evalTask) eval(u, grad []float64) (float64, error) {
+	if len(t.last) != len(u) {
+		t.last = make([]float64, len(t.e.Names()))
+	}
+	t.e.Theta(t.last, u)
+	return t.e.Eval(u, grad)
+}
+func (t *evalTask) check() error           { return nil }
+func (t *evalTask) theta(dst, u []float64) { t.e.Theta(dst, u) }
+func (t *evalTask) lastTheta() []float64   { return t.last }
+func (t *evalTask) record([]float64) []float64 {
+	if t.stdErr == nil {
+		return nil
+	}
+	t.se[0] = t.stdErr.StdErr()
+	t.h.appendReportRow(t.se[:])
+	return t.se[:]
+}
+func (t *evalTask) startEpoch(n int) {
+	if t.starter != nil {
+		t.starter.StartEpoch(n)
+	}
+}
+func (t *evalTask) close() {}

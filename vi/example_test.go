@@ -2,12 +2,12 @@ package vi_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/klfit/klfit/fit"
 	"github.com/klfit/klfit/vi"
+	"gonum.org/v1/gonum/mat"
 )
 
 // linePosterior is the posterior of (a, b) for observations y = a + b t +
@@ -46,35 +46,34 @@ func ExampleLogDensity() {
 		fmt.Println(err)
 		return
 	}
-	s := &fit.State{U: make([]float64, obj.Len()), Grad: make([]float64, obj.Len())}
-	obj.Init(s.U)
-	s.Loss, _ = obj.Eval(s.U, s.Grad)
-	opt := &fit.LBFGS{}
-	for range 200 {
-		var stop *fit.StopError
-		if err := opt.Step(s, obj.Eval); errors.As(err, &stop) {
-			fmt.Println("stopped:", stop.Status)
-			break
-		} else if err != nil {
-			fmt.Println(err)
-			return
-		}
+	// The fit loop runs it like any fit: history, stop rules, observers.
+	res, err := fit.RunEvaluable(context.Background(), obj, "reverse_kl", fit.Options{Optimizer: &fit.LBFGS{}, Epochs: 200})
+	if err != nil {
+		fmt.Println(err)
+		return
 	}
-	theta := make([]float64, obj.Len())
-	obj.Theta(theta, s.U)
+	fmt.Println("status:", res.Status)
+	theta := res.Theta()
 	for i, name := range obj.Names() {
 		fmt.Printf("%s = %.3f\n", name, theta[i])
 	}
-	dg, _ := vi.Diagnose(model, post, s.U, 0, 2)
+	u := make([]float64, obj.Len())
+	model.Unconstrain(u, theta[:2], covariance(theta[2:]))
+	dg, _ := vi.Diagnose(model, post, u, 0, 2)
 	fmt.Printf("k̂ %.2f, warning: %q\n", dg.ParetoK, dg.Warning)
 	// Output:
-	// stopped: converged
+	// status: converged
 	// mean[0] = 1.107
 	// mean[1] = 1.961
 	// covariance[0][0] = 0.606
 	// covariance[0][1] = -0.194
 	// covariance[1][1] = 0.097
 	// k̂ -0.01, warning: ""
+}
+
+// covariance returns the 2x2 covariance whose upper triangle is c.
+func covariance(c []float64) *mat.SymDense {
+	return mat.NewSymDense(2, []float64{c[0], c[1], c[1], c[2]})
 }
 
 // A formula's value and its gradient, by automatic differentiation.
