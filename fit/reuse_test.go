@@ -152,3 +152,24 @@ func TestModelLeavesGrid(t *testing.T) {
 		t.Errorf("ended %s at %v, with %v of its mass on the grid", res.Status, theta, mass)
 	}
 }
+
+// TestLRFindNeverSuggestsLeavingTheGrid sweeps GD's learning rate on the
+// notebook's raw parameters up to 10, where one step throws the model off
+// the grid: those rates are not stable, and the suggestion is below them.
+func TestLRFindNeverSuggestsLeavingTheGrid(t *testing.T) {
+	prob := notebookProblem(t)
+	rates := []float64{0.01, 0.05, 1, 10}
+	pts, suggest, err := fit.LRFind(context.Background(), rates, func(r float64) fit.Trial {
+		return fit.Trial{Problem: prob, Options: fit.Options{Optimizer: &fit.GD{LearningRate: r}, Epochs: 50}}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := pts[len(pts)-1]
+	if last.Stable || last.Status != fit.Diverged {
+		t.Errorf("learning rate 10: %s, stable %v; want diverged (off the grid)", last.Status, last.Stable)
+	}
+	if suggest < 0 || pts[suggest].Rate >= 10 {
+		t.Errorf("suggested index %d of %v", suggest, rates)
+	}
+}
