@@ -243,13 +243,10 @@ GROUP BY GROUPING SETS ((b), ())`
 		q.warnings = append(q.warnings, fmt.Sprintf("the query returned %d NULL %s and %d %s not a number (NaN or infinite), skipped",
 			q.Nulls, plural(q.Nulls, "value", "values"), q.NotNumbers, plural(q.NotNumbers, "value", "values")))
 	}
-	if out := st.Below + st.Above; out > 0 {
-		q.warnings = append(q.warnings, fmt.Sprintf("%d of %d samples (%.3g%%) fall outside the grid and are dropped (%d below, %d above)",
-			out, st.N, 100*float64(out)/float64(st.N), st.Below, st.Above))
+	if w := st.outsideWarning(); w != "" {
+		q.warnings = append(q.warnings, w)
 	}
-	for i, c := range counts {
-		dst[i] = c / (float64(st.N) * ax.Delta)
-	}
+	histogramDensity(dst, counts, st.N, ax.Delta)
 	return nil
 }
 

@@ -215,9 +215,8 @@ func (s *Samples) DensityContext(ctx context.Context, dst []float64, g *grid.Gri
 	if st.Skipped > 0 {
 		s.warnings = append(s.warnings, fmt.Sprintf("%s: skipped %d invalid %s (the first at line %d: %s)", s.Path, st.Skipped, plural(st.Skipped, "line", "lines"), src.firstBad, src.firstBadMsg))
 	}
-	if out := st.Below + st.Above; out > 0 {
-		s.warnings = append(s.warnings, fmt.Sprintf("%s: %d of %d samples (%.3g%%) fall outside the grid and are dropped (%d below, %d above)",
-			s.Path, out, st.N, 100*float64(out)/float64(st.N), st.Below, st.Above))
+	if w := st.outsideWarning(); w != "" {
+		s.warnings = append(s.warnings, s.Path+": "+w)
 	}
 	if kde {
 		h, err := s.bandwidth()
@@ -228,10 +227,27 @@ func (s *Samples) DensityContext(ctx context.Context, dst []float64, g *grid.Gri
 		binnedKDE(dst, counts, ax.Delta, h, float64(st.N))
 		return nil
 	}
-	for i, c := range counts {
-		dst[i] = c / (float64(st.N) * ax.Delta)
-	}
+	histogramDensity(dst, counts, st.N, ax.Delta)
 	return nil
+}
+
+// outsideWarning says how many samples fell outside the grid, or "" when
+// none did.
+func (st *SampleStats) outsideWarning() string {
+	out := st.Below + st.Above
+	if out == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d of %d samples (%.3g%%) fall outside the grid and are dropped (%d below, %d above)",
+		out, st.N, 100*float64(out)/float64(st.N), st.Below, st.Above)
+}
+
+// histogramDensity turns the counts of n samples in cells of width delta
+// into a density.
+func histogramDensity(dst, counts []float64, n int, delta float64) {
+	for i, c := range counts {
+		dst[i] = c / (float64(n) * delta)
+	}
 }
 
 func wrapLine(path string, fn func(int, []float64) error) func(int, []float64) error {

@@ -74,13 +74,10 @@ func (q *SQL) DensityContext(ctx context.Context, dst []float64, g *grid.Grid) e
 	if st.Skipped > 0 {
 		q.warnings = append(q.warnings, fmt.Sprintf("the query returned %d NULL or non-numeric values, skipped", st.Skipped))
 	}
-	if out := st.Below + st.Above; out > 0 {
-		q.warnings = append(q.warnings, fmt.Sprintf("%d of %d samples (%.3g%%) fall outside the grid and are dropped (%d below, %d above)",
-			out, st.N, 100*float64(out)/float64(st.N), st.Below, st.Above))
+	if w := st.outsideWarning(); w != "" {
+		q.warnings = append(q.warnings, w)
 	}
-	for i, c := range counts {
-		dst[i] = c / (float64(st.N) * ax.Delta)
-	}
+	histogramDensity(dst, counts, st.N, ax.Delta)
 	return nil
 }
 

@@ -35,32 +35,11 @@ func TestSignals(t *testing.T) {
 		code int
 	}{{syscall.SIGINT, ExitInterrupted}, {syscall.SIGTERM, ExitTerminated}} {
 		t.Run(c.sig.String(), func(t *testing.T) {
-			dir := t.TempDir()
-			p := filepath.Join(dir, "s.yaml")
-			writeFile(t, p, "grid: {start: -10, stop: 10, step: 0.1}\ntarget: {family: normal, params: {mean: 0, variance: 7}}\nmodel: {family: normal, init: {mean: 5, variance: 1}}\noptimizer: {name: gd, learning_rate: 0.01}\nepochs: 1e12\nreport: [js]\n")
-			out := filepath.Join(dir, "out")
-			cmd := exec.Command(os.Args[0], "fit", p, "--out", out, "--no-figures")
-			cmd.Env = append(os.Environ(), "KLFIT_MAIN=1")
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			stdout, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			// The first epoch line says the fit runs (and the signal
-			// handler is installed).
-			first, err := bufio.NewReader(stdout).ReadString('\n')
-			if err != nil || !strings.HasPrefix(first, "epoch ") {
-				t.Fatalf("first line %q: %v", first, err)
-			}
+			cmd, out, stderr := startLongFit(t)
 			if err := cmd.Process.Signal(c.sig); err != nil {
 				t.Fatal(err)
 			}
-			go io.Copy(io.Discard, stdout)
-			err = cmd.Wait()
+			err := cmd.Wait()
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.ExitCode() != c.code {
 				t.Fatalf("exit: %v, want %d, stderr %q", err, c.code, stderr.String())
@@ -94,12 +73,29 @@ func TestSignals(t *testing.T) {
 // runs: the streamed history.csv's header, written first, must name the
 // report column its rows carry.
 func TestKilledHistoryHeader(t *testing.T) {
+	cmd, out, _ := startLongFit(t)
+	cmd.Process.Kill()
+	cmd.Wait()
+	first, _, _ := strings.Cut(string(readFile(t, filepath.Join(out, "history.csv"))), "\n")
+	if first != "epoch,kl,mean,variance,js" {
+		t.Errorf("streamed header %q, want epoch,kl,mean,variance,js", first)
+	}
+}
+
+// startLongFit starts klfit in a child process on a fit of 10^12 epochs
+// that reports js, writing into a new directory (returned), and returns
+// once the child has printed its first epoch: the fit runs and the signal
+// handler is installed. The child's standard output is drained.
+func startLongFit(t *testing.T) (cmd *exec.Cmd, out string, stderr *bytes.Buffer) {
+	t.Helper()
 	dir := t.TempDir()
 	p := filepath.Join(dir, "s.yaml")
 	writeFile(t, p, "grid: {start: -10, stop: 10, step: 0.1}\ntarget: {family: normal, params: {mean: 0, variance: 7}}\nmodel: {family: normal, init: {mean: 5, variance: 1}}\noptimizer: {name: gd, learning_rate: 0.01}\nepochs: 1e12\nreport: [js]\n")
-	out := filepath.Join(dir, "out")
-	cmd := exec.Command(os.Args[0], "fit", p, "--out", out, "--no-figures")
+	out = filepath.Join(dir, "out")
+	cmd = exec.Command(os.Args[0], "fit", p, "--out", out, "--no-figures")
 	cmd.Env = append(os.Environ(), "KLFIT_MAIN=1")
+	stderr = new(bytes.Buffer)
+	cmd.Stderr = stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -107,14 +103,12 @@ func TestKilledHistoryHeader(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := bufio.NewReader(stdout).ReadString('\n'); err != nil {
-		t.Fatal(err)
+	r := bufio.NewReader(stdout)
+	first, err := r.ReadString('\n')
+	if err != nil || !strings.HasPrefix(first, "epoch ") {
+		cmd.Process.Kill()
+		t.Fatalf("first line %q: %v", first, err)
 	}
-	cmd.Process.Kill()
-	go io.Copy(io.Discard, stdout)
-	cmd.Wait()
-	first, _, _ := strings.Cut(string(readFile(t, filepath.Join(out, "history.csv"))), "\n")
-	if first != "epoch,kl,mean,variance,js" {
-		t.Errorf("streamed header %q, want epoch,kl,mean,variance,js", first)
-	}
+	go io.Copy(io.Discard, r)
+	return cmd, out, stderr
 }
