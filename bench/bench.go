@@ -78,7 +78,7 @@ func specProblem(src string) (*fit.Problem, fit.Optimizer, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	b, err := s.Build()
+	b, err := s.Build(context.Background(), spec.Env{})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -19,6 +19,9 @@ import (
 // (the history's blocks of 4096 rows, a mixture's scratch when a garbage
 // collection empties its pool, the runtime's own bookkeeping), not N more.
 func TestEpochsAllocateNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs every optimizer for thousands of epochs on four problems")
+	}
 	a, _ := grid.Arange(-10, 10, 0.05)
 	g := grid.New1D(a)
 	mix, err := dist.NewMixture(dist.Normal{}, 2)
@@ -32,25 +35,26 @@ func TestEpochsAllocateNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	type model struct {
-		name  string
-		fam   dist.Family
-		init  []float64
-		div   divergence.Divergence
-		optim []string
+		name string
+		fam  dist.Family
+		init []float64
+		div  divergence.Divergence
 	}
-	all := []string{"gd", "momentum", "adam", "rmsprop", "lbfgs", "natural_gradient"}
 	for _, m := range []model{
-		{"normal", dist.Normal{}, []float64{1, 1}, divergence.ForwardKL{}, all},
-		{"laplace", laplace, []float64{1, 1}, divergence.ForwardKL{}, all},
-		{"normal/reverse", dist.Normal{}, []float64{1, 1}, divergence.ReverseKL{}, all},
-		{"mixture", mix, []float64{0.4, 0.6, -1, 1, 1, 2}, divergence.ForwardKL{}, all[:5]},
+		{"normal", dist.Normal{}, []float64{1, 1}, divergence.ForwardKL{}},
+		{"laplace", laplace, []float64{1, 1}, divergence.ForwardKL{}},
+		{"normal/reverse", dist.Normal{}, []float64{1, 1}, divergence.ReverseKL{}},
+		{"mixture", mix, []float64{0.4, 0.6, -1, 1, 1, 2}, divergence.ForwardKL{}},
 	} {
-		for _, name := range m.optim {
+		for _, name := range fit.OptimizerNames() {
 			info, err := fit.LookupOptimizer(name)
 			if err != nil {
 				t.Fatal(err)
 			}
 			prob := &fit.Problem{Grid: g, P: p, Family: m.fam, Divergence: m.div, Transform: dist.Unconstrained(m.fam), Init: m.init}
+			if b, ok := defaultOptimizer(t, name).Fresh().(fit.Binder); ok && b.Bind(prob) != nil {
+				continue // the natural gradient refuses a mixture's weights
+			}
 			allocs := func(epochs int) (uint64, int) {
 				settings := map[string]float64{}
 				for _, s := range info.Settings {

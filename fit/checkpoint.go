@@ -198,8 +198,8 @@ func resume(cp *Checkpoint, opt Optimizer, stateful Stateful, scaler LearningRat
 			cp.History.Names, cp.History.LossName, h.Names, h.LossName)
 	case !slices.Equal(cp.History.Report, h.Report):
 		return fmt.Errorf("resume: the checkpoint reports %v, this fit reports %v", cp.History.Report, h.Report)
-	case cp.Optimizer != optimizerName(opt):
-		return fmt.Errorf("resume: the checkpoint was written by the %s optimizer, this fit uses %s", cp.Optimizer, optimizerName(opt))
+	case cp.Optimizer != opt.Name():
+		return fmt.Errorf("resume: the checkpoint was written by the %s optimizer, this fit uses %s", cp.Optimizer, opt.Name())
 	case len(cp.U) != k || len(cp.Grad) != k:
 		return fmt.Errorf("resume: the checkpoint holds %d values for %d parameters", len(cp.U), k)
 	}
@@ -217,7 +217,7 @@ func resume(cp *Checkpoint, opt Optimizer, stateful Stateful, scaler LearningRat
 			return fmt.Errorf("resume: %w", err)
 		}
 	} else if len(cp.OptimizerState) != 0 {
-		return fmt.Errorf("resume: the checkpoint holds an optimizer state, and the %s optimizer has none", optimizerName(opt))
+		return fmt.Errorf("resume: the checkpoint holds an optimizer state, and the %s optimizer has none", opt.Name())
 	}
 	if cp.Backtracks > 0 && scaler != nil {
 		scaler.ScaleLearningRate(math.Ldexp(1, -cp.Backtracks)) // each backtrack halved it

@@ -1,43 +1,49 @@
 package fit_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/klfit/klfit/dist"
 	"github.com/klfit/klfit/fit"
 )
 
 const streamChildEnv = "KLFIT_TEST_STREAM_CHILD"
 
 // TestStreamSurvivesKill runs a long fit in a child process that streams
-// its history to a file, kills the child with SIGKILL after it has run
-// for more than a second, and checks that the file is a valid CSV whose
-// rows are exactly the first rows of the same fit run here.
+// its history to a file, kills the child with SIGKILL once it has said
+// that 200 epochs are flushed, and checks that the file is a valid CSV
+// whose rows are exactly the first rows of the same fit run here.
 func TestStreamSurvivesKill(t *testing.T) {
 	if path := os.Getenv(streamChildEnv); path != "" {
 		streamChild(t, path)
 		return
 	}
-	if testing.Short() {
-		t.Skip("starts a process and waits 1.5 s")
-	}
 	path := filepath.Join(t.TempDir(), "history.csv")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestStreamSurvivesKill$")
 	cmd.Env = append(os.Environ(), streamChildEnv+"="+path)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1500 * time.Millisecond)
+	if line, err := bufio.NewReader(stdout).ReadString('\n'); line != "flushed\n" {
+		cmd.Process.Kill()
+		t.Fatalf("the child said %q (%v)", line, err)
+	}
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
+	go io.Copy(io.Discard, stdout)
 	cmd.Wait()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -51,8 +57,8 @@ func TestStreamSurvivesKill(t *testing.T) {
 		t.Fatalf("not a valid CSV: %v", err)
 	}
 	rows := len(recs) - 1
-	if rows < 10 {
-		t.Fatalf("only %d rows after more than a second", rows)
+	if rows < flushedRows {
+		t.Fatalf("only %d rows, after the child flushed %d", rows, flushedRows)
 	}
 	res, err := fit.Run(context.Background(), notebookProblem(t), fit.Options{Epochs: rows - 1})
 	if err != nil {
@@ -66,16 +72,26 @@ func TestStreamSurvivesKill(t *testing.T) {
 	t.Logf("%d rows survived the kill", rows)
 }
 
-// streamChild is the child's side: a fit that never ends, slowed to about
-// a thousand epochs a second, streamed to path.
+// flushedRows is the number of rows the child has flushed when it says
+// so.
+const flushedRows = 201
+
+// streamChild is the child's side: a fit that never ends, streamed to
+// path; after epoch 200 it flushes the stream and says "flushed" on
+// standard output.
 func streamChild(t *testing.T, path string) {
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	prob := notebookProblem(t)
-	st := fit.NewCSVStreamer(f, fit.NewHistory("kl", dist.ParamNames(prob.Family)).CSVHeader(), 0)
-	slow := fit.ObserverFunc(func(*fit.Event) { time.Sleep(time.Millisecond) })
-	fit.Run(context.Background(), prob, fit.Options{Epochs: 1 << 40, Observers: []fit.Observer{st, slow}})
+	st := fit.NewCSVStreamer(f, fit.NewHistoryFor(prob, nil).CSVHeader(), 0)
+	say := fit.ObserverFunc(func(ev *fit.Event) {
+		if ev.Epoch == flushedRows-1 {
+			st.Flush()
+			fmt.Println("flushed")
+		}
+	})
+	fit.Run(context.Background(), prob, fit.Options{Epochs: 1 << 40, Observers: []fit.Observer{st, say}})
 	t.Error("the child's fit ended")
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"strings"
 
 	"github.com/klfit/klfit/dist"
 	"github.com/klfit/klfit/divergence"
@@ -63,12 +64,16 @@ type Objective struct {
 	score            [][]float64
 	chunks           []chunk
 	pool             *pool
-	phase            int       // which phase the workers run
-	wantScore        bool      // whether this evaluation needs scores
-	m, lz, hsum      float64   // global maximum, log-normalizer, sum of h
-	gradParts        []float64 // per chunk, per parameter: sum h s (or (h - H q) s)
-	qsParts          []float64 // per chunk, per parameter: sum q s
-	additive         divergence.Additive
+	phase            int     // which phase the workers run
+	wantScore        bool    // whether this evaluation needs scores
+	m, lz, hsum      float64 // global maximum, log-normalizer, sum of h
+	// logSum is the log of the model's normalized density summed over
+	// the grid at the last evaluation: times the cell size, its mass on
+	// the grid (see checkGridMass).
+	logSum    float64
+	gradParts []float64 // per chunk, per parameter: sum h s (or (h - H q) s)
+	qsParts   []float64 // per chunk, per parameter: sum q s
+	additive  divergence.Additive
 }
 
 // chunk is one chunk's share of an evaluation.
@@ -205,8 +210,10 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 		var val float64
 		if o.quad != nil {
 			val = o.quad.eval(o.theta, gradT)
+			o.logSum = o.quad.logSum
 		} else {
 			val = o.quad2.eval(o.theta, gradT)
+			o.logSum = o.quad2.logSum
 		}
 		if grad != nil {
 			pr.Transform.PullBack(grad, u, o.theta, o.gradT)
@@ -275,6 +282,7 @@ func (o *Objective) logNormalizer(wantScore bool) error {
 		z += c.sum * math.Exp(c.max-m)
 	}
 	o.m, o.lz = m, m+math.Log(z)
+	o.logSum = o.lz
 	return nil
 }
 
@@ -449,4 +457,62 @@ type SupportError struct {
 // Error implements error.
 func (e *SupportError) Error() string {
 	return "the divergence is +Inf: " + e.Reason + " (at " + e.Point + ")"
+}
+
+// The bounds of a model's mass on the grid outside which a state is not
+// usable (see GridError): below MinGridMass the grid holds only a sliver
+// of the model's tail, above MaxGridMass the model is so much narrower
+// than a cell that the grid's sum no longer measures it. Between them the
+// grid-normalized model the divergence compares is the model itself, up to
+// what lies off the grid.
+const (
+	MinGridMass = 1e-3
+	MaxGridMass = 10
+)
+
+// GridError reports a model that no longer lies on the grid: the
+// divergence compares the grid-normalized model with the target, and with
+// almost none of the model's mass on the grid (or a model narrower than
+// the cells) that comparison says nothing about the model.
+type GridError struct {
+	// Mass is the model's density summed over the grid times the cell
+	// size: its probability of the grid's range, when the grid resolves it.
+	Mass float64
+	// LogMass is the natural logarithm of Mass, which may be far below
+	// the smallest float64.
+	LogMass float64
+	// Range describes the grid's range, e.g. "[-10, 9.9]".
+	Range string
+}
+
+// Error implements error.
+func (e *GridError) Error() string {
+	if e.Mass > 1 {
+		return fmt.Sprintf("the model is narrower than the grid's cells (its density sums to %.3g on the grid, not 1): use a finer grid, a smaller learning rate or on_divergence: backtrack", e.Mass)
+	}
+	mass := fmt.Sprintf("%.3g", e.Mass)
+	if e.Mass == 0 {
+		mass = fmt.Sprintf("1e%.0f", e.LogMass/math.Ln10)
+	}
+	return fmt.Sprintf("the model has left the grid: only %s of its mass lies on %s; use a smaller learning rate, on_divergence: backtrack, or a wider grid", mass, e.Range)
+}
+
+// checkGridMass returns a *GridError when the last evaluation's model
+// does not lie on the grid (see MinGridMass).
+func (o *Objective) checkGridMass() error {
+	logMass := o.logSum + math.Log(o.prob.Grid.Weight)
+	mass := math.Exp(logMass)
+	if mass >= MinGridMass && mass <= MaxGridMass {
+		return nil
+	}
+	return &GridError{Mass: mass, LogMass: logMass, Range: gridRange(o.prob.Grid)}
+}
+
+// gridRange describes a grid's range for messages.
+func gridRange(g *grid.Grid) string {
+	var parts []string
+	for _, a := range g.Axes {
+		parts = append(parts, fmt.Sprintf("[%.6g, %.6g]", a.Start, a.Start+float64(a.N-1)*a.Delta))
+	}
+	return strings.Join(parts, " x ")
 }

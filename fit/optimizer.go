@@ -22,7 +22,19 @@ type State struct {
 }
 
 // Optimizer moves a fit from one accepted iterate to the next.
+//
+// An Optimizer value given to Run holds settings only and is never
+// changed: Run steps a Fresh copy, which carries the run's state (moment
+// estimates, a curvature memory, a learning rate halved by backtracking).
+// So one value can be run any number of times, concurrently too, with
+// identical results, as gonum's optimize.Method is initialized per run.
 type Optimizer interface {
+	// Name is the optimizer's name in specs and checkpoints, e.g. "adam".
+	Name() string
+	// Fresh returns an optimizer with the receiver's settings (zero
+	// settings replaced by their defaults where zero is not a valid value,
+	// such as a learning rate) and no state: what one run steps.
+	Fresh() Optimizer
 	// Step moves s to the next iterate. On entry s holds an evaluated
 	// iterate; on return s holds the next one with its loss and gradient.
 	// Step may call eval as often as it needs (a line search does); it

@@ -21,6 +21,7 @@ type quad2Pass struct {
 	y0, dy       float64 // y'_i = y0 + i*dy
 	rx, ry       float64 // the target's mean
 	plogp, mass  float64
+	logSum       float64    // log of the normalized density summed over the grid
 	mom          [5]float64 // target moments of x', y', x'^2, x'y', y'^2 (times mass)
 	d            [][5]float64
 	coef         [5]float64 // this evaluation's centred coefficients
@@ -99,6 +100,7 @@ func (q *quad2Pass) eval(theta, gradT []float64) float64 {
 		eq[4] += y * y * z0
 	}
 	lz := m + math.Log(z)
+	q.logSum = lz - logGaussIntegral2(q.coef)
 	var dot float64
 	for j := range 5 {
 		dot += q.coef[j] * q.mom[j]
@@ -137,4 +139,15 @@ func (q *quad2Pass) close() {
 	if q.pool != nil {
 		q.pool.close()
 	}
+}
+
+// logGaussIntegral2 returns the log of the integral over the plane of
+// exp(b1 x + b2 y + c11 x^2 + c12 x y + c22 y^2), a negative definite
+// quadratic: log(pi/sqrt(det)) - b'M^-1 b/4 with M = [[c11, c12/2],
+// [c12/2, c22]] and det = det M.
+func logGaussIntegral2(c [5]float64) float64 {
+	b1, b2, c11, c12, c22 := c[0], c[1], c[2], c[3], c[4]
+	det := c11*c22 - c12*c12/4
+	quad := (c22*b1*b1 - c12*b1*b2 + c11*b2*b2) / det
+	return math.Log(math.Pi) - 0.5*math.Log(det) - quad/4
 }

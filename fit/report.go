@@ -24,10 +24,7 @@ func newReporter(prob *Problem, eng Engine, divs []divergence.Divergence, h *His
 	if len(divs) == 0 {
 		return r
 	}
-	for _, d := range divs {
-		h.Report = append(h.Report, ReportColumn(d))
-	}
-	eng.Plain = true
+	eng.Plain = true // h's report columns are NewHistoryFor's
 	r.obj = NewObjectiveWith(prob, eng)
 	return r
 }

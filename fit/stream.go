@@ -27,6 +27,8 @@ type CSVStreamer struct {
 	err   error
 	stop  chan struct{}
 	done  chan struct{}
+	// stopTicker stops the ticker of a streamer made by NewCSVStreamer.
+	stopTicker func()
 }
 
 // DefaultFlushInterval is how often a CSVStreamer writes what it holds.
@@ -42,7 +44,20 @@ func NewCSVStreamer(w io.Writer, header []string, interval time.Duration) *CSVSt
 	if interval <= 0 {
 		interval = DefaultFlushInterval
 	}
-	c := &CSVStreamer{w: w, buf: make([]byte, 0, csvBufferSize+512), spare: make([]byte, 0, csvBufferSize+512),
+	t := time.NewTicker(interval)
+	return newCSVStreamer(w, header, t.C, t.Stop)
+}
+
+// NewCSVStreamerTicks is NewCSVStreamer on a clock the caller controls:
+// the streamer writes what it holds each time it receives from tick (and,
+// as always, when its buffer is full and when it is closed). A receive
+// returns once the previous write is done.
+func NewCSVStreamerTicks(w io.Writer, header []string, tick <-chan time.Time) *CSVStreamer {
+	return newCSVStreamer(w, header, tick, nil)
+}
+
+func newCSVStreamer(w io.Writer, header []string, tick <-chan time.Time, stopTicker func()) *CSVStreamer {
+	c := &CSVStreamer{stopTicker: stopTicker, w: w, buf: make([]byte, 0, csvBufferSize+512), spare: make([]byte, 0, csvBufferSize+512),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	for i, name := range header {
 		if i > 0 {
@@ -52,19 +67,20 @@ func NewCSVStreamer(w io.Writer, header []string, interval time.Duration) *CSVSt
 	}
 	c.buf = append(c.buf, '\n')
 	c.Flush()
-	go c.loop(interval)
+	go c.loop(tick)
 	return c
 }
 
-func (c *CSVStreamer) loop(interval time.Duration) {
+func (c *CSVStreamer) loop(tick <-chan time.Time) {
 	defer close(c.done)
-	t := time.NewTicker(interval)
-	defer t.Stop()
+	if c.stopTicker != nil {
+		defer c.stopTicker()
+	}
 	for {
 		select {
 		case <-c.stop:
 			return
-		case <-t.C:
+		case <-tick:
 			c.Flush()
 		}
 	}

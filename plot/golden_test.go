@@ -96,7 +96,7 @@ func figuresOf(t *testing.T, s *spec.Spec) []plot.Figure {
 // from.
 func inputOf(t testing.TB, s *spec.Spec) plot.Input {
 	t.Helper()
-	b, err := s.Build()
+	b, err := s.Build(context.Background(), spec.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -82,8 +83,11 @@ func (s *Server) prepare(w http.ResponseWriter, r *http.Request) (*job, *apiErro
 		removeUpload()
 		return nil, badSpec(err)
 	}
-	var shown *spec.Target
-	if sp, shown, aerr = bindData(sp, up); aerr != nil {
+	if aerr := s.checkPostgres(sp); aerr != nil {
+		removeUpload()
+		return nil, aerr
+	}
+	if aerr = checkDataFiles(sp, up); aerr != nil {
 		removeUpload()
 		return nil, aerr
 	}
@@ -100,8 +104,8 @@ func (s *Server) prepare(w http.ResponseWriter, r *http.Request) (*job, *apiErro
 		return nil, &apiError{Status: http.StatusServiceUnavailable, Msg: "the request was cancelled while waiting: " + err.Error()}
 	}
 	ctx, cancel := s.fitContext(r.Context())
-	j := &job{target: shown, ctx: ctx, cancel: cancel, release: func() { release(); removeUpload() }}
-	b, aerr := s.build(j, sp)
+	j := &job{ctx: ctx, cancel: cancel, release: func() { release(); removeUpload() }}
+	b, aerr := s.build(j, sp, up)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -114,35 +118,51 @@ func (s *Server) prepare(w http.ResponseWriter, r *http.Request) (*job, *apiErro
 }
 
 // build runs Spec.Build under the job's context: it is part of the fit,
-// and evaluating a target on a large grid can take long. When the context
-// ends first (the time limit, the client gone, a shutdown), the request
-// fails at once, saying why, and the build ends in the background,
-// holding the job's slot (and upload) until then. On an error the job is
-// closed, or left to the background build to close.
-func (s *Server) build(j *job, sp *spec.Spec) (*spec.Built, *apiError) {
-	type result struct {
-		b   *spec.Built
-		err error
+// and evaluating a target on a large grid can take long. A build stops
+// soon after the context ends (the time limit, the client gone, a
+// shutdown), and the request fails saying why; on an error the job is
+// closed, so its slot is free again at once. The build reads no file but
+// the request's upload, through the environment's FS.
+func (s *Server) build(j *job, sp *spec.Spec, up *upload) (*spec.Built, *apiError) {
+	// A postgres target's queries run under the job's context, on the
+	// server's own connection (checkPostgres refused any other).
+	env := spec.Env{FS: emptyFS{}, DSN: s.cfg.PostgresDSN}
+	if up != nil {
+		env.FS = uploadFS{name: up.name, path: up.path}
 	}
-	done := make(chan result, 1)
-	go func() {
-		b, err := sp.Build()
-		done <- result{b, err}
-	}()
-	select {
-	case r := <-done:
-		if r.err != nil {
-			j.close()
-			return nil, badSpec(r.err)
+	b, err := sp.Build(j.ctx, env)
+	if err != nil {
+		stopped := j.ctx.Err() != nil
+		var aerr *apiError
+		if stopped {
+			aerr = s.buildStopped(j.ctx)
+		} else {
+			aerr = badSpec(err)
 		}
-		return r.b, nil
-	case <-j.ctx.Done():
-		go func() {
-			<-done
-			j.close()
-		}()
-		return nil, s.buildStopped(j.ctx)
+		j.close()
+		return nil, aerr
 	}
+	return b, nil
+}
+
+// uploadFS offers a request's uploaded file under the name its spec gives
+// it, and nothing else.
+type uploadFS struct{ name, path string }
+
+// Open implements fs.FS.
+func (u uploadFS) Open(name string) (fs.File, error) {
+	if name != u.name {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return os.Open(u.path)
+}
+
+// emptyFS holds no file: a request without an upload reads none.
+type emptyFS struct{}
+
+// Open implements fs.FS.
+func (emptyFS) Open(name string) (fs.File, error) {
+	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 }
 
 // buildStopped says why a build was stopped.
@@ -287,6 +307,24 @@ func (s *Server) saveUpload(part *multipart.Part) (*upload, error) {
 	return up, nil
 }
 
+// checkPostgres applies the server's policy on postgres targets: they
+// run only on a server started with a DSN of its own (Config.PostgresDSN),
+// and a request cannot name another database.
+func (s *Server) checkPostgres(sp *spec.Spec) *apiError {
+	if sp.Target.Kind() != "postgres" {
+		return nil
+	}
+	if !s.cfg.Postgres {
+		return &apiError{Status: http.StatusBadRequest, Key: "target.postgres",
+			Msg: "target.postgres: this server runs no queries (it was started without --postgres-dsn); run the fit with klfit fit, or upload the samples"}
+	}
+	if sp.Target.DSN != "" {
+		return &apiError{Status: http.StatusBadRequest, Key: "target.dsn",
+			Msg: "target.dsn: this server queries its own database only; leave dsn out"}
+	}
+	return nil
+}
+
 // fileKeys are the target keys that name a file the fit reads; sqlKey
 // names a query, which could read any file.
 var (
@@ -294,74 +332,45 @@ var (
 	sqlKey   = "sql"
 )
 
-// bindData applies the server's file policy to a parsed spec: it reads no
-// file but the one uploaded with the request. A target naming a data file
-// must name the uploaded one, whose name is then replaced by the path it
-// was saved to (the returned target is the one the client wrote, for the
-// summary); a query is refused; an upload the target does not use is an
-// error. The spec is looked at through its JSON form, so that every kind
-// of target the spec knows is covered, the one-line syntax included.
-func bindData(sp *spec.Spec, up *upload) (*spec.Spec, *spec.Target, *apiError) {
+// checkDataFiles applies the server's file policy to a parsed spec: it
+// reads no file but the one uploaded with the request (which the build
+// reads through uploadFS, by the name the spec gives it). A target naming
+// a data file must name the uploaded one; a query is refused; an upload
+// the target does not use is an error. The spec is looked at through its
+// JSON form, so that every kind of target the spec knows is covered, the
+// one-line syntax included.
+func checkDataFiles(sp *spec.Spec, up *upload) *apiError {
 	js, err := sp.MarshalJSON()
 	if err != nil {
-		return nil, nil, &apiError{Status: http.StatusInternalServerError, Msg: "encoding the spec: " + err.Error()}
+		return &apiError{Status: http.StatusInternalServerError, Msg: "encoding the spec: " + err.Error()}
 	}
-	rewritten, used, aerr := rewriteDataFiles(js, up)
-	if aerr != nil {
-		return nil, nil, aerr
-	}
-	if up != nil && !used {
-		return nil, nil, &apiError{Status: http.StatusBadRequest, Key: "target",
-			Msg: fmt.Sprintf("target: the data file %q was uploaded but the target does not read it (write target: {samples: %q})", up.name, up.name)}
-	}
-	if !used {
-		return sp, nil, nil
-	}
-	bound, err := spec.Parse(rewritten)
-	if err != nil {
-		return nil, nil, badSpec(err)
-	}
-	shown := sp.Target
-	return bound, &shown, nil
-}
-
-// rewriteDataFiles finds the data files and queries in a spec's JSON form
-// and replaces the uploaded file's name by its path. It reports whether
-// the upload was used.
-func rewriteDataFiles(js []byte, up *upload) ([]byte, bool, *apiError) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(js, &doc); err != nil || len(doc.Content) == 0 {
-		return nil, false, &apiError{Status: http.StatusInternalServerError, Msg: "reading the spec's JSON form back"}
-	}
-	t := mapValue(doc.Content[0], "target")
-	if t == nil || t.Kind != yaml.MappingNode {
-		return js, false, nil
-	}
-	if q := mapValue(t, sqlKey); q != nil {
-		return nil, false, &apiError{Status: http.StatusBadRequest, Key: "target." + sqlKey,
-			Msg: "target.sql: this server runs no queries (they could read any of its files); run the fit with klfit fit, or upload the samples"}
+		return &apiError{Status: http.StatusInternalServerError, Msg: "reading the spec's JSON form back"}
 	}
 	used := false
-	for _, k := range fileKeys {
-		v := mapValue(t, k)
-		if v == nil {
-			continue
+	if t := mapValue(doc.Content[0], "target"); t != nil && t.Kind == yaml.MappingNode {
+		if q := mapValue(t, sqlKey); q != nil {
+			return &apiError{Status: http.StatusBadRequest, Key: "target." + sqlKey,
+				Msg: "target.sql: this server runs no queries (they could read any of its files); run the fit with klfit fit, or upload the samples"}
 		}
-		if up == nil || v.Value != up.name {
-			return nil, false, &apiError{Status: http.StatusBadRequest, Key: "target." + k,
-				Msg: fmt.Sprintf(`target.%s: this server reads no files of its own: upload %q with the request (multipart field "data")`, k, v.Value)}
+		for _, k := range fileKeys {
+			v := mapValue(t, k)
+			if v == nil {
+				continue
+			}
+			if up == nil || v.Value != up.name {
+				return &apiError{Status: http.StatusBadRequest, Key: "target." + k,
+					Msg: fmt.Sprintf(`target.%s: this server reads no files of its own: upload %q with the request (multipart field "data")`, k, v.Value)}
+			}
+			used = true
 		}
-		v.Value, v.Style = up.path, yaml.DoubleQuotedStyle
-		used = true
 	}
-	if !used {
-		return js, false, nil
+	if up != nil && !used {
+		return &apiError{Status: http.StatusBadRequest, Key: "target",
+			Msg: fmt.Sprintf("target: the data file %q was uploaded but the target does not read it (write target: {samples: %q})", up.name, up.name)}
 	}
-	out, err := yaml.Marshal(&doc)
-	if err != nil {
-		return nil, false, &apiError{Status: http.StatusInternalServerError, Msg: "writing the spec back: " + err.Error()}
-	}
-	return out, true, nil
+	return nil
 }
 
 // mapValue returns the value of key in the mapping m, or nil.

@@ -54,6 +54,12 @@ type Config struct {
 	// formula (400, key "target.expression"): building the target
 	// evaluates it at every point of the grid.
 	MaxExpression int
+	// Postgres offers postgres targets, querying the database of
+	// PostgresDSN ("": libpq's environment, PGHOST...) (klfit serve
+	// --postgres-dsn); without it they are refused (400, key
+	// "target.postgres"). A request can never give a dsn of its own.
+	Postgres    bool
+	PostgresDSN string
 	// FitTimeout is the time a fit may run, from building its target to
 	// its last epoch; it then stops between two epochs, as an interrupted
 	// fit, and its summary is still sent. A fit still being built then

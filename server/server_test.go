@@ -3,6 +3,7 @@ package server_test
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"mime/multipart"
@@ -193,7 +194,7 @@ func TestFiles(t *testing.T) {
 		files[name] = w.Body.Bytes()
 		var want []byte
 		if name == "spec.yaml" {
-			b, err := spec.Demo().Build()
+			b, err := spec.Demo().Build(context.Background(), spec.Env{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -271,7 +272,7 @@ func TestErrors(t *testing.T) {
 		{"body too large", "POST", "/api/fit", good + strings.Repeat(" ", 5000), 413, "", 0, "larger than this server accepts (4096 bytes)"},
 		{"stream: bad spec", "POST", "/api/fit/stream", strings.Replace(good, `"init":{"mean":1,"variance":1}`, `"init":{"mean":1,"variance":0}`, 1), 400, "model.init.variance", 1, "must be > 0"},
 		{"stream: too large", "POST", "/api/fit/stream", good + strings.Repeat(" ", 5000), 413, "", 0, "larger than"},
-		{"files: bad spec", "POST", "/api/fit/files/history.csv", `{}`, 400, "grid", 1, "required key is missing"},
+		{"files: bad spec", "POST", "/api/fit/files/history.csv", `{}`, 400, "target", 1, "required key is missing"},
 		{"files: unknown file", "POST", "/api/fit/files/passwd", good, 404, "", 0, `no such file "passwd"`},
 		{"files: no such figure", "POST", "/api/fit/files/nope.png", good, 404, "", 0, `this fit has no figure "nope.png"`},
 		{"GET a POST endpoint", "GET", "/api/fit", "", 405, "", 0, "method not allowed (allowed: POST)"},
@@ -423,7 +424,7 @@ func TestPresets(t *testing.T) {
 				t.Fatal(err)
 			}
 			s.Epochs = 5
-			b, err := s.Build()
+			b, err := s.Build(context.Background(), spec.Env{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -433,7 +434,7 @@ func TestPresets(t *testing.T) {
 			}
 			if p.Compare != "" {
 				s.Divergence = spec.Divergence{Name: p.Compare}
-				b, err := s.Build()
+				b, err := s.Build(context.Background(), spec.Env{})
 				if err != nil {
 					t.Fatalf("the compared divergence: %v", err)
 				}

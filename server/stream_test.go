@@ -24,7 +24,7 @@ func directFit(t *testing.T, text string) (*spec.Built, *fit.Result) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := s.Build()
+	b, err := s.Build(context.Background(), spec.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}

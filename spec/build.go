@@ -1,8 +1,10 @@
 package spec
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 	"time"
@@ -47,23 +49,158 @@ func (b *Built) Options(observers ...fit.Observer) fit.Options {
 		Stop: b.Stop, OnDivergence: b.OnDivergence, MaxBacktracks: b.MaxBacktracks}
 }
 
-// Build validates every value of the spec and returns the fit it
-// describes. Errors are *Error values naming the key (and the line, for a
-// spec read by Parse).
-func (s *Spec) Build() (*Built, error) {
+// Env is what a build reads from and reports to, apart from the spec's
+// text: the front door's environment.
+type Env struct {
+	// Dir is the directory relative data file names are read from; ""
+	// means the working directory. The command line sets it to the spec
+	// file's directory. Ignored when FS is set.
+	Dir string
+	// FS, when set, is the only place data files are read from, by the
+	// names the spec gives (the server offers a request's upload this
+	// way, and nothing else).
+	FS fs.FS
+	// Progress, when set, is told how far the reading of a data file has
+	// got.
+	Progress func(path string, done, total int64)
+	// DSN, when set, is the connection of a postgres target whose spec
+	// gives none (klfit fit --dsn, klfit serve --postgres-dsn).
+	DSN string
+	// DatabaseProgress, when set, is told what the database is doing,
+	// about every 200 ms while a query runs (see target.Postgres).
+	DatabaseProgress func(stage string, elapsed time.Duration, done bool)
+}
+
+// Check finds the errors a user can make in the spec's text, with the key
+// and the line, without reading a file or allocating a grid: unknown
+// names, values out of range, parameters of the wrong shape, settings
+// that do not go together. Build checks the same first, then what needs
+// the data (a file that cannot be read, a target that is zero on the
+// grid, an initial model that cannot be guessed).
+func (s *Spec) Check() error {
+	return s.withDefaults().check()
+}
+
+// check is Check on a spec with its defaults filled in.
+func (s *Spec) check() error {
+	var g *grid.Grid // the grid's shape, without its points
+	if !s.Grid.IsZero() {
+		var err error
+		if g, err = s.gridShape(); err != nil {
+			return err
+		}
+	}
+	if s.Target.Kind() == "family" {
+		f, err := s.targetFamily(g)
+		if err != nil {
+			return err
+		}
+		if _, err := s.theta(f, s.Target.Params, "target.params"); err != nil {
+			return err
+		}
+	} else if _, err := s.buildOtherTarget(true); err != nil {
+		return err
+	}
+	if _, err := target.ParseWeights(s.TargetWeights); err != nil {
+		return s.wrap("target_weights", err)
+	}
+	if _, err := s.buildDivergence(); err != nil {
+		return err
+	}
+	w, _ := target.ParseWeights(s.TargetWeights)
+	if _, err := s.buildReport(w); err != nil {
+		return err
+	}
+	if err := s.checkModel(g); err != nil {
+		return err
+	}
+	if _, err := s.buildOptimizer(); err != nil {
+		return err
+	}
+	if s.Epochs < 0 {
+		return s.errorf(s.epochsKey(), "must be >= 0, got %d", s.Epochs)
+	}
+	return s.buildStop(&Built{})
+}
+
+// checkModel checks the model's family, parameterization and initial
+// parameters; g holds the grid's shape, or is nil when the grid is to be
+// chosen from the target.
+func (s *Spec) checkModel(g *grid.Grid) error {
+	var fam dist.Family
+	var err error
+	if g != nil {
+		fam, err = s.modelFamily(g)
+	} else if s.Model.Family != "categorical" { // a categorical model needs the grid
+		fam, err = s.newFamily("model", s.Model.Family, dist.Config{Components: s.Model.Components, Component: s.Model.Component})
+	}
+	if err != nil || fam == nil {
+		return err
+	}
+	switch s.Model.Parameterization {
+	case "unconstrained":
+	case "raw":
+		if err := s.checkRaw(fam); err != nil {
+			return err
+		}
+	default:
+		return s.errorf("model.parameterization", "unknown parameterization %q (known: unconstrained, raw)", s.Model.Parameterization)
+	}
+	if len(s.Model.Init) > 0 {
+		if _, err := s.theta(fam, s.Model.Init, "model.init"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Build checks the spec (see Check), reads its data through env and
+// returns the fit it describes, with every default filled in (a grid
+// chosen from the target where none is given, an initial model guessed
+// from the target where none is given). It stops with an error wrapping
+// ctx.Err() soon after ctx ends, however large the target. Errors are
+// *Error values naming the key (and the line, for a spec read by Parse).
+// The Built is immutable: it can be run any number of times, concurrently
+// too.
+func (s *Spec) Build(ctx context.Context, env Env) (*Built, error) {
 	n := s.withDefaults()
-	b := &Built{Spec: n, Epochs: n.Epochs}
-	g, err := n.buildGrid()
-	if err != nil {
+	n.env = env
+	if err := n.check(); err != nil {
 		return nil, err
 	}
-	if b.Target, err = n.buildTarget(g); err != nil {
-		return nil, err
+	b := &Built{Spec: n, Epochs: n.Epochs}
+	var g *grid.Grid
+	var err error
+	if n.Grid.IsZero() {
+		if b.Target, err = n.buildTarget(nil, false); err != nil {
+			return nil, err
+		}
+		if n.Grid, err = AutoGrid(ctx, b.Target); err != nil {
+			if _, db := b.Target.(*target.Postgres); db || ctx.Err() != nil {
+				return nil, n.wrap(n.targetKey(), err) // the query failed
+			}
+			return nil, n.wrap("grid", err)
+		}
+		if g, err = n.buildGrid(); err != nil {
+			return nil, err
+		}
+		if n.Target.Kind() == "family" { // a family target checks its grid
+			if _, err := n.targetFamily(g); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		if g, err = n.buildGrid(); err != nil {
+			return nil, err
+		}
+		if b.Target, err = n.buildTarget(g, false); err != nil {
+			return nil, err
+		}
 	}
 	if b.Weights, err = target.ParseWeights(n.TargetWeights); err != nil {
 		return nil, n.wrap("target_weights", err)
 	}
-	p, err := target.Masses(b.Target, g, b.Weights)
+	p, err := target.MassesContext(ctx, b.Target, g, b.Weights)
 	if err != nil {
 		return nil, n.wrap(n.targetKey(), err)
 	}
@@ -85,17 +222,9 @@ func (s *Spec) Build() (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	var tr dist.Transform
-	switch n.Model.Parameterization {
-	case "unconstrained":
+	var tr dist.Transform = dist.Identity{}
+	if n.Model.Parameterization == "unconstrained" {
 		tr = dist.Unconstrained(fam)
-	case "raw":
-		if err := n.checkRaw(fam); err != nil {
-			return nil, err
-		}
-		tr = dist.Identity{}
-	default:
-		return nil, n.errorf("model.parameterization", "unknown parameterization %q (known: unconstrained, raw)", n.Model.Parameterization)
 	}
 	b.Problem = &fit.Problem{Grid: g, P: p, Family: fam, Divergence: div, Transform: tr, Init: init}
 	if b.Optimizer, err = n.buildOptimizer(); err != nil {
@@ -103,17 +232,15 @@ func (s *Spec) Build() (*Built, error) {
 	}
 	// An optimizer that needs to know the problem (the natural gradient)
 	// says here, with the spec's key, if it cannot fit it.
-	if bd, ok := b.Optimizer.(fit.Binder); ok {
+	if bd, ok := b.Optimizer.Fresh().(fit.Binder); ok {
 		if err := bd.Bind(b.Problem); err != nil {
 			return nil, n.wrap("optimizer.name", err)
 		}
 	}
-	if n.Epochs < 0 {
-		return nil, n.errorf(n.epochsKey(), "must be >= 0, got %d", n.Epochs)
-	}
 	if err := n.buildStop(b); err != nil {
 		return nil, err
 	}
+	n.env = Env{} // the Built keeps no reference to its environment
 	return b, nil
 }
 
@@ -193,7 +320,9 @@ func (s *Spec) withDefaults() *Spec {
 	return &n
 }
 
-func (s *Spec) buildGrid() (*grid.Grid, error) {
+// gridShape checks the spec's grid and returns its axes, without the
+// points: what Check needs.
+func (s *Spec) gridShape() (*grid.Grid, error) {
 	axis := func(key string, a Axis) (grid.Axis, error) {
 		ax, err := grid.Arange(a.Start, a.Stop, a.Step)
 		var ge *grid.Error
@@ -208,14 +337,14 @@ func (s *Spec) buildGrid() (*grid.Grid, error) {
 		if errors.As(err, &ge) {
 			return nil, s.errorf("grid."+ge.Key, "%s", ge.Msg)
 		}
-		return grid.New1D(ax), err
+		return &grid.Grid{Axes: []grid.Axis{ax}}, err
 	}
 	if s.Grid.X == nil && s.Grid.Y == nil {
 		ax, err := axis("grid", Axis{s.Grid.Start, s.Grid.Stop, s.Grid.Step})
 		if err != nil {
 			return nil, err
 		}
-		return grid.New1D(ax), nil
+		return &grid.Grid{Axes: []grid.Axis{ax}}, nil
 	}
 	if s.Grid.X == nil || s.Grid.Y == nil {
 		return nil, s.errorf("grid", "a 2-D grid needs both x and y")
@@ -228,16 +357,31 @@ func (s *Spec) buildGrid() (*grid.Grid, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := grid.New2D(ax, ay)
+	if float64(ax.N)*float64(ay.N) > grid.MaxPoints {
+		return nil, s.errorf("grid.y", "the grid would have %d x %d points, more than the limit of %d", ax.N, ay.N, grid.MaxPoints)
+	}
+	return &grid.Grid{Axes: []grid.Axis{ax, ay}}, nil
+}
+
+// buildGrid builds the spec's grid, points and all.
+func (s *Spec) buildGrid() (*grid.Grid, error) {
+	shape, err := s.gridShape()
+	if err != nil {
+		return nil, err
+	}
+	if len(shape.Axes) == 1 {
+		return grid.New1D(shape.Axes[0]), nil
+	}
+	g, err := grid.New2D(shape.Axes[0], shape.Axes[1])
 	if err != nil {
 		return nil, s.wrap("grid", err)
 	}
 	return g, nil
 }
 
-func (s *Spec) buildTarget(g *grid.Grid) (target.Target, error) {
+func (s *Spec) buildTarget(g *grid.Grid, checkOnly bool) (target.Target, error) {
 	if s.Target.Kind() != "family" {
-		return s.buildOtherTarget() // see build_target.go
+		return s.buildOtherTarget(checkOnly) // see build_target.go
 	}
 	f, err := s.targetFamily(g)
 	if err != nil {

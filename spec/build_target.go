@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/klfit/klfit/dist"
 	"github.com/klfit/klfit/divergence"
@@ -22,23 +24,27 @@ func (s *Spec) targetKey() string {
 	}
 }
 
-// path resolves a data file name against the spec's directory.
+// path resolves a data file name: as it is in env.FS, else against
+// env.Dir.
 func (s *Spec) path(name string) string {
-	if s.Dir == "" || filepath.IsAbs(name) {
+	if s.env.FS != nil || s.env.Dir == "" || filepath.IsAbs(name) {
 		return name
 	}
-	return filepath.Join(s.Dir, name)
+	return filepath.Join(s.env.Dir, name)
 }
 
 // BuildTarget validates a target on its own (as `klfit div` needs) and
-// returns it. Data files are read relative to s.Dir; the spec's other keys
-// are not looked at.
-func (s *Spec) BuildTarget() (target.Target, error) {
+// returns it. Data files are read through env; the spec's other keys are
+// not looked at.
+func (s *Spec) BuildTarget(env Env) (target.Target, error) {
 	n := *s
-	return n.buildTarget(nil) // every family but categorical, which needs a grid
+	n.env = env
+	return n.buildTarget(nil, false) // every family but categorical, which needs a grid
 }
 
-func (s *Spec) buildOtherTarget() (target.Target, error) {
+// buildOtherTarget builds a target other than a family member; with
+// checkOnly set it reads no file (tables and histograms are then nil).
+func (s *Spec) buildOtherTarget(checkOnly bool) (target.Target, error) {
 	t := s.Target
 	switch t.Kind() {
 	case "mixture":
@@ -71,19 +77,25 @@ func (s *Spec) buildOtherTarget() (target.Target, error) {
 		}
 		return e, nil
 	case "table":
-		tb, err := target.LoadTable(s.path(t.Table))
+		if checkOnly {
+			return nil, nil
+		}
+		tb, err := target.ReadTable(s.env.FS, s.path(t.Table))
 		if err != nil {
 			return nil, s.wrap("target.table", err)
 		}
 		return tb, nil
 	case "histogram":
-		h, err := target.LoadHistogram(s.path(t.Histogram))
+		if checkOnly {
+			return nil, nil
+		}
+		h, err := target.ReadHistogram(s.env.FS, s.path(t.Histogram))
 		if err != nil {
 			return nil, s.wrap("target.histogram", err)
 		}
 		return h, nil
 	case "samples":
-		sm := &target.Samples{Path: s.path(t.Samples), Column: t.Column, Estimator: t.Estimator, Bandwidth: t.Bandwidth, SkipInvalid: t.SkipInvalid, Progress: s.Progress}
+		sm := &target.Samples{Path: s.path(t.Samples), Column: t.Column, Estimator: t.Estimator, Bandwidth: t.Bandwidth, SkipInvalid: t.SkipInvalid, Progress: s.env.Progress, FS: s.env.FS}
 		if err := sm.Check(); err != nil {
 			var se *target.SettingError
 			if errors.As(err, &se) {
@@ -97,10 +109,39 @@ func (s *Spec) buildOtherTarget() (target.Target, error) {
 		if err != nil {
 			return nil, s.wrap("target.sql", err)
 		}
-		q.Progress = s.Progress
+		q.Progress = s.env.Progress
 		return q, nil
+	case "postgres":
+		return s.buildPostgres()
 	}
-	return nil, s.errorf("target", "say what to fit: a family, a mixture, an expression, a table, samples, a histogram or sql")
+	return nil, s.errorf("target", "say what to fit: a family, a mixture, an expression, a table, samples, a histogram, sql or postgres")
+}
+
+// buildPostgres builds a postgres target, with the connection of the
+// spec's dsn or else of the environment's, and the environment's
+// progress. Its queries run under the build's context (see
+// target.Postgres.DensityContext).
+func (s *Spec) buildPostgres() (*target.Postgres, error) {
+	t := s.Target
+	dsn, key := t.DSN, "target.dsn"
+	if dsn == "" {
+		dsn, key = s.env.DSN, "target.postgres"
+	}
+	q, err := target.NewPostgres(t.Postgres, dsn)
+	if err != nil {
+		if strings.HasPrefix(err.Error(), "dsn:") {
+			return nil, s.errorf(key, "%s", strings.TrimPrefix(err.Error(), "dsn: "))
+		}
+		return nil, s.wrap("target.postgres", err)
+	}
+	switch st := t.StatementTimeout; {
+	case st < 0 || st > 1e9 || st != st:
+		return nil, s.errorf("target.statement_timeout", "must be from 0 to 1e9 seconds, got %v", st)
+	case st > 0:
+		q.StatementTimeout = max(time.Duration(st*float64(time.Second)), time.Millisecond)
+	}
+	q.Progress = s.env.DatabaseProgress
+	return q, nil
 }
 
 // divergenceAt builds the divergence dv names, filling its options with

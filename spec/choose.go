@@ -144,3 +144,40 @@ func (s *CompareSummary) JSON() []byte { return indentJSON(s) }
 
 // JSON returns the summary as indented JSON with a final newline.
 func (s *LRFindSummary) JSON() []byte { return indentJSON(s) }
+
+// WithOptimizer returns b run by the optimizer name (see
+// Spec.WithOptimizer): the same problem, read and built once.
+func (b *Built) WithOptimizer(name string) (*Built, error) {
+	return b.vary(b.Spec.WithOptimizer(name))
+}
+
+// WithLearningRate returns b at another learning rate (see
+// Spec.WithLearningRate): the same problem, read and built once.
+func (b *Built) WithLearningRate(rate float64, epochs int) (*Built, error) {
+	return b.vary(b.Spec.WithLearningRate(rate, epochs))
+}
+
+// vary returns b with the optimizer, epochs and stop rules of s, a spec
+// that differs from b.Spec in nothing else.
+func (b *Built) vary(s *Spec) (*Built, error) {
+	n := s.withDefaults()
+	if err := n.check(); err != nil {
+		return nil, err
+	}
+	c := *b
+	c.Spec, c.Epochs = n, n.Epochs
+	var err error
+	if c.Optimizer, err = n.buildOptimizer(); err != nil {
+		return nil, err
+	}
+	if bd, ok := c.Optimizer.Fresh().(fit.Binder); ok {
+		if err := bd.Bind(c.Problem); err != nil {
+			return nil, n.wrap("optimizer.name", err)
+		}
+	}
+	c.OnDivergence, c.MaxBacktracks = fit.StopOnDivergence, 0
+	if err := n.buildStop(&c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}

@@ -209,11 +209,10 @@ func (d *decoder) spec(s *Spec, n *yaml.Node) error {
 	}
 	// Decode in a fixed order, each required key when its turn comes, so
 	// that the first error reported is the first a reader meets.
-	if err := o.require("grid"); err != nil {
-		return err
-	}
-	if err := d.grid(&s.Grid, o.vals["grid"]); err != nil {
-		return err
+	if n, ok := o.vals["grid"]; ok { // else chosen from the target (see AutoGrid)
+		if err := d.grid(&s.Grid, n); err != nil {
+			return err
+		}
 	}
 	if err := o.require("target"); err != nil {
 		return err

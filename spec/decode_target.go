@@ -5,15 +5,19 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
 
 // targetKeys are the keys that each name a kind of target.
-var targetKeys = []string{"family", "mixture", "expression", "table", "samples", "histogram", "sql"}
+var targetKeys = []string{"family", "mixture", "expression", "table", "samples", "histogram", "sql", "postgres"}
 
 // samplesKeys are the settings of a samples target.
 var samplesKeys = []string{"column", "estimator", "bandwidth", "skip_invalid"}
+
+// postgresKeys are the settings of a postgres target.
+var postgresKeys = []string{"dsn", "statement_timeout"}
 
 // targetKinds decodes a target: a mapping with exactly one kind key, or a
 // string in the one-line syntax.
@@ -28,7 +32,7 @@ func (d *decoder) targetKinds(t *Target, n *yaml.Node) error {
 		*t = pt
 		return nil
 	}
-	allowed := append(append([]string{"params", "component"}, targetKeys...), samplesKeys...)
+	allowed := append(append(append([]string{"params", "component"}, targetKeys...), samplesKeys...), postgresKeys...)
 	o, err := d.object(n, "target", allowed)
 	if err != nil {
 		return err
@@ -47,12 +51,18 @@ func (d *decoder) targetKinds(t *Target, n *yaml.Node) error {
 		return d.errorf(o.vals[kinds[1]], "target."+kinds[1], "a target is one of %s; this one already has %s", strings.Join(targetKeys, ", "), kinds[0])
 	}
 	kind := kinds[0]
-	for _, k := range append([]string{"params", "component"}, samplesKeys...) {
+	settingOf := map[string]string{"params": "family", "component": "family"}
+	for _, k := range samplesKeys {
+		settingOf[k] = "samples"
+	}
+	for _, k := range postgresKeys {
+		settingOf[k] = "postgres"
+	}
+	for _, k := range append(append([]string{"params", "component"}, samplesKeys...), postgresKeys...) {
 		if !o.has(k) {
 			continue
 		}
-		familySetting := k == "params" || k == "component"
-		if familySetting && kind != "family" || !familySetting && kind != "samples" {
+		if settingOf[k] != kind {
 			return d.errorf(o.vals[k], "target."+k, "%s is not a setting of a %s target", k, kind)
 		}
 	}
@@ -80,6 +90,23 @@ func (d *decoder) targetKinds(t *Target, n *yaml.Node) error {
 		return o.text("histogram", &t.Histogram)
 	case "sql":
 		return o.text("sql", &t.SQL)
+	case "postgres":
+		if err := firstErr(o.text("postgres", &t.Postgres), o.text("dsn", &t.DSN)); err != nil {
+			return err
+		}
+		if v, ok := o.vals["statement_timeout"]; ok {
+			v = deref(v)
+			if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" {
+				dur, err := time.ParseDuration(v.Value)
+				if err != nil {
+					return d.errorf(v, "target.statement_timeout", "must be seconds or a duration like 90s or 1h30m, got %q", v.Value)
+				}
+				t.StatementTimeout = dur.Seconds()
+				return nil
+			}
+			return o.float("statement_timeout", &t.StatementTimeout)
+		}
+		return nil
 	}
 	if err := firstErr(o.text("samples", &t.Samples), o.text("column", &t.Column), o.str("estimator", &t.Estimator), o.boolean("skip_invalid", &t.SkipInvalid)); err != nil {
 		return err

@@ -7,9 +7,12 @@ import (
 	"strconv"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/klfit/klfit/target"
 )
 
-// YAML returns the spec as YAML that Parse reads back to the same spec.
+// YAML returns the spec as YAML that Parse reads back to the same spec,
+// but for the password of a postgres target's dsn, which is left out.
 // Numbers are written in the shortest form that reads back to the same
 // float64.
 func (s *Spec) YAML() []byte {
@@ -142,6 +145,14 @@ func (t Target) node() *yaml.Node {
 		add(m, "histogram", str(t.Histogram))
 	case "sql":
 		add(m, "sql", str(t.SQL))
+	case "postgres":
+		add(m, "postgres", str(t.Postgres))
+		if dsn := target.RedactDSN(t.DSN); dsn != "" {
+			add(m, "dsn", str(dsn))
+		}
+		if t.StatementTimeout != 0 {
+			add(m, "statement_timeout", num(t.StatementTimeout))
+		}
 	case "samples":
 		add(m, "samples", str(t.Samples))
 		if t.Column != "" {

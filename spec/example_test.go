@@ -21,7 +21,7 @@ epochs: 600
 		fmt.Println(err)
 		return
 	}
-	b, err := s.Build()
+	b, err := s.Build(context.Background(), spec.Env{})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -44,7 +44,7 @@ model:
   family: normal
   init: {mean: 5, variance: -1}
 `))
-	_, err := s.Build()
+	_, err := s.Build(context.Background(), spec.Env{})
 	fmt.Println(err)
 	// Output: spec line 5: model.init.variance: must be > 0, got -1
 }

@@ -25,7 +25,7 @@ func roundTrip(t *testing.T, b *spec.Built) {
 	if !bytes.Equal(back.YAML(), y) {
 		t.Errorf("round trip changed\n%s\ninto\n%s", y, back.YAML())
 	}
-	if _, err := back.Build(); err != nil {
+	if _, err := back.Build(context.Background(), spec.Env{}); err != nil {
 		t.Errorf("printed spec does not build: %v\n%s", err, y)
 	}
 	j, _ := json.Marshal(b.Spec)
@@ -272,36 +272,45 @@ model:
 	}
 }
 
+// familySpec returns a spec of a fit of the registered family name to a
+// member of itself, without init: the spec every registry-driven test of
+// families builds. A family registered without one fails those tests.
+func familySpec(t *testing.T, name string) string {
+	t.Helper()
+	src := map[string]string{
+		"mvnormal":  "grid: {x: {start: -5, stop: 5, step: 0.5}, y: {start: -5, stop: 5, step: 0.5}}\ntarget: {family: mvnormal, params: {mean: [0, 1], covariance: [[1, 0.2], [0.2, 2]]}}\nmodel: {family: mvnormal}\n",
+		"von_mises": "grid: {circular: true, points: 90}\ntarget: {family: von_mises, params: {mu: 1, kappa: 2}}\nmodel: {family: von_mises}\n",
+		"mixture":   "grid: {start: -8, stop: 8, step: 0.1}\ntarget: {family: mixture, component: logistic, params: {weights: [0.4, 0.6], loc: [-2, 2], scale: [0.5, 1]}}\nmodel: {family: mixture, components: 2, component: logistic}\n",
+	}[name]
+	if src == "" {
+		params := map[string]string{
+			"normal": "{mean: 0.5, variance: 2}", "laplace": "{loc: 0.5, scale: 1}", "student_t": "{df: 4, loc: 0.5, scale: 1}",
+			"cauchy": "{loc: 0.5, scale: 1}", "logistic": "{loc: 0.5, scale: 1}", "gumbel": "{loc: 0.5, scale: 1}",
+			"skew_normal": "{loc: 0.5, scale: 1, alpha: 2}", "exponential": "{rate: 1}", "gamma": "{shape: 2, rate: 1}",
+			"lognormal": "{mu: 0, sigma: 0.5}", "weibull": "{shape: 2, scale: 1}", "beta": "{alpha: 2, beta: 3}",
+			"categorical": "{mass: [0.1, 0.2, 0.3, 0.4]}",
+		}[name]
+		if params == "" {
+			t.Fatalf("no test spec for the %s family: add one to familySpec", name)
+		}
+		g := "{start: 0.005, stop: 10, step: 0.01}"
+		switch name {
+		case "beta":
+			g = "{start: 0.005, stop: 1, step: 0.01}"
+		case "categorical":
+			g = "{start: 0, stop: 2, step: 0.5}"
+		}
+		src = "grid: " + g + "\ntarget: {family: " + name + ", params: " + params + "}\nmodel: {family: " + name + "}\n"
+	}
+	return src
+}
+
 // TestEveryFamilyBuilds builds a fit of every family to itself from a spec
 // without init, so that each goes through spec decoding and the guess.
 func TestEveryFamilyBuilds(t *testing.T) {
 	for _, name := range dist.Names() {
 		t.Run(name, func(t *testing.T) {
-			src := map[string]string{
-				"mvnormal":  "grid: {x: {start: -5, stop: 5, step: 0.5}, y: {start: -5, stop: 5, step: 0.5}}\ntarget: {family: mvnormal, params: {mean: [0, 1], covariance: [[1, 0.2], [0.2, 2]]}}\nmodel: {family: mvnormal}\n",
-				"von_mises": "grid: {circular: true, points: 90}\ntarget: {family: von_mises, params: {mu: 1, kappa: 2}}\nmodel: {family: von_mises}\n",
-				"mixture":   "grid: {start: -8, stop: 8, step: 0.1}\ntarget: {family: mixture, component: logistic, params: {weights: [0.4, 0.6], loc: [-2, 2], scale: [0.5, 1]}}\nmodel: {family: mixture, components: 2, component: logistic}\n",
-			}[name]
-			if src == "" {
-				params := map[string]string{
-					"normal": "{mean: 0.5, variance: 2}", "laplace": "{loc: 0.5, scale: 1}", "student_t": "{df: 4, loc: 0.5, scale: 1}",
-					"cauchy": "{loc: 0.5, scale: 1}", "logistic": "{loc: 0.5, scale: 1}", "gumbel": "{loc: 0.5, scale: 1}",
-					"skew_normal": "{loc: 0.5, scale: 1, alpha: 2}", "exponential": "{rate: 1}", "gamma": "{shape: 2, rate: 1}",
-					"lognormal": "{mu: 0, sigma: 0.5}", "weibull": "{shape: 2, scale: 1}", "beta": "{alpha: 2, beta: 3}",
-					"categorical": "{mass: [0.1, 0.2, 0.3, 0.4]}",
-				}[name]
-				if params == "" {
-					t.Fatalf("no test spec for the %s family", name)
-				}
-				g := "{start: 0.005, stop: 10, step: 0.01}"
-				switch name {
-				case "beta":
-					g = "{start: 0.005, stop: 1, step: 0.01}"
-				case "categorical":
-					g = "{start: 0, stop: 2, step: 0.5}"
-				}
-				src = "grid: " + g + "\ntarget: {family: " + name + ", params: " + params + "}\nmodel: {family: " + name + "}\n"
-			}
+			src := familySpec(t, name)
 			b := build(t, src)
 			roundTrip(t, b)
 			res, err := fit.Run(context.Background(), b.Problem, fit.Options{Optimizer: &fit.GD{LearningRate: 0.01}, Epochs: 3})
@@ -341,7 +350,7 @@ func FuzzParseFamilies(f *testing.F) {
 		small := g.Circular && g.Points <= 1e4 ||
 			g.X == nil && !g.Circular && g.Step > 0 && (g.Stop-g.Start)/g.Step <= 1e4
 		if small {
-			s.Build()
+			s.Build(context.Background(), spec.Env{})
 		}
 	})
 }

@@ -17,7 +17,7 @@ func build(t *testing.T, src string) *spec.Built {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := s.Build()
+	b, err := s.Build(context.Background(), spec.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func checkSpecError(t *testing.T, src, want string) {
 	t.Helper()
 	s, err := spec.Parse([]byte(src))
 	if err == nil {
-		_, err = s.Build()
+		_, err = s.Build(context.Background(), spec.Env{})
 	}
 	if err == nil {
 		t.Fatal("no error")

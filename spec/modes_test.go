@@ -27,7 +27,7 @@ model: {family: normal, init: ` + init + `}
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := s.Build()
+		b, err := s.Build(context.Background(), spec.Env{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -19,6 +19,7 @@ import (
 //	samples(data.csv, column=x, estimator=kde, bandwidth=silverman)
 //	histogram(bins.csv)
 //	sql("SELECT x FROM 'events.parquet'")
+//	postgres("SELECT amount FROM events", dsn="host=db dbname=shop", statement_timeout=60)
 //	renyi(alpha=0.5)
 //
 // Strings are quoted with double quotes (Go escapes) or single quotes (no
@@ -40,7 +41,7 @@ func (e *SyntaxError) Error() string {
 }
 
 // The callables that are not family names.
-var targetKinds = []string{"expr", "table", "samples", "histogram", "sql"}
+var targetKinds = []string{"expr", "table", "samples", "histogram", "sql", "postgres"}
 
 // ParseTarget parses a target written in the one-line syntax. Family names
 // and parameters are checked later, by Build, against the registered
@@ -195,9 +196,9 @@ func (p *lineParser) term() (term, error) {
 	name := p.word()
 	if name == "" {
 		if !p.more() {
-			return t, p.errAt(p.pos, "expected a family name or expr, table, samples, histogram, sql, got the end")
+			return t, p.errAt(p.pos, "expected a family name or expr, table, samples, histogram, sql, postgres, got the end")
 		}
-		return t, p.errAt(p.pos, "expected a family name or expr, table, samples, histogram, sql, got %q", p.rest())
+		return t, p.errAt(p.pos, "expected a family name or expr, table, samples, histogram, sql, postgres, got %q", p.rest())
 	}
 	t.name = name
 	p.space()
@@ -452,6 +453,35 @@ func (p *lineParser) call(pos int, name string, args []arg) (Target, error) {
 			return t, err
 		}
 		return t, noMore(1)
+	case "postgres":
+		if t.Postgres, err = positional("a query in quotes"); err != nil {
+			return t, err
+		}
+		seen := map[string]bool{}
+		for _, a := range args[1:] {
+			v := a.val
+			if seen[a.name] {
+				return t, p.errAt(a.pos, "%s is given twice", a.name)
+			}
+			seen[a.name] = true
+			switch a.name {
+			case "dsn":
+				if v.kind != valString && v.kind != valWord || strings.TrimSpace(v.str) == "" {
+					return t, p.errAt(v.pos, "dsn must be a connection string in quotes, e.g. dsn=\"host=db dbname=shop\"")
+				}
+				t.DSN = v.str
+			case "statement_timeout":
+				if v.kind != valNumber {
+					return t, p.errAt(v.pos, "statement_timeout must be a number of seconds")
+				}
+				t.StatementTimeout = v.num
+			case "":
+				return t, p.errAt(a.pos, "postgres(...) takes one query; name the other arguments: dsn=..., statement_timeout=...")
+			default:
+				return t, p.errAt(a.pos, "unknown argument %s of postgres(...) (known: dsn, statement_timeout)", a.name)
+			}
+		}
+		return t, nil
 	case "samples":
 		if t.Samples, err = positional("a file name"); err != nil {
 			return t, err
@@ -558,7 +588,8 @@ func (p *lineParser) param(v value) (Param, error) {
 }
 
 // OneLine returns the target in the one-line syntax; ParseTarget reads it
-// back to the same target.
+// back to the same target, but for the password of a postgres target's
+// dsn, which is left out.
 func (t Target) OneLine() string {
 	switch t.Kind() {
 	case "family":
@@ -577,6 +608,15 @@ func (t Target) OneLine() string {
 		return "histogram(" + target.Quote(t.Histogram) + ")"
 	case "sql":
 		return "sql(" + strconv.Quote(t.SQL) + ")"
+	case "postgres":
+		s := "postgres(" + strconv.Quote(t.Postgres)
+		if dsn := target.RedactDSN(t.DSN); dsn != "" {
+			s += ", dsn=" + strconv.Quote(dsn)
+		}
+		if t.StatementTimeout != 0 {
+			s += ", statement_timeout=" + strconv.FormatFloat(t.StatementTimeout, 'g', -1, 64)
+		}
+		return s + ")"
 	case "samples":
 		s := "samples(" + target.Quote(t.Samples)
 		if t.Column != "" {

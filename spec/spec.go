@@ -46,14 +46,6 @@ type Spec struct {
 	// extra history columns.
 	Report []Divergence
 
-	// Dir is the directory relative file names (tables, samples) are read
-	// from; "" means the working directory. It is not part of the spec's
-	// text: the command line sets it to the spec file's directory.
-	Dir string
-	// Progress, when set, is told how far the reading of data files has
-	// got. It is not part of the spec's text.
-	Progress func(path string, done, total int64)
-
 	// Stop holds the other stopping rules.
 	Stop Stop
 	// OnDivergence is "stop" (default) or "backtrack".
@@ -61,9 +53,18 @@ type Spec struct {
 	// MaxBacktracks bounds backtracking; 0 means the default, 10.
 	MaxBacktracks int
 
+	// env is where the build in progress reads files from (see Env).
+	env Env
+
 	// lines maps key paths ("model.init.variance") to the line they were
 	// read from, for error messages.
 	lines map[string]int
+}
+
+// IsZero reports whether no grid is given: Build then chooses one from
+// the target (see AutoGrid).
+func (g Grid) IsZero() bool {
+	return g.Start == 0 && g.Stop == 0 && g.Step == 0 && g.X == nil && g.Y == nil && !g.Circular && g.Points == 0
 }
 
 // Grid is a uniform 1-D grid (Start, Stop, Step, following NumPy's arange)
@@ -108,6 +109,14 @@ type Target struct {
 	Histogram string
 	// SQL is a query whose single column holds the samples.
 	SQL string
+	// Postgres is a query run in PostgreSQL whose first column holds the
+	// samples; DSN says where (libpq's environment fills in what it
+	// leaves out) and StatementTimeout bounds each query, in seconds (0:
+	// target.DefaultStatementTimeout). A DSN's password is never written
+	// back: YAML, JSON and OneLine leave it out.
+	Postgres         string
+	DSN              string
+	StatementTimeout float64
 }
 
 // Component is one weighted family member of a mixture target.
@@ -118,8 +127,8 @@ type Component struct {
 }
 
 // Kind returns which kind of target t is: "family", "mixture",
-// "expression", "table", "samples", "histogram" or "sql" ("" if none is
-// set).
+// "expression", "table", "samples", "histogram", "sql" or "postgres" (""
+// if none is set).
 func (t Target) Kind() string {
 	switch {
 	case t.Mixture != nil:
@@ -134,6 +143,8 @@ func (t Target) Kind() string {
 		return "histogram"
 	case t.SQL != "":
 		return "sql"
+	case t.Postgres != "":
+		return "postgres"
 	case t.Family != "":
 		return "family"
 	}

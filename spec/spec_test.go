@@ -2,6 +2,7 @@ package spec_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -49,7 +50,7 @@ func TestDemoRoundTrip(t *testing.T) {
 	if !bytes.Equal(fromJSON.YAML(), y) {
 		t.Errorf("JSON round trip:\n%s", fromJSON.YAML())
 	}
-	if _, err := spec.Demo().Build(); err != nil {
+	if _, err := spec.Demo().Build(context.Background(), spec.Env{}); err != nil {
 		t.Errorf("the demo spec does not build: %v", err)
 	}
 }
@@ -63,7 +64,7 @@ model: {family: normal, init: {mean: 1, variance: 2}}
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := s.Build()
+	b, err := s.Build(context.Background(), spec.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +141,7 @@ func TestJSONSpec(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, _ := spec.Parse([]byte(j))
-	_, err = s.Build()
+	_, err = s.Build(context.Background(), spec.Env{})
 	if err == nil || !strings.HasPrefix(err.Error(), "spec line 4: model.init.variance: must be > 0") {
 		t.Errorf("error %v", err)
 	}
@@ -169,7 +170,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("round trip changed\n%s\ninto\n%s", y, back.YAML())
 		}
 		if points(s.Grid) <= 1e5 { // keep each case fast
-			s.Build()
+			s.Build(context.Background(), spec.Env{})
 		}
 	})
 }

@@ -30,7 +30,7 @@ max_backtracks: 4
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := s.Build()
+	b, err := s.Build(context.Background(), spec.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ max_backtracks: 4
 	}
 	// Backtracking's default bound is filled in.
 	s, _ = spec.Parse([]byte(small + "optimizer: {name: adam}\non_divergence: backtrack\n"))
-	if b, err := s.Build(); err != nil || b.MaxBacktracks != 10 || !strings.Contains(string(b.Spec.YAML()), "max_backtracks: 10\n") {
+	if b, err := s.Build(context.Background(), spec.Env{}); err != nil || b.MaxBacktracks != 10 || !strings.Contains(string(b.Spec.YAML()), "max_backtracks: 10\n") {
 		t.Errorf("default max_backtracks: %v", err)
 	}
 }
@@ -90,7 +90,7 @@ func TestStopErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := spec.Parse([]byte(small + tc.extra))
 			if err == nil {
-				_, err = s.Build()
+				_, err = s.Build(context.Background(), spec.Env{})
 			}
 			var se *spec.Error
 			if err == nil || !errors.As(err, &se) || !strings.HasPrefix(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
@@ -104,7 +104,7 @@ func TestStopErrors(t *testing.T) {
 // fit, with its value, and counts backtracks.
 func TestSummaryStop(t *testing.T) {
 	s, _ := spec.Parse([]byte(small + "optimizer: {name: gd, learning_rate: 0.05}\nstop: {tolerance: 1e-10}\ntarget_weights: density\n"))
-	b, err := s.Build()
+	b, err := s.Build(context.Background(), spec.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestDefaultOptimizerConverges(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				b, err := s.Build()
+				b, err := s.Build(context.Background(), spec.Env{})
 				if err != nil {
 					t.Fatal(err)
 				}

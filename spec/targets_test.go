@@ -14,6 +14,7 @@ import (
 	"github.com/klfit/klfit/divergence"
 	"github.com/klfit/klfit/fit"
 	"github.com/klfit/klfit/spec"
+	"github.com/klfit/klfit/target"
 )
 
 func TestParseTarget(t *testing.T) {
@@ -119,6 +120,7 @@ func FuzzParseTarget(f *testing.F) {
 		"histogram(b.csv)", `sql("SELECT 1")`, "mvnormal(mean=[0, 0], covariance=[[1, 0], [0, 1]])",
 		"normal(", "0.5*", "+", "table(2024.csv)", `table("a\"b")`, "samples(x, bandwidth=1e-3)", "n(a=[[]])",
 		"n(a=[1,[2]])", "n(a=-.5e+3)", "table(\xff)", "samples('')",
+		`postgres("SELECT 1", dsn="host=db password=x", statement_timeout=5)`, `postgres('SELECT 1', dsn='postgres://u:p@h/d')`,
 	} {
 		f.Add(s)
 	}
@@ -135,8 +137,10 @@ func FuzzParseTarget(f *testing.F) {
 		if err != nil {
 			t.Fatalf("%q printed as %q, which does not parse: %v", s, line, err)
 		}
-		if !reflect.DeepEqual(back, tg) {
-			t.Fatalf("%q printed as %q reads back as %+v, not %+v", s, line, back, tg)
+		want := tg
+		want.DSN = target.RedactDSN(want.DSN) // a password is never printed
+		if !reflect.DeepEqual(back, want) {
+			t.Fatalf("%q printed as %q reads back as %+v, not %+v", s, line, back, want)
 		}
 	})
 }
@@ -178,13 +182,12 @@ func TestTargetKinds(t *testing.T) {
 			t.Errorf("%s: %v", tg, err)
 			continue
 		}
-		s.Dir = dir
 		y := s.YAML()
 		back, err := spec.Parse(y)
 		if err != nil || !bytes.Equal(back.YAML(), y) {
 			t.Errorf("%s: YAML round trip: %v\n%s", tg, err, y)
 		}
-		b, err := s.Build()
+		b, err := s.Build(context.Background(), spec.Env{Dir: dir})
 		if err != nil {
 			t.Errorf("%s: %v", tg, err)
 			continue
@@ -206,7 +209,7 @@ func TestTargetErrors(t *testing.T) {
 	head := "grid: {start: -6, stop: 6, step: 0.1}\n"
 	tail := "model: {family: normal, init: {mean: 0, variance: 1}}\n"
 	for _, c := range []struct{ body, want string }{
-		{"target: {expression: 'x^2', table: t.csv}\n", "spec line 2: target.table: a target is one of family, mixture, expression, table, samples, histogram, sql; this one already has expression"},
+		{"target: {expression: 'x^2', table: t.csv}\n", "spec line 2: target.table: a target is one of family, mixture, expression, table, samples, histogram, sql, postgres; this one already has expression"},
 		{"target: {expression: 'x^2', params: {a: 1}}\n", "spec line 2: target.params: params is not a setting of a expression target"},
 		{"target: {table: t.csv, column: x}\n", "spec line 2: target.column: column is not a setting of a table target"},
 		{"target: {}\n", "spec line 2: target: say what to fit"},
@@ -232,8 +235,7 @@ func TestTargetErrors(t *testing.T) {
 	} {
 		s, err := spec.Parse([]byte(head + c.body + tail))
 		if err == nil {
-			s.Dir = dir
-			_, err = s.Build()
+			_, err = s.Build(context.Background(), spec.Env{Dir: dir})
 		}
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%s: error %v\nwant %q", c.body, err, c.want)

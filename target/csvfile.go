@@ -3,10 +3,12 @@ package target
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -43,6 +45,11 @@ func (e *FileError) Unwrap() error { return e.Err }
 // number per line), record by record, without keeping the records.
 type csvSource struct {
 	path string
+	// fsys is where path is opened; nil means the operating system's
+	// files.
+	fsys fs.FS
+	// ctx, when not nil, stops the reading when it ends.
+	ctx context.Context
 	// want names the columns wanted, in order, when the file has a header;
 	// without a header they are taken by position.
 	want []string
@@ -66,6 +73,7 @@ type csvSource struct {
 }
 
 type countingReader struct {
+	ctx      context.Context
 	r        io.Reader
 	n, next  int64
 	total    int64
@@ -74,6 +82,11 @@ type countingReader struct {
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
+	if c.ctx != nil {
+		if err := c.ctx.Err(); err != nil {
+			return 0, err
+		}
+	}
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	if c.progress != nil && c.n >= c.next {
@@ -86,7 +99,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // each opens the file and calls fn with the wanted fields of every data
 // record and its line. fn's error stops the reading and is returned as is.
 func (s *csvSource) each(fn func(line int, v []float64) error) error {
-	f, err := os.Open(s.path)
+	f, err := Open(s.fsys, s.path)
 	if err != nil {
 		return &FileError{Path: s.path, Msg: "cannot open: " + unwrapPathError(err), Err: err}
 	}
@@ -95,12 +108,28 @@ func (s *csvSource) each(fn func(line int, v []float64) error) error {
 	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 		total = st.Size()
 	}
-	cr := &countingReader{r: f, total: total, path: s.path, progress: s.progress}
-	return s.read(cr, fn)
+	cr := &countingReader{ctx: s.ctx, r: f, total: total, path: s.path, progress: s.progress}
+	if err := s.read(cr, fn); err != nil {
+		if s.ctx != nil && s.ctx.Err() != nil {
+			return fmt.Errorf("reading %s: %w", s.path, s.ctx.Err())
+		}
+		return err
+	}
+	return nil
+}
+
+// Open opens the data file name from fsys, or from the operating system's
+// files when fsys is nil: the one place targets open their files, so that
+// a server can offer its uploads, and nothing else, through an fs.FS.
+func Open(fsys fs.FS, name string) (fs.File, error) {
+	if fsys == nil {
+		return os.Open(name)
+	}
+	return fsys.Open(name)
 }
 
 func unwrapPathError(err error) string {
-	var pe *os.PathError
+	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return pe.Err.Error()
 	}

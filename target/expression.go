@@ -1,6 +1,7 @@
 package target
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -82,9 +83,15 @@ func ExpressionFunctions() []string {
 	return out
 }
 
-var exprOptions = func() []expr.Option {
+var exprOptions = FormulaOptions(exprEnv{})
+
+// FormulaOptions returns the expr options that compile a formula over the
+// variables of env (a struct or map, as expr.Env takes): the numeric
+// operators, % as mod, and the functions of ExpressionFunctions, with
+// expr's own builtins disabled and the result converted to float64.
+func FormulaOptions(env any) []expr.Option {
 	opts := []expr.Option{
-		expr.Env(exprEnv{}),
+		expr.Env(env),
 		expr.DisableAllBuiltins(),
 		expr.AsFloat64(),
 		expr.MaxNodes(10000),
@@ -110,7 +117,7 @@ var exprOptions = func() []expr.Option {
 		}, types...))
 	}
 	return append(opts, expr.Operator("%", "mod"))
-}()
+}
 
 func toFloat(v any) float64 {
 	switch t := v.(type) {
@@ -177,14 +184,18 @@ func position(src string, offset int) (line, col int) {
 	return line, offset - (strings.LastIndexByte(before, '\n') + 1)
 }
 
-// compile turns expr's panics on pathological input into errors.
-func compile(src string) (prog *vm.Program, err error) {
+func compile(src string) (*vm.Program, error) { return CompileFormula(src, exprOptions) }
+
+// CompileFormula compiles src with opts (see FormulaOptions), turning
+// expr's errors into *ExprError values with the position, and its panics
+// on pathological input into errors.
+func CompileFormula(src string, opts []expr.Option) (prog *vm.Program, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			prog, err = nil, &ExprError{Msg: fmt.Sprint(r)}
 		}
 	}()
-	prog, err = expr.Compile(src, exprOptions...)
+	prog, err = expr.Compile(src, opts...)
 	if err != nil {
 		var fe *file.Error
 		if errors.As(err, &fe) {
@@ -220,9 +231,21 @@ func (e *Expression) String() string { return fmt.Sprintf("expr(%q)", e.Source) 
 // Density evaluates the formula at every point of g. A value that is
 // negative, NaN or infinite is an error naming the point.
 func (e *Expression) Density(dst []float64, g *grid.Grid) error {
+	return e.DensityContext(context.Background(), dst, g)
+}
+
+// DensityContext is Density, stopping with ctx's error when ctx ends (it
+// looks every 16 points: a slow formula on a large grid is stopped
+// within a few milliseconds).
+func (e *Expression) DensityContext(ctx context.Context, dst []float64, g *grid.Grid) error {
 	var machine vm.VM
 	env := exprEnv{Pi: math.Pi, E: math.E}
 	for i, x := range g.X {
+		if i%16 == 0 {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("evaluating the formula: %w", err)
+			}
+		}
 		env.X = x
 		if g.Y != nil {
 			env.Y = g.Y[i]

@@ -2,6 +2,7 @@ package target
 
 import (
 	"fmt"
+	"io/fs"
 	"math"
 
 	"github.com/klfit/klfit/grid"
@@ -29,9 +30,13 @@ type Histogram struct {
 // a header naming them, or in that order without one). Every bound must be
 // finite with lo < hi, every count finite and >= 0. Errors name the file
 // and the line.
-func LoadHistogram(path string) (*Histogram, error) {
+func LoadHistogram(path string) (*Histogram, error) { return ReadHistogram(nil, path) }
+
+// ReadHistogram is LoadHistogram reading name from fsys (the operating
+// system's files when fsys is nil).
+func ReadHistogram(fsys fs.FS, path string) (*Histogram, error) {
 	h := &Histogram{Path: path}
-	src := &csvSource{path: path, want: []string{"lo", "hi", "count"}}
+	src := &csvSource{path: path, fsys: fsys, want: []string{"lo", "hi", "count"}}
 	err := src.each(func(line int, v []float64) error {
 		b := Bin{Lo: v[0], Hi: v[1], Count: v[2]}
 		if err := b.check(); err != nil {

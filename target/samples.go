@@ -1,8 +1,10 @@
 package target
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"strconv"
 
@@ -50,6 +52,9 @@ type Samples struct {
 	SkipInvalid bool
 	// Progress, when set, is told how far the reading has got.
 	Progress Progress
+	// FS is where Path is read from; nil means the operating system's
+	// files.
+	FS fs.FS
 
 	// Stats describes the samples read by the last Density call.
 	Stats SampleStats
@@ -127,6 +132,11 @@ func (s *Samples) Warnings() []string { return s.warnings }
 
 // Density reads the samples and estimates their density on g.
 func (s *Samples) Density(dst []float64, g *grid.Grid) error {
+	return s.DensityContext(context.Background(), dst, g)
+}
+
+// DensityContext is Density, stopping with ctx's error when ctx ends.
+func (s *Samples) DensityContext(ctx context.Context, dst []float64, g *grid.Grid) error {
 	s.warnings = nil
 	s.Stats = SampleStats{}
 	if err := s.Check(); err != nil {
@@ -184,7 +194,7 @@ func (s *Samples) Density(dst []float64, g *grid.Grid) error {
 		counts[k+1] += f
 		return nil
 	}
-	src := &csvSource{path: s.Path, want: []string{s.Column}, skipInvalid: s.SkipInvalid, progress: s.Progress, byName: s.Column != "", anyColumn: s.Column == ""}
+	src := &csvSource{path: s.Path, fsys: s.FS, ctx: ctx, want: []string{s.Column}, skipInvalid: s.SkipInvalid, progress: s.Progress, byName: s.Column != "", anyColumn: s.Column == ""}
 	if s.Column == "" {
 		src.want = []string{"samples"}
 	}
@@ -205,9 +215,8 @@ func (s *Samples) Density(dst []float64, g *grid.Grid) error {
 	if st.Skipped > 0 {
 		s.warnings = append(s.warnings, fmt.Sprintf("%s: skipped %d invalid %s (the first at line %d: %s)", s.Path, st.Skipped, plural(st.Skipped, "line", "lines"), src.firstBad, src.firstBadMsg))
 	}
-	if out := st.Below + st.Above; out > 0 {
-		s.warnings = append(s.warnings, fmt.Sprintf("%s: %d of %d samples (%.3g%%) fall outside the grid and are dropped (%d below, %d above)",
-			s.Path, out, st.N, 100*float64(out)/float64(st.N), st.Below, st.Above))
+	if w := st.outsideWarning(); w != "" {
+		s.warnings = append(s.warnings, s.Path+": "+w)
 	}
 	if kde {
 		h, err := s.bandwidth()
@@ -218,10 +227,27 @@ func (s *Samples) Density(dst []float64, g *grid.Grid) error {
 		binnedKDE(dst, counts, ax.Delta, h, float64(st.N))
 		return nil
 	}
-	for i, c := range counts {
-		dst[i] = c / (float64(st.N) * ax.Delta)
-	}
+	histogramDensity(dst, counts, st.N, ax.Delta)
 	return nil
+}
+
+// outsideWarning says how many samples fell outside the grid, or "" when
+// none did.
+func (st *SampleStats) outsideWarning() string {
+	out := st.Below + st.Above
+	if out == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d of %d samples (%.3g%%) fall outside the grid and are dropped (%d below, %d above)",
+		out, st.N, 100*float64(out)/float64(st.N), st.Below, st.Above)
+}
+
+// histogramDensity turns the counts of n samples in cells of width delta
+// into a density.
+func histogramDensity(dst, counts []float64, n int, delta float64) {
+	for i, c := range counts {
+		dst[i] = c / (float64(n) * delta)
+	}
 }
 
 func wrapLine(path string, fn func(int, []float64) error) func(int, []float64) error {

@@ -1,6 +1,7 @@
 package target
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -51,6 +52,11 @@ func (q *SQL) Warnings() []string { return q.warnings }
 // Density runs the query with the binning on g's cells pushed into it and
 // returns the histogram as a density.
 func (q *SQL) Density(dst []float64, g *grid.Grid) error {
+	return q.DensityContext(context.Background(), dst, g)
+}
+
+// DensityContext is Density, cancelling the query when ctx ends.
+func (q *SQL) DensityContext(ctx context.Context, dst []float64, g *grid.Grid) error {
 	q.warnings = nil
 	q.Stats = SampleStats{}
 	if g.Dim() != 1 {
@@ -58,7 +64,7 @@ func (q *SQL) Density(dst []float64, g *grid.Grid) error {
 	}
 	ax := g.Axes[0]
 	counts := make([]float64, ax.N)
-	if err := q.bin(ax, counts); err != nil {
+	if err := q.bin(ctx, ax, counts); err != nil {
 		return err
 	}
 	st := &q.Stats
@@ -68,13 +74,10 @@ func (q *SQL) Density(dst []float64, g *grid.Grid) error {
 	if st.Skipped > 0 {
 		q.warnings = append(q.warnings, fmt.Sprintf("the query returned %d NULL or non-numeric values, skipped", st.Skipped))
 	}
-	if out := st.Below + st.Above; out > 0 {
-		q.warnings = append(q.warnings, fmt.Sprintf("%d of %d samples (%.3g%%) fall outside the grid and are dropped (%d below, %d above)",
-			out, st.N, 100*float64(out)/float64(st.N), st.Below, st.Above))
+	if w := st.outsideWarning(); w != "" {
+		q.warnings = append(q.warnings, w)
 	}
-	for i, c := range counts {
-		dst[i] = c / (float64(st.N) * ax.Delta)
-	}
+	histogramDensity(dst, counts, st.N, ax.Delta)
 	return nil
 }
 

@@ -3,6 +3,7 @@
 package target
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"math"
@@ -16,7 +17,7 @@ import (
 // DuckDBAvailable reports whether sql targets can run in this build.
 const DuckDBAvailable = true
 
-func (q *SQL) bin(ax grid.Axis, counts []float64) error {
+func (q *SQL) bin(ctx context.Context, ax grid.Axis, counts []float64) error {
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
 		return fmt.Errorf("starting DuckDB: %w", err)
@@ -25,11 +26,11 @@ func (q *SQL) bin(ax grid.Axis, counts []float64) error {
 	binsQ, statsQ := binningQuery(q.Query, ax)
 	st := &q.Stats
 	var n int64
-	if err := db.QueryRow(statsQ).Scan(&n, &st.Mean, &st.Variance); err != nil {
+	if err := db.QueryRowContext(ctx, statsQ).Scan(&n, &st.Mean, &st.Variance); err != nil {
 		return fmt.Errorf("the query failed: %s", oneLineErr(err))
 	}
 	st.N = int(n)
-	rows, err := db.Query(binsQ)
+	rows, err := db.QueryContext(ctx, binsQ)
 	if err != nil {
 		return fmt.Errorf("the query failed: %s", oneLineErr(err))
 	}

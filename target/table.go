@@ -3,8 +3,8 @@ package target
 import (
 	"encoding/csv"
 	"fmt"
+	"io/fs"
 	"math"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,8 +38,12 @@ type Table struct {
 // LoadTable reads a tabulated density. A file whose header has a y column,
 // or whose records have three numbers and no header, is 2-D. Errors name
 // the file and the line.
-func LoadTable(path string) (*Table, error) {
-	twoD, err := tableIs2D(path)
+func LoadTable(path string) (*Table, error) { return ReadTable(nil, path) }
+
+// ReadTable is LoadTable reading name from fsys (the operating system's
+// files when fsys is nil).
+func ReadTable(fsys fs.FS, path string) (*Table, error) {
+	twoD, err := tableIs2D(fsys, path)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +53,7 @@ func LoadTable(path string) (*Table, error) {
 		line    int
 	}
 	var rows []row
-	src := &csvSource{path: path, want: []string{"x", "density"}}
+	src := &csvSource{path: path, fsys: fsys, want: []string{"x", "density"}}
 	if twoD {
 		src.want = []string{"x", "y", "density"}
 	}
@@ -144,8 +148,8 @@ func uniqueSorted[T any](rows []T, key func(T) float64) []float64 {
 }
 
 // tableIs2D reads the first record of a table file to tell its dimension.
-func tableIs2D(path string) (bool, error) {
-	f, err := os.Open(path)
+func tableIs2D(fsys fs.FS, path string) (bool, error) {
+	f, err := Open(fsys, path)
 	if err != nil {
 		return false, &FileError{Path: path, Msg: "cannot open: " + unwrapPathError(err), Err: err}
 	}

@@ -3,6 +3,7 @@
 package target
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -86,15 +87,39 @@ func ParseWeights(s string) (Weights, error) {
 	return 0, fmt.Errorf("unknown target weights %q (known: normalized, density)", s)
 }
 
+// ContextDensity is implemented by targets whose evaluation can take long
+// (a formula on a large grid, a file of samples, a query): MassesContext
+// calls it so that a build stops promptly when its context ends.
+type ContextDensity interface {
+	// DensityContext is Density, returning an error wrapping ctx.Err()
+	// soon after ctx ends.
+	DensityContext(ctx context.Context, dst []float64, g *grid.Grid) error
+}
+
 // Masses evaluates t on g and returns the mass vector P under weights w.
 // It returns an error naming the point when a density value is negative or
 // not finite, and when the density is zero on the whole grid.
 func Masses(t Target, g *grid.Grid, w Weights) ([]float64, error) {
+	return MassesContext(context.Background(), t, g, w)
+}
+
+// MassesContext is Masses, stopping with an error wrapping ctx.Err() when
+// ctx ends (through ContextDensity where t implements it).
+func MassesContext(ctx context.Context, t Target, g *grid.Grid, w Weights) ([]float64, error) {
 	if t.Dim() != g.Dim() {
 		return nil, fmt.Errorf("target is %d-D but the grid is %d-D", t.Dim(), g.Dim())
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	p := make([]float64, g.Len())
-	if err := t.Density(p, g); err != nil {
+	var err error
+	if c, ok := t.(ContextDensity); ok {
+		err = c.DensityContext(ctx, p, g)
+	} else {
+		err = t.Density(p, g)
+	}
+	if err != nil {
 		return nil, err
 	}
 	var sum float64

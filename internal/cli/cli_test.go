@@ -88,7 +88,7 @@ func TestDemo(t *testing.T) {
 	if _, err := fmt.Sscanf(lines[10], "final KL(P||Q) = %g after 1000 epochs (max_epochs)", &final); err != nil || abs(final-23.03961666859499) > 1e-9*23 {
 		t.Errorf("final line %q (%v)", lines[10], err)
 	}
-	if !strings.HasPrefix(lines[11], "wrote klfit-demo: history.csv, summary.json, fit.png") {
+	if !strings.HasPrefix(lines[11], "wrote klfit-demo: spec.yaml, history.csv, summary.json, fit.png") {
 		t.Errorf("last line %q", lines[11])
 	}
 	if errOut != "" {

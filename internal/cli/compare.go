@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -25,22 +24,30 @@ func runCompare(ctx context.Context, ios *IOStreams, b *spec.Built, o *fitOption
 	}
 	builts := make([]*spec.Built, len(names))
 	for i, name := range names {
-		if builts[i], err = b.Spec.WithOptimizer(name).Build(); err != nil {
+		if builts[i], err = b.WithOptimizer(name); err != nil {
 			return usageError(fmt.Errorf("--compare %s: %w", name, err))
 		}
 	}
-	if err := prepareDir(o.Out); err != nil {
+	out, err := openOutDir(o.Out)
+	if err != nil {
+		return usageError(err)
+	}
+	if err := out.claim("summary.json"); err != nil {
 		return usageError(err)
 	}
 	human := humanWriter(ios, o.JSON, o.Quiet)
 	trials := make([]fit.Trial, len(names))
 	streams := make([]*historyStream, len(names))
+	subs := make([]*outDir, len(names))
 	for i, bi := range builts {
-		dir := filepath.Join(o.Out, names[i])
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return usageError(fmt.Errorf("output directory: %w", err))
+		if subs[i], err = out.sub(names[i]); err != nil {
+			return usageError(err)
 		}
-		if streams[i], err = newHistoryStream(dir, bi, nil); err != nil {
+		if err := subs[i].record("history.csv"); err != nil {
+			return usageError(err)
+		}
+		h := fit.NewHistoryFor(bi.Problem, bi.Report)
+		if streams[i], err = newHistoryStream(subs[i].path("history.csv"), h, nil); err != nil {
 			return usageError(err)
 		}
 		trials[i] = fit.Trial{Name: names[i], Problem: bi.Problem, Options: bi.Options(streams[i])}
@@ -67,8 +74,7 @@ func runCompare(ctx context.Context, ios *IOStreams, b *spec.Built, o *fitOption
 		reach := fit.FirstBelow(r.Result.History, target)
 		sum.Runs = append(sum.Runs, spec.NewCompareRun(builts[i], r.Result, reach, r.Seconds))
 		runs[i] = plot.Run{Name: names[i], Loss: r.Result.History.Losses(), Seconds: r.Seconds}
-		dir := filepath.Join(o.Out, names[i])
-		if _, err := writeOutputs(dir, builts[i], r.Result, spec.NewSummary(builts[i], r.Result), false, nil); err != nil {
+		if _, err := writeOutputs(subs[i], builts[i], r.Result, spec.NewSummary(builts[i], r.Result), false, nil); err != nil {
 			return &ExitError{Code: ExitFailure, Err: err}
 		}
 		interrupted = interrupted || r.Result.Status == fit.Interrupted
@@ -76,6 +82,9 @@ func runCompare(ctx context.Context, ios *IOStreams, b *spec.Built, o *fitOption
 	files := append([]string(nil), names...)
 	if !o.NoFigures {
 		byEpoch, byTime := plot.CompareFigures(runs, best)
+		if err := out.record("compare.png", "compare.svg"); err != nil {
+			return &ExitError{Code: ExitFailure, Err: err}
+		}
 		paths, err := plot.SaveRow(o.Out, "compare", byEpoch, byTime)
 		for _, p := range paths {
 			files = append(files, filepath.Base(p))

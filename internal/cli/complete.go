@@ -16,10 +16,10 @@ import (
 // and arguments that take them, and spec files (.yaml, .yml, .json) after
 // klfit fit.
 func addCompletions(root *cobra.Command) {
-	families := names(dist.Names)
-	divergences := names(divergence.Names)
-	optimizers := names(fit.OptimizerNames)
-	cases := names(func() []string {
+	families := listed(dist.Names)
+	divergences := listed(divergence.Names)
+	optimizers := listed(fit.OptimizerNames)
+	cases := listed(func() []string {
 		var n []string
 		for _, c := range bench.Cases() {
 			n = append(n, c.Name)
@@ -57,15 +57,15 @@ func addCompletions(root *cobra.Command) {
 
 type completer = func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective)
 
-// names completes from the names a function lists.
-func names(list func() []string) completer {
+// listed completes from the names a function lists.
+func listed(list func() []string) completer {
 	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return list(), cobra.ShellCompDirectiveNoFileComp
 	}
 }
 
 func fixed(words ...string) completer {
-	return names(func() []string { return words })
+	return listed(func() []string { return words })
 }
 
 // list completes the last name of a comma-separated list.

@@ -57,9 +57,9 @@ func runDemo(ctx context.Context, ios *IOStreams, o *demoOptions) error {
 		_, err := ios.Out.Write(s.YAML())
 		return err
 	}
-	b, err := s.Build()
+	b, err := buildSpec(ctx, s, spec.Env{})
 	if err != nil {
-		return err // the built-in spec is valid; a test checks it
+		return buildError(ctx, err) // the built-in spec is valid; a test checks it
 	}
 	return runBuilt(ctx, ios, b, runOptions{Out: o.Out, JSON: o.JSON, Quiet: o.Quiet, Notebook: true})
 }

@@ -119,7 +119,7 @@ func buildDensity(which, text string) (*divergence.Density, string, error) {
 		return nil, "", fmt.Errorf("%s: %w", which, err)
 	}
 	s := &spec.Spec{Target: t}
-	tg, err := s.BuildTarget()
+	tg, err := s.BuildTarget(spec.Env{})
 	var se *spec.Error
 	if errors.As(err, &se) {
 		key := strings.TrimPrefix(strings.TrimPrefix(se.Key, "target"), ".")

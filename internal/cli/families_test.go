@@ -117,7 +117,7 @@ func TestExamplesConverge(t *testing.T) {
 			t.Errorf("%s example: %v", in.Name, err)
 			continue
 		}
-		b, err := s.Build()
+		b, err := s.Build(context.Background(), spec.Env{})
 		if err != nil {
 			t.Errorf("%s example: %v", in.Name, err)
 			continue

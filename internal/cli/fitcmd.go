@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -29,6 +30,11 @@ type fitOptions struct {
 
 	Compare string
 	LRFind  lrFindOptions
+
+	// DSN and StatementTimeout set a postgres target's connection and
+	// statement timeout.
+	DSN              string
+	StatementTimeout time.Duration
 }
 
 func newFitCmd(ios *IOStreams) *cobra.Command {
@@ -64,6 +70,13 @@ Spec errors name the key and the line, and exit with code 2.
 history) to FILE every --checkpoint-every epochs and when the fit ends;
 klfit fit --resume FILE continues it exactly (with SPEC, a changed spec of
 the same fit, e.g. more epochs).
+
+A postgres("SELECT ...") target (or target: {postgres: ...}) runs its query in
+PostgreSQL, binning there: only the histogram crosses the network. The
+connection comes from --dsn (or dsn: in the spec) and libpq's environment
+(PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE, ~/.pgpass); the
+password is never printed or recorded. Ctrl-C cancels the query in the
+database.
 
 --compare gd,momentum,adam,lbfgs runs the fit under each optimizer, in
 parallel, and compares them; --lr-find sweeps the learning rate.
@@ -101,6 +114,8 @@ parallel, and compares them; --lr-find sweeps the learning rate.
 	cmd.Flags().StringVar(&o.Checkpoint, "checkpoint", "", "write the fit's state to `FILE` as it runs and when it ends")
 	cmd.Flags().IntVar(&o.CheckpointEvery, "checkpoint-every", 100, "epochs between checkpoints (0: only when the fit ends)")
 	cmd.Flags().StringVar(&o.Resume, "resume", "", "continue the fit saved in checkpoint `FILE`")
+	cmd.Flags().StringVar(&o.DSN, "dsn", "", "PostgreSQL connection `string` of a postgres target (URL or key=value; default: libpq's PG* variables)")
+	cmd.Flags().DurationVar(&o.StatementTimeout, "statement-timeout", 0, "bound on each query of a postgres target (default 15m; e.g. 30s, 2h)")
 	cmd.Flags().StringVar(&o.Compare, "compare", "", "run the fit under each optimizer of a comma-separated `list` and compare them")
 	o.LRFind.addFlags(cmd)
 	return cmd
@@ -143,13 +158,16 @@ func runFit(ctx context.Context, ios *IOStreams, o *fitOptions) error {
 	if err != nil {
 		return usageError(fmt.Errorf("%s: %w", name, err))
 	}
+	env := spec.Env{Progress: readingProgress(ios, o.Quiet)}
 	if o.SpecPath != "-" {
-		s.Dir = filepath.Dir(o.SpecPath)
+		env.Dir = filepath.Dir(o.SpecPath)
 	}
-	s.Progress = readingProgress(ios, o.Quiet)
-	b, err := s.Build()
+	if err := o.database(ios, s, &env); err != nil {
+		return usageError(err)
+	}
+	b, err := buildSpec(ctx, s, env)
 	if err != nil {
-		return usageError(fmt.Errorf("%s: %w", name, err))
+		return buildError(ctx, fmt.Errorf("%s: %w", name, err))
 	}
 	printWarnings(ios, b, o.Quiet)
 	switch {
@@ -162,6 +180,41 @@ func runFit(ctx context.Context, ios *IOStreams, o *fitOptions) error {
 		Checkpoint: o.Checkpoint, CheckpointEvery: o.CheckpointEvery, Resume: cp})
 }
 
+// database applies --dsn and --statement-timeout to a postgres target,
+// and gives its queries the command's context and a progress indicator.
+func (o *fitOptions) database(ios *IOStreams, s *spec.Spec, env *spec.Env) error {
+	if o.StatementTimeout < 0 {
+		return fmt.Errorf("--statement-timeout must be >= 0, got %v", o.StatementTimeout)
+	}
+	if s.Target.Kind() != "postgres" {
+		if o.DSN != "" {
+			return fmt.Errorf("--dsn is the connection of a postgres target, and this target is %s", s.Target.Kind())
+		}
+		if o.StatementTimeout != 0 {
+			return fmt.Errorf("--statement-timeout bounds the queries of a postgres target, and this target is %s", s.Target.Kind())
+		}
+		return nil
+	}
+	if o.DSN != "" {
+		s.Target.DSN = o.DSN
+	}
+	if o.StatementTimeout > 0 {
+		s.Target.StatementTimeout = o.StatementTimeout.Seconds()
+	}
+	env.DatabaseProgress = databaseProgress(ios, o.Quiet)
+	return nil
+}
+
+// buildError is a failed build's error: interrupted (130, or 143 after
+// SIGTERM) when a signal cancelled it (a slow formula, a large file, a
+// query, which the database then cancels), else bad input.
+func buildError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted while building the fit: %w", err)}
+	}
+	return usageError(err)
+}
+
 func readSpec(ios *IOStreams, path string) ([]byte, error) {
 	if path == "-" {
 		return io.ReadAll(ios.In)
@@ -171,4 +224,10 @@ func readSpec(ios *IOStreams, path string) ([]byte, error) {
 		return nil, fmt.Errorf("reading the spec: %w", err)
 	}
 	return data, nil
+}
+
+// buildSpec builds s under ctx: a signal stops a slow build (a formula on
+// a large grid, a large file of samples) as it stops a fit.
+func buildSpec(ctx context.Context, s *spec.Spec, env spec.Env) (*spec.Built, error) {
+	return s.Build(ctx, env)
 }

@@ -4,17 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/klfit/klfit/divergence"
 	"github.com/klfit/klfit/grid"
 	"github.com/klfit/klfit/spec"
-	"github.com/klfit/klfit/target"
 )
 
 // lineOptions describe a fit by flags, without a spec file.
@@ -41,11 +38,12 @@ syntax, and the other flags fill in the rest of the spec:
 Targets: a family, a mixture (weights summing to 1), expr("formula of x"),
 table(file.csv), samples(file.csv, column=x, estimator=histogram|kde,
 bandwidth=scott|silverman|number, skip_invalid=true), histogram(bins.csv)
-(lo,hi,count), sql("SELECT ..."). A model given by its name alone starts
+(lo,hi,count), sql("SELECT ..."), postgres("SELECT ..."). A model given by its name alone starts
 where a spec without init does: at the member matching the target's
 moments (a mixture spreads its components over the target). Without --grid
 the grid is chosen to hold the target's mass (500 to 1000 cells of a round
-step); samples and sql targets need --grid.
+step); samples and sql targets need --grid; a postgres target's grid spans
+the range of its samples (one more scan in the database).
 `
 
 func (o *lineOptions) addFlags(cmd *cobra.Command) {
@@ -68,17 +66,21 @@ func runFitLine(ctx context.Context, ios *IOStreams, fo *fitOptions) error {
 	if o.Model == "" {
 		return usageError(fmt.Errorf("--model: give the model family, e.g. --model normal"))
 	}
-	s, err := o.spec(ios, fo.Quiet)
+	s, err := o.spec()
 	if err != nil {
+		return usageError(err)
+	}
+	env := spec.Env{Progress: readingProgress(ios, fo.Quiet)}
+	if err := fo.database(ios, s, &env); err != nil {
 		return usageError(err)
 	}
 	if o.PrintSpec {
 		_, err := ios.Out.Write(s.YAML())
 		return err
 	}
-	b, err := s.Build()
+	b, err := buildSpec(ctx, s, env)
 	if err != nil {
-		return usageError(flagError(err))
+		return buildError(ctx, flagError(err))
 	}
 	printWarnings(ios, b, fo.Quiet)
 	return runBuilt(ctx, ios, b, runOptions{Out: fo.Out, JSON: fo.JSON, Quiet: fo.Quiet, NoFigures: fo.NoFigures})
@@ -105,12 +107,12 @@ func flagError(err error) error {
 }
 
 // spec builds the spec the flags describe.
-func (o *lineOptions) spec(ios *IOStreams, quiet bool) (*spec.Spec, error) {
+func (o *lineOptions) spec() (*spec.Spec, error) {
 	t, err := spec.ParseTarget(o.Target)
 	if err != nil {
 		return nil, fmt.Errorf("--target: %w", err)
 	}
-	s := &spec.Spec{Target: t, Epochs: o.Epochs, Progress: readingProgress(ios, quiet)}
+	s := &spec.Spec{Target: t, Epochs: o.Epochs}
 	if s.Divergence, err = spec.ParseDivergence(o.Divergence); err != nil {
 		return nil, fmt.Errorf("--divergence: %w", err)
 	}
@@ -128,18 +130,10 @@ func (o *lineOptions) spec(ios *IOStreams, quiet bool) (*spec.Spec, error) {
 		}
 		s.Optimizer = spec.Optimizer{Name: opt.Name, Settings: opt.Options}
 	}
-	tg, err := s.BuildTarget()
-	if err != nil {
-		return nil, fmt.Errorf("--target: %w", err)
-	}
-	if o.Grid != "" {
-		a, err := parseGridFlag(o.Grid)
-		if err != nil {
+	if o.Grid != "" { // else the spec's default: chosen from the target
+		if s.Grid, err = parseGridFlag(o.Grid); err != nil {
 			return nil, err
 		}
-		s.Grid = spec.Grid{Start: a.Start, Stop: a.Stop, Step: a.Step}
-	} else if s.Grid, err = defaultGrid(tg); err != nil {
-		return nil, err
 	}
 	m, err := spec.ParseTarget(o.Model)
 	if isName(o.Model) {
@@ -156,71 +150,34 @@ func (o *lineOptions) spec(ios *IOStreams, quiet bool) (*spec.Spec, error) {
 	return s, nil
 }
 
-// parseGridFlag reads START:STOP:STEP.
-func parseGridFlag(v string) (grid.Axis, error) {
+// parseGridFlag reads START:STOP:STEP, or circular:POINTS for angles.
+func parseGridFlag(v string) (spec.Grid, error) {
+	if rest, ok := strings.CutPrefix(v, "circular:"); ok {
+		n, err := strconv.Atoi(strings.TrimSpace(rest))
+		if err != nil {
+			return spec.Grid{}, fmt.Errorf("--grid: circular:POINTS takes a whole number of points, got %q", rest)
+		}
+		if _, err := grid.Circle(n); err != nil {
+			return spec.Grid{}, fmt.Errorf("--grid: %w", err)
+		}
+		return spec.Grid{Circular: true, Points: n}, nil
+	}
 	parts := strings.Split(v, ":")
 	if len(parts) != 3 {
-		return grid.Axis{}, fmt.Errorf("--grid: want START:STOP:STEP, e.g. -10:10:0.1, got %q", v)
+		return spec.Grid{}, fmt.Errorf("--grid: want START:STOP:STEP, e.g. -10:10:0.1, or circular:POINTS, got %q", v)
 	}
 	var f [3]float64
 	for i, p := range parts {
 		x, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 		if err != nil {
-			return grid.Axis{}, fmt.Errorf("--grid: %q is not a number", p)
+			return spec.Grid{}, fmt.Errorf("--grid: %q is not a number", p)
 		}
 		f[i] = x
 	}
-	a, err := grid.Arange(f[0], f[1], f[2])
-	if err != nil {
-		return grid.Axis{}, fmt.Errorf("--grid: %w", err)
+	if _, err := grid.Arange(f[0], f[1], f[2]); err != nil {
+		return spec.Grid{}, fmt.Errorf("--grid: %w", err)
 	}
-	return a, nil
-}
-
-// defaultGrid chooses a 1-D grid of about 1000 cells holding the target's
-// mass, with a round step.
-func defaultGrid(t target.Target) (spec.Grid, error) {
-	var lo, hi float64
-	switch tt := t.(type) {
-	case *target.Histogram:
-		lo, hi = math.Inf(1), math.Inf(-1)
-		for _, b := range tt.Bins {
-			lo, hi = math.Min(lo, b.Lo), math.Max(hi, b.Hi)
-		}
-	default:
-		d, err := divergence.FromTarget(t)
-		if err != nil || d.Dim != 1 {
-			return spec.Grid{}, fmt.Errorf("--grid: give the grid (START:STOP:STEP) for %s", t)
-		}
-		l, h, err := divergence.Window(d)
-		if err != nil {
-			return spec.Grid{}, fmt.Errorf("--grid: %w; give the grid (START:STOP:STEP)", err)
-		}
-		lo, hi = l[0], h[0]
-	}
-	step := niceStep((hi - lo) / 1000)
-	start := roundTo(math.Floor(lo/step)*step, step)
-	stop := roundTo(math.Ceil(hi/step)*step+step/2, step/2)
-	return spec.Grid{Start: start, Stop: stop, Step: step}, nil
-}
-
-// roundTo returns x written with as many decimals as step has, so that a
-// printed spec reads -27.7 rather than -27.700000000000003.
-func roundTo(x, step float64) float64 {
-	decimals := max(0, int(math.Ceil(-math.Log10(step)-1e-9)))
-	v, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'f', decimals, 64), 64)
-	return v
-}
-
-// niceStep rounds v up to 1, 2 or 5 times a power of ten.
-func niceStep(v float64) float64 {
-	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 5, 10} {
-		if m*p >= v*(1-1e-12) {
-			return m * p
-		}
-	}
-	return 10 * p
+	return spec.Grid{Start: f[0], Stop: f[1], Step: f[2]}, nil
 }
 
 // printWarnings prints the build's warnings on stderr.
@@ -255,6 +212,21 @@ func readingProgress(ios *IOStreams, quiet bool) func(path string, done, total i
 		if final {
 			fmt.Fprint(ios.ErrOut, "\r\033[K")
 		}
+	}
+}
+
+// databaseProgress returns a progress indicator for the queries of a
+// postgres target on a terminal (stderr), or nil.
+func databaseProgress(ios *IOStreams, quiet bool) func(stage string, elapsed time.Duration, done bool) {
+	if !ios.ErrTTY || quiet {
+		return nil
+	}
+	return func(stage string, elapsed time.Duration, done bool) {
+		if done {
+			fmt.Fprint(ios.ErrOut, "\r\033[K")
+			return
+		}
+		fmt.Fprintf(ios.ErrOut, "\rPostgreSQL: %s... %.1f s (Ctrl-C cancels)\033[K", stage, elapsed.Seconds())
 	}
 }
 

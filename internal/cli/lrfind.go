@@ -49,13 +49,17 @@ func runLRFind(ctx context.Context, ios *IOStreams, b *spec.Built, o *fitOptions
 	}
 	trials := make(map[float64]fit.Trial, len(rates))
 	for _, r := range rates {
-		bi, err := b.Spec.WithLearningRate(r, lo.Epochs).Build()
+		bi, err := b.WithLearningRate(r, lo.Epochs)
 		if err != nil {
 			return usageError(fmt.Errorf("--lr-find: learning rate %v: %w", r, err))
 		}
 		trials[r] = fit.Trial{Problem: bi.Problem, Options: bi.Options()}
 	}
-	if err := prepareDir(o.Out); err != nil {
+	out, err := openOutDir(o.Out)
+	if err != nil {
+		return usageError(err)
+	}
+	if err := out.claim("lr_find.csv", "lr_find.png", "lr_find.svg", "summary.json"); err != nil {
 		return usageError(err)
 	}
 	human := humanWriter(ios, o.JSON, o.Quiet)

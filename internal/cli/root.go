@@ -23,8 +23,24 @@ const (
 	ExitOK          = 0
 	ExitFailure     = 1   // the fit failed: it diverged
 	ExitUsage       = 2   // bad input: flags, spec, files
-	ExitInterrupted = 130 // stopped by Ctrl-C (SIGINT) or SIGTERM
+	ExitInterrupted = 130 // stopped by Ctrl-C (SIGINT)
+	ExitTerminated  = 143 // stopped by SIGTERM (kill, timeout, a service manager)
 )
+
+// signalCause is the cause of a context cancelled by a signal.
+type signalCause struct{ sig os.Signal }
+
+func (c signalCause) Error() string { return "received " + c.sig.String() }
+
+// interruptedCode returns the exit code of a command that a signal
+// stopped: 143 after SIGTERM, 130 after SIGINT (or a cancelled context).
+func interruptedCode(ctx context.Context) int {
+	var sc signalCause
+	if errors.As(context.Cause(ctx), &sc) && sc.sig == syscall.SIGTERM {
+		return ExitTerminated
+	}
+	return ExitInterrupted
+}
 
 // ExitError carries an exit code with its error.
 type ExitError struct {
@@ -44,11 +60,14 @@ func usageError(err error) error { return &ExitError{Code: ExitUsage, Err: err} 
 // code. SIGINT and SIGTERM cancel a running fit, which then writes what it
 // computed; a second signal kills the process.
 func Main(args []string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		<-ctx.Done()
-		stop() // a second signal gets the default behaviour
+		sig := <-sigs
+		signal.Stop(sigs) // a second signal gets the default behaviour
+		cancel(signalCause{sig})
 	}()
 	return Run(ctx, args, System())
 }
@@ -68,6 +87,9 @@ func Run(ctx context.Context, args []string, ios *IOStreams) int {
 	fmt.Fprintln(ios.ErrOut, "klfit: "+oneLine(err.Error()))
 	var ee *ExitError
 	if errors.As(err, &ee) {
+		if ee.Code == ExitInterrupted {
+			return interruptedCode(ctx)
+		}
 		return ee.Code
 	}
 	return ExitUsage // cobra's own errors: unknown commands and flags

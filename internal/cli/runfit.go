@@ -2,15 +2,12 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
-	"github.com/klfit/klfit/dist"
 	"github.com/klfit/klfit/fit"
 	"github.com/klfit/klfit/plot"
 	"github.com/klfit/klfit/spec"
@@ -37,53 +34,65 @@ type runOptions struct {
 	Resume *fit.Checkpoint
 }
 
-// runBuilt runs a built spec, writes history.csv, summary.json and the
-// figures into o.Out whatever the outcome, and reports. The returned error
-// carries the exit code.
+// runBuilt runs a built spec, writes spec.yaml, history.csv, summary.json
+// and the figures into o.Out whatever the outcome, and reports. Nothing is
+// written before everything that can refuse the command has been checked
+// (the checkpoint to resume, the initial state, the directories). The
+// returned error carries the exit code.
 func runBuilt(ctx context.Context, ios *IOStreams, b *spec.Built, o runOptions) error {
-	if o.Checkpoint != "" {
-		if err := prepareDir(filepath.Dir(o.Checkpoint)); err != nil {
-			return usageError(fmt.Errorf("--checkpoint %s: %w", o.Checkpoint, err))
-		}
-	}
-	if err := prepareDir(o.Out); err != nil {
-		return usageError(err)
-	}
-	human := ios.Out // where lines for people go
-	switch {
-	case o.Quiet:
-		human = io.Discard
-	case o.JSON:
-		human = ios.ErrOut
-	}
-	term := newTerminal(ios, human, b, o)
-	stream, err := newHistoryStream(o.Out, b, o.Resume)
-	if err != nil {
-		return usageError(err)
-	}
-	opts := b.Options(term, stream)
+	opts := b.Options()
 	opts.Resume = o.Resume
+	var specYAML string
 	if o.Checkpoint != "" {
-		specYAML := string(b.Spec.YAML())
+		specYAML = string(b.Spec.YAML())
 		opts.CheckpointEvery = o.CheckpointEvery
 		opts.Checkpoint = func(cp *fit.Checkpoint) error {
 			cp.Spec = specYAML
 			return cp.WriteFile(o.Checkpoint)
 		}
 	}
-	res, err := fit.Run(ctx, b.Problem, opts)
-	term.finish()
-	if serr := stream.Close(); err == nil && serr != nil {
-		fmt.Fprintln(ios.ErrOut, "klfit: warning: streaming history.csv: "+oneLine(serr.Error()))
-	}
+	loop, err := fit.Start(b.Problem, opts)
 	if err != nil {
 		return usageError(err)
+	}
+	defer loop.Close()
+	if r := loop.Result(); r.Status == fit.Diverged {
+		// The initial model is not usable (the target has mass where it
+		// has none, it is off the grid): bad input, nothing to write.
+		return usageError(fmt.Errorf("the initial model cannot be fitted: %w", r.Failure))
+	}
+	if o.Checkpoint != "" {
+		if err := prepareDir(filepath.Dir(o.Checkpoint)); err != nil {
+			return usageError(fmt.Errorf("--checkpoint %s: %w", o.Checkpoint, err))
+		}
+	}
+	out, err := openOutDir(o.Out)
+	if err != nil {
+		return usageError(err)
+	}
+	if err := out.claim("spec.yaml", "history.csv"); err != nil {
+		return usageError(err)
+	}
+	if err := os.WriteFile(out.path("spec.yaml"), b.Spec.YAML(), 0o644); err != nil {
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("writing spec.yaml: %w", err)}
+	}
+	human := humanWriter(ios, o.JSON, o.Quiet)
+	term := newTerminal(ios, human, b, o)
+	stream, err := newHistoryStream(out.path("history.csv"), loop.History(), o.Resume)
+	if err != nil {
+		return usageError(err)
+	}
+	res := loop.Run(ctx, term, stream)
+	term.finish()
+	if serr := stream.Close(); serr != nil {
+		fmt.Fprintln(ios.ErrOut, "klfit: warning: streaming history.csv: "+oneLine(serr.Error()))
 	}
 	if res.CheckpointErr != nil {
 		fmt.Fprintln(ios.ErrOut, "klfit: warning: "+oneLine(res.CheckpointErr.Error()))
 	}
 	sum := spec.NewSummary(b, res)
-	files, err := writeOutputs(o.Out, b, res, sum, !o.NoFigures, func(err error) { figureWarnings(ios, o.Quiet, err) })
+	files, err := writeOutputs(out, b, res, sum, !o.NoFigures, func(err error) { figureWarnings(ios, o.Quiet, err) })
+	files = append([]string{"spec.yaml"}, files...)
 	if err != nil {
 		return &ExitError{Code: ExitFailure, Err: err}
 	}
@@ -97,8 +106,7 @@ func runBuilt(ctx context.Context, ios *IOStreams, b *spec.Built, o runOptions) 
 	case fit.Diverged:
 		fmt.Fprintln(human, wrote)
 		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("the fit diverged: %w", res.Failure)}
-	case fit.Interrupted:
-		fmt.Fprintln(human, wrote)
+	case fit.Interrupted: // said once, on stderr
 		return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted after epoch %d; %s", res.Epochs, wrote)}
 	}
 	if res.Backtracks > 0 {
@@ -121,13 +129,15 @@ type historyStream struct {
 	f *os.File
 }
 
-func newHistoryStream(dir string, b *spec.Built, resume *fit.Checkpoint) (*historyStream, error) {
-	f, err := os.Create(filepath.Join(dir, "history.csv"))
+// newHistoryStream streams the rows of h (the run's own history, whose
+// columns, report columns included, make the header) to path, starting
+// with those of the checkpoint a fit resumes from.
+func newHistoryStream(path string, h *fit.History, resume *fit.Checkpoint) (*historyStream, error) {
+	f, err := os.Create(path)
 	if err != nil {
 		return nil, err
 	}
-	header := fit.NewHistory(b.Problem.Divergence.Name(), dist.ParamNames(b.Problem.Family)).CSVHeader()
-	s := &historyStream{CSVStreamer: fit.NewCSVStreamer(f, header, 0), f: f}
+	s := &historyStream{CSVStreamer: fit.NewCSVStreamer(f, h.CSVHeader(), 0), f: f}
 	if resume != nil {
 		s.WriteHistory(resume.History)
 	}
@@ -143,26 +153,12 @@ func (s *historyStream) Close() error {
 	return err
 }
 
-// prepareDir creates dir and checks that files can be written in it, so
-// that a fit never runs only to fail at the end.
-func prepareDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("output directory: %w", err)
-	}
-	f, err := os.CreateTemp(dir, ".klfit-probe-*")
-	if err != nil {
-		return fmt.Errorf("output directory %s is not writable: %w", dir, errors.Unwrap(err))
-	}
-	name := f.Name()
-	f.Close()
-	return os.Remove(name)
-}
-
 // writeOutputs writes history.csv, summary.json and (when figures is set)
-// the figures into dir, and returns the names of the files written. The
+// the figures into out, and returns the names of the files written. The
 // figures that cannot be drawn or written are passed to warn: the fit's
 // outcome is not the figures'.
-func writeOutputs(dir string, b *spec.Built, res *fit.Result, sum *spec.Summary, figures bool, warn func(error)) ([]string, error) {
+func writeOutputs(out *outDir, b *spec.Built, res *fit.Result, sum *spec.Summary, figures bool, warn func(error)) ([]string, error) {
+	dir := out.dir
 	var files []string
 	// Written to a temporary file and renamed over the streamed one, so
 	// that history.csv is whole at every moment.
@@ -185,6 +181,9 @@ func writeOutputs(dir string, b *spec.Built, res *fit.Result, sum *spec.Summary,
 		return files, fmt.Errorf("writing history.csv: %w", err)
 	}
 	files = append(files, "history.csv")
+	if err := out.record("summary.json"); err != nil {
+		return files, err
+	}
 	if err := os.WriteFile(filepath.Join(dir, "summary.json"), sum.JSON(), 0o644); err != nil {
 		return files, fmt.Errorf("writing summary.json: %w", err)
 	}
@@ -200,6 +199,11 @@ func writeOutputs(dir string, b *spec.Built, res *fit.Result, sum *spec.Summary,
 		Symbol:  b.Problem.Divergence.Symbol(),
 		Source:  b.Target,
 	})
+	for _, f := range figs {
+		if err := out.record(f.Name+".png", f.Name+".svg"); err != nil {
+			return files, err
+		}
+	}
 	paths, err := plot.Save(dir, figs)
 	for _, p := range paths {
 		files = append(files, filepath.Base(p))

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/klfit/klfit/server"
+	"github.com/klfit/klfit/target"
 )
 
 type serveOptions struct {
@@ -47,6 +48,7 @@ what they computed.`,
 	f.IntVar(&o.Config.MaxEpochs, "max-epochs", server.DefaultMaxEpochs, "most `epochs` a fit may ask for")
 	f.IntVar(&o.Config.MaxExpression, "max-expression", server.DefaultMaxExpression, "longest formula of an expression target, in `characters`")
 	f.DurationVar(&o.Config.FitTimeout, "time-limit", server.DefaultFitTimeout, "time a fit may run, building its target included, before it is stopped")
+	f.StringVar(&o.Config.PostgresDSN, "postgres-dsn", "", "offer postgres targets, querying this `database` (URL or key=value; \"env\": libpq's PG* variables)")
 	f.IntVar(&o.Config.MaxConcurrent, "max-fits", 0, "fits running at once (default: the number of CPUs)")
 	f.IntVar(&o.Config.MaxQueued, "queue", server.DefaultMaxQueued, "requests that may wait for a running fit to end; beyond, 503")
 	return cmd
@@ -80,6 +82,11 @@ func runServe(ctx context.Context, ios *IOStreams, o *serveOptions) error {
 	}
 	cfg := o.Config
 	cfg.LoopbackHosts = loopback
+	if cfg.PostgresDSN != "" {
+		if err := checkServeDSN(ctx, &cfg); err != nil {
+			return usageError(err)
+		}
+	}
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
 		return usageError(fmt.Errorf("--addr %s: %w", o.Addr, err))
@@ -98,6 +105,24 @@ func runServe(ctx context.Context, ios *IOStreams, o *serveOptions) error {
 		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("serving: %w", err)}
 	}
 	fmt.Fprintln(ios.Out, "klfit playground stopped")
+	return nil
+}
+
+// checkServeDSN checks --postgres-dsn by connecting once, so that a wrong
+// one fails at start rather than on each fit; "env" stands for libpq's
+// environment (PGHOST, PGDATABASE, ...).
+func checkServeDSN(ctx context.Context, cfg *server.Config) error {
+	if cfg.PostgresDSN == "env" {
+		cfg.PostgresDSN = ""
+	}
+	cfg.Postgres = true
+	q, err := target.NewPostgres("SELECT 1", cfg.PostgresDSN)
+	if err != nil {
+		return fmt.Errorf("--postgres-dsn: %w", err)
+	}
+	if _, err := q.Range(ctx); err != nil {
+		return fmt.Errorf("--postgres-dsn: %w", err)
+	}
 	return nil
 }
 

@@ -123,7 +123,7 @@ func TestFitLine(t *testing.T) {
 		{[]string{"fit", "--target", "normal(mean=0, variance=1)"}, "--model: give the model family"},
 		{[]string{"fit", "--target", "normal(mean=0, variance=1", "--model", "normal"}, "--target: \"normal(mean=0, variance=1\": column 26"},
 		{[]string{"fit", "--target", "normal(mean=0, variance=1)", "--model", "normal", "--grid", "0:1"}, "--grid: want START:STOP:STEP"},
-		{[]string{"fit", "--target", "samples(x.csv)", "--model", "normal"}, "--grid: give the grid"},
+		{[]string{"fit", "--target", "samples(x.csv)", "--model", "normal"}, "--grid: none given, and samples(x.csv) has no known range"},
 		{[]string{"fit", "--target", "normal(mean=0, variance=1)", "--model", "normal", "--divergence", "tv"}, "total variation has no useful gradient"},
 		{[]string{"fit", "s.yaml", "--target", "normal(mean=0, variance=1)"}, "give a spec file or --target, not both"},
 	} {

@@ -1,0 +1,125 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// dirState returns every file in dir with its content.
+func dirState(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		m[rel] = string(readFile(t, p))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func names(m map[string]string) []string {
+	var ns []string
+	for n := range m {
+		ns = append(ns, n)
+	}
+	slices.Sort(ns)
+	return ns
+}
+
+// TestRefusedResumeChangesNothing resumes a checkpoint with the spec of
+// another fit into a directory holding an earlier fit's results: the
+// command is refused (exit 2) and the directory is left byte for byte as
+// it was.
+func TestRefusedResumeChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.yaml")
+	writeFile(t, a, "grid: {start: -10, stop: 10, step: 0.1}\ntarget: {family: normal, params: {mean: 0, variance: 7}}\nmodel: {family: normal, init: {mean: 5, variance: 1}}\noptimizer: {name: adam}\nepochs: 20\n")
+	other := filepath.Join(dir, "other.yaml")
+	writeFile(t, other, "grid: {start: -10, stop: 10, step: 0.1}\ntarget: {family: laplace, params: {loc: 0, scale: 2}}\nmodel: {family: laplace, init: {loc: 5, scale: 1}}\noptimizer: {name: adam}\nepochs: 40\n")
+	out := filepath.Join(dir, "out")
+	ckpt := filepath.Join(dir, "a.ckpt")
+	if code, _, errOut := run(t, ctx, false, "fit", a, "--out", out, "--no-figures", "--checkpoint", ckpt); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	before := dirState(t, out)
+	code, _, errOut := run(t, ctx, false, "fit", other, "--resume", ckpt, "--out", out, "--no-figures")
+	if code != ExitUsage || !strings.Contains(errOut, "resume") {
+		t.Fatalf("exit %d, stderr %q: want 2 and a resume error", code, errOut)
+	}
+	after := dirState(t, out)
+	if !slices.Equal(names(after), names(before)) {
+		t.Fatalf("files %v, before %v", names(after), names(before))
+	}
+	for n, c := range before {
+		if after[n] != c {
+			t.Errorf("%s changed", n)
+		}
+	}
+}
+
+// TestOutDirHoldsOneFit fits a two-component mixture into a directory,
+// then a normal into the same one: no file of the first fit is left, and
+// a file klfit did not write is kept.
+func TestOutDirHoldsOneFit(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	mine := filepath.Join(out, "notes.txt")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, mine, "mine")
+	tg := "0.5*normal(mean=-2, variance=1) + 0.5*normal(mean=2, variance=1)"
+	s := filepath.Join(dir, "m.yaml")
+	writeFile(t, s, "grid: {start: -6, stop: 6, step: 0.1}\ntarget: '"+tg+"'\nmodel: {family: mixture, component: normal, components: 2}\nepochs: 5\n")
+	if code, _, errOut := run(t, ctx, false, "fit", s, "--out", out); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	first := dirState(t, out)
+	if _, ok := first["params.png"]; !ok {
+		t.Fatalf("the mixture fit wrote no params figure: %v", names(first))
+	}
+	if code, _, errOut := run(t, ctx, false, "fit", "--target", "normal(mean=0, variance=2)", "--model", "normal", "--epochs", "5", "--out", out); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	second := dirState(t, out)
+	for _, n := range names(second) {
+		if strings.HasPrefix(n, "params") {
+			t.Errorf("%s of the first fit is left", n)
+		}
+	}
+	if second["notes.txt"] != "mine" {
+		t.Error("a file klfit did not write was removed")
+	}
+	if _, ok := second["spec.yaml"]; !ok {
+		t.Error("no spec.yaml")
+	}
+}
+
+// TestSpecYAMLReruns reruns the spec.yaml a --target fit wrote (with its
+// chosen grid and guessed start) and gets the same history.
+func TestSpecYAMLReruns(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	if code, _, errOut := run(t, ctx, false, "fit", "--target", "expr(\"exp(-abs(x))\")", "--model", "normal", "--epochs", "30", "--out", a, "--no-figures"); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if code, _, errOut := run(t, ctx, false, "fit", filepath.Join(a, "spec.yaml"), "--out", b, "--no-figures"); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if string(readFile(t, filepath.Join(a, "history.csv"))) != string(readFile(t, filepath.Join(b, "history.csv"))) {
+		t.Error("the rerun's history differs")
+	}
+}
