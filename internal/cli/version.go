@@ -19,7 +19,8 @@ type buildInfo struct {
 	Version string
 	// Commit, Time and Modified describe the checkout built from: the
 	// revision, its commit time, and whether the tree had changes; empty
-	// when the build did not record them (go run, go test).
+	// when the build did not record them (go run, go test, -buildvcs=false,
+	// a build outside a git clone; a git worktree is not recognized).
 	Commit, Time string
 	Modified     bool
 	GoVersion    string
@@ -63,7 +64,7 @@ func (b buildInfo) String() string {
 	fmt.Fprintf(&s, "klfit %s\n", b.Version)
 	switch {
 	case b.Commit == "":
-		s.WriteString("commit unknown (not recorded: built by go run or go test, or outside a git checkout)\n")
+		s.WriteString("commit unknown (not recorded: go run, go test, -buildvcs=false, or not built in a git clone)\n")
 	default:
 		extra := b.Time
 		if b.Modified {
