@@ -18,9 +18,10 @@ import (
 // a finer grid is sampled every few points.
 const Resolution2D = 120
 
-// MaxTraces bounds the parameters that get a trace figure of their own; a
-// family with more (a categorical model, one mass per grid point) gets
-// only the loss trace, its parameters being in history.csv.
+// MaxTraces bounds the parameters whose traces are drawn (the mean and
+// variance figures, or the panels of "params"); a family with more (a
+// categorical model, one mass per grid point) gets only the loss trace,
+// its parameters being in history.csv.
 const MaxTraces = 40
 
 // ContourLevels are the heights of the contour lines drawn, as fractions

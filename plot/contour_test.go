@@ -159,11 +159,3 @@ func TestManyParametersHaveNoTraces(t *testing.T) {
 		t.Errorf("figures %s", got)
 	}
 }
-
-func TestFileName(t *testing.T) {
-	for in, want := range map[string]string{"mean": "mean", "covariance[0][1]": "covariance_0_1", "weights[2]": "weights_2", "a b/c": "a_b_c"} {
-		if got := plot.FileName(in); got != want {
-			t.Errorf("FileName(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

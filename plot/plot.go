@@ -169,19 +169,6 @@ func Figures(in Input) []Figure {
 	return append(figs, lossFigure(in))
 }
 
-// FileName turns a parameter name into a file name: an index "[k]"
-// becomes "_k" ("covariance[0][1]" gives "covariance_0_1"), and other
-// characters than letters, digits, '-' and '_' become '_'.
-func FileName(name string) string {
-	name = strings.ReplaceAll(strings.ReplaceAll(name, "[", "_"), "]", "")
-	return strings.Map(func(r rune) rune {
-		if r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
-			return r
-		}
-		return '_'
-	}, name)
-}
-
 func fitFigure(in Input, lm logMasses) Figure {
 	h := in.History
 	rows := h.Len()
