@@ -50,8 +50,8 @@ func laughs(levels int) string {
 // aliases add little parses as written.
 func TestAliasExpansion(t *testing.T) {
 	for _, c := range []struct {
-		name string
-		src  string
+		name  string
+		src   string
 		extra int64 // the values the aliases add; 0 for a spec that parses
 	}{
 		// 400 KB of aliases of a 40-number list: 4 million values.
