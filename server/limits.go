@@ -179,6 +179,7 @@ func (s *Server) checkEpochs(epochs int) *apiError {
 type Limits struct {
 	MaxBodyBytes        int64   `json:"max_body_bytes"`
 	MaxUploadBytes      int64   `json:"max_upload_bytes"`
+	MaxUploadTotal      int64   `json:"max_upload_total"`
 	MaxGridPoints       int     `json:"max_grid_points"`
 	MaxFitBytes         int64   `json:"max_fit_bytes"`
 	MaxEpochs           int     `json:"max_epochs"`
@@ -192,7 +193,7 @@ type Limits struct {
 func (s *Server) handleLimits(w http.ResponseWriter, _ *http.Request) {
 	c := s.cfg
 	writeJSON(w, Limits{
-		MaxBodyBytes: c.MaxBodyBytes, MaxUploadBytes: c.MaxUploadBytes, MaxGridPoints: c.MaxGridPoints,
+		MaxBodyBytes: c.MaxBodyBytes, MaxUploadBytes: c.MaxUploadBytes, MaxUploadTotal: c.MaxUploadTotal, MaxGridPoints: c.MaxGridPoints,
 		MaxFitBytes: c.MaxFitBytes, MaxEpochs: c.MaxEpochs, MaxExpression: c.MaxExpression,
 		FitTimeoutSeconds: c.FitTimeout.Seconds(), MaxConcurrent: c.MaxConcurrent,
 		MaxStreamEvents: c.MaxStreamEvents, QueueTimeoutSeconds: c.QueueTimeout.Seconds(),
