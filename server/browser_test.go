@@ -20,6 +20,8 @@ import (
 	"github.com/klfit/klfit/server"
 )
 
+var states = flag.String("states", "", "the directory where TestBrowser saves screenshots of other states of the page (an error, a long fit), for review; default: a temporary one")
+
 var screenshots = flag.String("screenshots", "", "the directory where TestBrowser saves its screenshots of the page, playground.png (1280 x 900) and playground-phone.png (390 x 844); default: a temporary one")
 
 // chromium returns the path of a Chromium (or Chrome) binary, or "".
@@ -163,6 +165,10 @@ func TestBrowser(t *testing.T) {
 	if dir == "" {
 		dir = t.TempDir()
 	}
+	tmp := *states
+	if tmp == "" {
+		tmp = t.TempDir()
+	}
 	save := func(name string) {
 		t.Helper()
 		shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
@@ -170,6 +176,9 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("screenshot: %v", err)
 		}
 		png := filepath.Join(dir, name)
+		if name != "playground.png" && name != "playground-phone.png" {
+			png = filepath.Join(tmp, name)
+		}
 		if err := os.WriteFile(png, shot, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -191,6 +200,9 @@ func TestBrowser(t *testing.T) {
 		return int(v[0].(float64)), int(v[1].(float64))
 	}
 	notebook := server.Presets()[0]
+	// ready is visible once the page has loaded its menus and answers
+	// clicks: the static page is visible before.
+	const ready = `body[data-ready="yes"]`
 
 	// First sight, at 1280 x 900: the preset's description, its target
 	// and initial model drawn, Run the next step.
@@ -302,7 +314,7 @@ func TestBrowser(t *testing.T) {
 	// other at 1280 px.
 	do("two fits side by side",
 		chromedp.Navigate(base+"?compare#spec="+urlEscape(notebookSpec(t))+"&compare=kl"),
-		chromedp.WaitVisible(`#spec`),
+		chromedp.WaitVisible(ready),
 		chromedp.SetValue(`#speed`, "0"),
 		chromedp.Click(`#run`),
 		chromedp.WaitVisible(`#lane-0 .summary`),
@@ -333,6 +345,31 @@ func TestBrowser(t *testing.T) {
 	if cls := eval(`document.querySelector('#model-params [data-key="model.init.variance"]').className`); cls != "bad" {
 		t.Errorf("the variance field's class is %q, want bad", cls)
 	}
+	save("error.png")
+
+	// A fit that diverges says so; 20,000 epochs label the epoch axes
+	// without overlap.
+	// (gd at rate 100 from variance 10 steps the raw variance below 0.)
+	diverging := strings.NewReplacer(`"learning_rate":0.01`, `"learning_rate":100`, `"init":{"mean":5,"variance":1}`, `"init":{"mean":0,"variance":10}`).Replace(notebookSpec(t))
+	do("a diverging fit",
+		chromedp.Navigate(base+"?diverge#spec="+urlEscape(diverging)),
+		chromedp.WaitVisible(ready),
+		chromedp.SetValue(`#speed`, "0"),
+		chromedp.Click(`#run`),
+		chromedp.WaitVisible(`#lane-0 .summary`),
+	)
+	if status, state := text(`#lane-0 [data-field="status"]`), text(`#state`); status != "diverged" || state != "diverged" {
+		t.Errorf("a diverging fit: the summary says %q, the state %q", status, state)
+	}
+	long := strings.Replace(notebookSpec(t), `"epochs":1000`, `"epochs":20000`, 1)
+	do("20,000 epochs",
+		chromedp.Navigate(base+"?long#spec="+urlEscape(long)),
+		chromedp.WaitVisible(ready),
+		chromedp.SetValue(`#speed`, "0"),
+		chromedp.Click(`#run`),
+		chromedp.WaitVisible(`#lane-0 .summary`),
+	)
+	save("long.png")
 
 	// A link whose spec is null: the page says so and opens the first
 	// preset, which runs.
@@ -347,7 +384,7 @@ func TestBrowser(t *testing.T) {
 
 	// The 2-D preset hides the 1-D grid fields; the formula preset shows
 	// its formula, to edit.
-	do("the 2-D preset", chromedp.Navigate(base+"?2dp#preset=2d"), chromedp.WaitVisible(`#grid-2d`))
+	do("the 2-D preset", chromedp.Navigate(base+"?2dp#preset=2d"), chromedp.WaitVisible(ready), chromedp.WaitVisible(`#grid-2d`))
 	if d := eval(`getComputedStyle(document.querySelector('#grid-1d')).display`); d != "none" {
 		t.Errorf("the 2-D preset shows the 1-D grid fields (display %v)", d)
 	}
@@ -362,6 +399,7 @@ func TestBrowser(t *testing.T) {
 		`"model":{"family":"test_plane","init":{"mx":-1,"my":1,"variance":0.5}},"optimizer":{"name":"gd","learning_rate":0.5},"epochs":200}`
 	do("running a 2-D fit in the browser",
 		chromedp.Navigate(base+"?2d#spec="+urlEscape(spec2D)),
+		chromedp.WaitVisible(ready),
 		chromedp.WaitVisible(`#grid-2d`),
 		chromedp.SetValue(`#speed`, "0"),
 		chromedp.Click(`#run`),

@@ -46,6 +46,7 @@
       loadPreset(api.presets[0]);
       if (linkError) showSpecStatus(linkError + '; the first preset is shown instead');
     }
+    document.body.dataset.ready = 'yes'; // for tests: the page answers clicks
     requestAnimationFrame(loop);
   }
 
@@ -625,7 +626,8 @@
     if (run.preview) state = run.lanes.some((l) => l.error) ? 'the spec has an error' : 'ready: press Run';
     else if (run.stopped) state = 'stopped';
     else if (run.lanes.every((l) => l.finished || l.error)) {
-      state = run.lanes.some((l) => l.error) ? 'failed' : [...new Set(run.lanes.map((l) => l.summary.status))].join(' · ');
+      if (run.lanes.some((l) => l.error)) state = run.lanes.every((l) => !l.error || l.early) ? 'not started: see the error under Run' : 'failed';
+      else state = [...new Set(run.lanes.map((l) => l.summary.status))].join(' · ');
     } else if (run.paused) state = 'paused';
     $('#state').textContent = state;
     $('#state').dataset.state = state;
