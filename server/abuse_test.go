@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +16,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/klfit/klfit/fit"
+	"github.com/klfit/klfit/spec"
 )
 
 // rawRequest sends a POST's header, declaring length bytes of body, and
@@ -199,6 +203,40 @@ func TestAliasAmplification(t *testing.T) {
 		if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "spec line 7: the spec's aliases expand it to ") ||
 			!strings.Contains(w.Body.String(), want) || w.Body.Len() > 300 {
 			t.Errorf("%d bytes of %d aliases of %d numbers: %d %.300s", len(text), c.aliases, c.numbers, w.Code, w.Body)
+		}
+	}
+}
+
+// TestFigureNames: the figure names checked before a fit are those
+// plot.Figures draws after it, for every preset (1-D and 2-D) and a
+// family of more parameters.
+func TestFigureNames(t *testing.T) {
+	specs := map[string]string{"three parameters": `{"grid":{"start":-5,"stop":5,"step":0.1},"target":{"family":"normal","params":{"mean":0,"variance":1}},` +
+		`"model":{"family":"skew_normal","init":{"loc":0,"scale":1,"alpha":1}},"epochs":2}`}
+	for _, p := range Presets() {
+		specs[p.Name] = string(p.Spec)
+	}
+	for name, text := range specs {
+		sp, err := spec.Parse([]byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sp.Epochs = 2
+		b, err := sp.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := fit.Run(context.Background(), b.Problem, b.Options())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := outputs{b: b, res: res}
+		var drawn []string
+		for _, f := range out.figures() {
+			drawn = append(drawn, f.Name)
+		}
+		if got, want := strings.Join(figureNames(b), " "), strings.Join(drawn, " "); got != want {
+			t.Errorf("%s: figures checked %s, drawn %s", name, got, want)
 		}
 	}
 }
