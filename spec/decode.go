@@ -14,7 +14,9 @@ import (
 // Parse decodes a spec from YAML or JSON. It is strict: an unknown key, a
 // value of the wrong type, a duplicate key or a missing required key is an
 // *Error naming the key and its line. Parse checks the spec's shape only;
-// Build checks its values.
+// Build checks its values. A spec whose YAML aliases stand for many more
+// values than it writes out is refused before it is decoded (see
+// MaxAliasValues).
 func Parse(data []byte) (*Spec, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
@@ -22,6 +24,9 @@ func Parse(data []byte) (*Spec, error) {
 	}
 	if root.Kind == 0 || len(root.Content) == 0 {
 		return nil, &Error{Msg: "the spec is empty"}
+	}
+	if err := checkExpansion(&root); err != nil {
+		return nil, err
 	}
 	d := &decoder{lines: map[string]int{}}
 	s := &Spec{lines: d.lines}
