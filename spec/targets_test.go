@@ -209,7 +209,7 @@ func TestTargetErrors(t *testing.T) {
 	head := "grid: {start: -6, stop: 6, step: 0.1}\n"
 	tail := "model: {family: normal, init: {mean: 0, variance: 1}}\n"
 	for _, c := range []struct{ body, want string }{
-		{"target: {expression: 'x^2', table: t.csv}\n", "spec line 2: target.table: a target is one of family, mixture, expression, table, samples, histogram, sql, postgres; this one already has expression"},
+		{"target: {expression: 'x^2', table: t.csv}\n", "spec line 2: target.table: a target is one of family, mixture, expression, log_density, table, samples, histogram, sql, postgres; this one already has expression"},
 		{"target: {expression: 'x^2', params: {a: 1}}\n", "spec line 2: target.params: params is not a setting of a expression target"},
 		{"target: {table: t.csv, column: x}\n", "spec line 2: target.column: column is not a setting of a table target"},
 		{"target: {}\n", "spec line 2: target: say what to fit"},

@@ -90,6 +90,7 @@ parallel, and compares them; --lr-find sweeps the learning rate.
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 && o.Resume == "" {
+				o.Line.divergenceSet = cmd.Flags().Changed("divergence")
 				return runFitLine(cmd.Context(), ios, o) // see fitline.go
 			}
 			if o.Line.Target != "" {
@@ -170,6 +171,9 @@ func runFit(ctx context.Context, ios *IOStreams, o *fitOptions) error {
 		return buildError(ctx, fmt.Errorf("%s: %w", name, err))
 	}
 	printWarnings(ios, b, o.Quiet)
+	if err := gridOnly(b, o); err != nil {
+		return err
+	}
 	switch {
 	case o.Compare != "":
 		return runCompare(ctx, ios, b, o)
