@@ -685,3 +685,7 @@ func (s *Summary) AddDiagnostics(b *Built, r *fit.Result) *DiagnosticsInfo {
 	s.Diagnostics = info
 	return info
 }
+
+// KeyLine returns the line key (or its nearest enclosing key) was read
+// from, 0 when unknown.
+func (s *Spec) KeyLine(key string) int { return s.line(key) }
