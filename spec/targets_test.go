@@ -121,6 +121,8 @@ func FuzzParseTarget(f *testing.F) {
 		"normal(", "0.5*", "+", "table(2024.csv)", `table("a\"b")`, "samples(x, bandwidth=1e-3)", "n(a=[[]])",
 		"n(a=[1,[2]])", "n(a=-.5e+3)", "table(\xff)", "samples('')",
 		`postgres("SELECT 1", dsn="host=db password=x", statement_timeout=5)`, `postgres('SELECT 1', dsn='postgres://u:p@h/d')`,
+		`logdensity("-x1^2/2 - (x2 - x1^2)^2", dims=2)`, `logdensity('x1', dims=1e0)`, `logdensity("x1")`, `logdensity(x1, dims=2)`,
+		`samples(d.csv, columns=[a, "b c", 1x, 'd'])`, `samples(d.csv, columns=[])`, `samples(d.csv, columns=[[1]])`, "normal(mean=[a])",
 	} {
 		f.Add(s)
 	}
