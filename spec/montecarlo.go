@@ -651,9 +651,13 @@ type DiagnosticsInfo struct {
 	ELBO       Float `json:"elbo"`
 	ELBOStdErr Float `json:"elbo_stderr"`
 	// LogZ is the importance-sampling estimate of the target's log
-	// normalizing constant, meaningful when ParetoK <= KThreshold.
-	LogZ       Float `json:"log_z"`
-	LogZStdErr Float `json:"log_z_stderr"`
+	// normalizing constant, meaningful when ParetoK <= KThreshold, and
+	// LogZStdErr its standard error, null when ParetoK > 0.5: the ratios'
+	// variance is then infinite, and a standard error computed from them
+	// means nothing (LogZNote says so).
+	LogZ       Float  `json:"log_z"`
+	LogZStdErr Float  `json:"log_z_stderr"`
+	LogZNote   string `json:"log_z_note,omitempty"`
 	// ParetoK is the Pareto k̂ of the importance ratios P~/Q, and
 	// KThreshold the value above which the fit is unreliable.
 	ParetoK    Float `json:"pareto_k"`
@@ -681,6 +685,10 @@ func (s *Summary) AddDiagnostics(b *Built, r *fit.Result) *DiagnosticsInfo {
 	} else {
 		info.Draws, info.ELBO, info.ELBOStdErr, info.LogZ, info.LogZStdErr = d.Draws, Float(d.ELBO), Float(d.ELBOStdErr), Float(d.LogZ), Float(d.LogZStdErr)
 		info.ParetoK, info.KThreshold, info.Warning = Float(d.ParetoK), Float(d.KThreshold), d.Warning
+		if !(d.ParetoK <= 0.5) {
+			info.LogZStdErr = Float(math.NaN())
+			info.LogZNote = fmt.Sprintf("Pareto k̂ = %.3g > 0.5: the ratios p~/q have an infinite variance, so log Z's standard error is unknown (and the estimate converges slowly)", d.ParetoK)
+		}
 	}
 	s.Diagnostics = info
 	return info

@@ -47,9 +47,12 @@ func monteCarloReport(human, errOut io.Writer, b *spec.Built, res *fit.Result, s
 	case dg.Error != "":
 		fmt.Fprintln(errOut, "klfit: warning: the fit's diagnostics could not be computed: "+oneLine(dg.Error))
 	default:
-		fmt.Fprintf(human, "diagnostics (%d fresh draws): ELBO %s ± %s, log Z %s ± %s, Pareto k̂ %.3g (threshold %.3g)\n",
-			dg.Draws, pyFloat(round4(float64(dg.ELBO))), pyFloat(round4(float64(dg.ELBOStdErr))),
-			pyFloat(round4(float64(dg.LogZ))), pyFloat(round4(float64(dg.LogZStdErr))), float64(dg.ParetoK), float64(dg.KThreshold))
+		logZ := pyFloat(round4(float64(dg.LogZ))) + " ± " + pyFloat(round4(float64(dg.LogZStdErr)))
+		if dg.LogZNote != "" {
+			logZ = pyFloat(round4(float64(dg.LogZ))) + " (standard error unknown: k̂ > 0.5)"
+		}
+		fmt.Fprintf(human, "diagnostics (%d fresh draws): ELBO %s ± %s, log Z %s, Pareto k̂ %.3g (threshold %.3g)\n",
+			dg.Draws, pyFloat(round4(float64(dg.ELBO))), pyFloat(round4(float64(dg.ELBOStdErr))), logZ, float64(dg.ParetoK), float64(dg.KThreshold))
 		if dg.Warning != "" {
 			fmt.Fprintln(errOut, "klfit: warning: "+oneLine(dg.Warning))
 		}
