@@ -3,7 +3,15 @@ package plot
 import (
 	"fmt"
 	"image/color"
+	"os"
+	"path/filepath"
 	"strings"
+
+	gplot "gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/klfit/klfit/fit"
 )
@@ -66,4 +74,56 @@ func isDiagonal(name string) bool {
 	}
 	i, j, ok := strings.Cut(rest, "][")
 	return ok && i+"]" == j
+}
+
+// GridCell is the size of one panel of a grid of figures (SaveGrid).
+const GridCell = 2.2 * vg.Inch
+
+// SaveGrid draws figures in rows of cells GridCell square (a nil figure
+// leaves its cell blank), as NAME.png and NAME.svg in dir, and returns the
+// paths written: a corner plot, for instance.
+func SaveGrid(dir, name string, rows [][]*Figure) ([]string, error) {
+	cols := 0
+	for _, r := range rows {
+		cols = max(cols, len(r))
+	}
+	plots := make([][]*gplot.Plot, len(rows))
+	for i, r := range rows {
+		plots[i] = make([]*gplot.Plot, cols)
+		for j, f := range r {
+			if f != nil {
+				plots[i][j] = f.Plot()
+			}
+		}
+	}
+	w, h := GridCell*vg.Length(cols), GridCell*vg.Length(len(rows))
+	var paths []string
+	for _, ext := range []string{"png", "svg"} {
+		var c canvas = vgsvg.New(w, h)
+		if ext == "png" {
+			c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(DPI))}
+		}
+		canvases := gplot.Align(plots, draw.Tiles{Rows: len(rows), Cols: cols, PadX: vg.Millimeter * 2, PadY: vg.Millimeter * 2}, draw.New(c))
+		for i := range plots {
+			for j, p := range plots[i] {
+				if p != nil {
+					p.Draw(canvases[i][j])
+				}
+			}
+		}
+		path := filepath.Join(dir, name+"."+ext)
+		f, err := os.Create(path)
+		if err != nil {
+			return paths, err
+		}
+		_, err = c.WriteTo(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return paths, err
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
 }

@@ -201,6 +201,10 @@ func (m *MonteCarlo) Diagnose(theta []float64) (*vi.Diagnostics, error) {
 	return &d, nil
 }
 
+// Unconstrained returns the model's unconstrained vector u (see
+// vi.Gaussian) at the parameters theta, as the history records them.
+func (m *MonteCarlo) Unconstrained(theta []float64) ([]float64, error) { return m.unconstrain(theta) }
+
 // unconstrain returns the unconstrained vector of the model whose
 // parameters (Names) are theta.
 func (m *MonteCarlo) unconstrain(theta []float64) ([]float64, error) {

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"fmt"
+	"image/color"
 	"io"
+	"math"
 	"path/filepath"
 	"runtime"
 
@@ -77,6 +79,13 @@ func writeMonteCarloFigures(out *outDir, b *spec.Built, res *fit.Result) ([]stri
 		}
 	}
 	paths, err := plot.Save(out.dir, figs)
+	if rows := cornerFigures(b, res); err == nil && rows != nil {
+		if err = out.record("corner.png", "corner.svg"); err == nil {
+			var more []string
+			more, err = plot.SaveGrid(out.dir, "corner", rows)
+			paths = append(paths, more...)
+		}
+	}
 	var files []string
 	for _, p := range paths {
 		files = append(files, filepath.Base(p))
@@ -86,6 +95,100 @@ func writeMonteCarloFigures(out *outDir, b *spec.Built, res *fit.Result) ([]stri
 	}
 	return files, nil
 }
+
+// maxCornerDims bounds the dimension of a fit that gets a corner plot.
+const maxCornerDims = 8
+
+// cornerPoints is the number of points per axis of a corner panel.
+const cornerPoints = 60
+
+// cornerFigures returns the panels of the corner plot of a reverse KL fit
+// in 2 to maxCornerDims dimensions (nil for others): for each pair of
+// coordinates j < i, the contours of the target's density and of the
+// fitted model's on the plane through the model's mean spanned by x_j and
+// x_i, each scaled to its largest value on the panel (the target is known
+// up to a constant), over the model's mean ± 4 standard deviations.
+func cornerFigures(b *spec.Built, res *fit.Result) [][]*plot.Figure {
+	mc := b.MonteCarlo
+	d := mc.Model.Dim()
+	if mc.Target == nil || d < 2 || d > maxCornerDims || res.History.Len() == 0 {
+		return nil
+	}
+	theta := res.Theta()
+	u, err := mc.Unconstrained(theta)
+	if err != nil {
+		return nil
+	}
+	mean := theta[:d]
+	cov := mc.Model.Cholesky(u)
+	sd := make([]float64, d)
+	for i := range d {
+		var s float64
+		for k := 0; k <= i; k++ {
+			s += cov.At(i, k) * cov.At(i, k)
+		}
+		sd[i] = math.Sqrt(s)
+	}
+	axis := func(i int) []float64 {
+		xs := make([]float64, cornerPoints)
+		for k := range xs {
+			xs[k] = mean[i] + sd[i]*(-4+8*float64(k)/float64(cornerPoints-1))
+		}
+		return xs
+	}
+	scaled := func(z []float64) []float64 {
+		top := math.Inf(-1)
+		for _, v := range z {
+			if !math.IsNaN(v) {
+				top = math.Max(top, v)
+			}
+		}
+		for k, v := range z {
+			z[k] = math.Exp(v - top)
+		}
+		return z
+	}
+	rows := make([][]*plot.Figure, d-1)
+	x := make([]float64, d)
+	for i := 1; i < d; i++ {
+		rows[i-1] = make([]*plot.Figure, d-1)
+		for j := 0; j < i; j++ {
+			xs, ys := axis(j), axis(i)
+			zq, zp := make([]float64, len(xs)*len(ys)), make([]float64, len(xs)*len(ys))
+			copy(x, mean)
+			for r, y := range ys {
+				for c, v := range xs {
+					x[j], x[i] = v, y
+					zq[r*len(xs)+c] = mc.Model.LogDensity(u, x)
+					zp[r*len(xs)+c] = mc.Target.LogDensity(x, nil)
+				}
+			}
+			f := &plot.Figure{Name: fmt.Sprintf("corner_%d_%d", j, i), Contours: []plot.Contours{
+				{X: xs, Y: ys, Z: scaled(zp), Levels: plot.ContourLevels, Color: blueTarget, Width: 1.5},
+				{X: xs, Y: ys, Z: scaled(zq), Levels: plot.ContourLevels, Color: redModel, Width: 1},
+			}}
+			if i == 1 && j == 0 {
+				f.Contours[0].Label, f.Contours[1].Label = "target", "fitted q"
+				f.Title = "slices through q's mean"
+			}
+			if j == 0 {
+				f.YLabel = fmt.Sprintf("x%d", i+1)
+			}
+			if i == d-1 {
+				f.XLabel = fmt.Sprintf("x%d", j+1)
+			}
+			rows[i-1][j] = f
+		}
+	}
+	return rows
+}
+
+// The colours of the corner plot: the target blue, the model red, as in
+// the other figures.
+var (
+	blueTarget = color.NRGBA{0x4C, 0x72, 0xB0, 0xFF}
+	redModel   = color.NRGBA{0xFF, 0x00, 0x00, 0xFF}
+)
 
 // gridOnly refuses --compare and --lr-find, which run fits on a grid, for
 // a Monte Carlo fit.

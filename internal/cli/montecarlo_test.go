@@ -63,7 +63,7 @@ func TestFitLogDensity(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", c.name, code, stderr)
 		}
-		for _, f := range []string{"spec.yaml", "history.csv", "summary.json", "loss.png", "loss.svg", "mean_0.png", "covariance_1_1.svg", "variance_1.png"} {
+		for _, f := range []string{"spec.yaml", "history.csv", "summary.json", "loss.png", "loss.svg", "mean_0.png", "covariance_1_1.svg", "variance_1.png", "corner.png", "corner.svg"} {
 			_, err := os.Stat(filepath.Join(out, f))
 			if want := !strings.Contains(f, "covariance") && !strings.Contains(f, "variance") || strings.HasPrefix(f, "variance") == (c.model == "mvnormal_diag"); (err == nil) != want {
 				t.Errorf("%s: %s: %v", c.name, f, err)
