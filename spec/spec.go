@@ -21,6 +21,15 @@
 //	stop: {tolerance: 1e-12, gradient_tolerance: 1e-9, patience: 50, max_time: 60}
 //	on_divergence: backtrack      # or stop (the default)
 //	max_backtracks: 10
+//
+// A spec without a grid whose target has more than two dimensions, or is
+// a log-density, or samples in several columns, is a fit by Monte Carlo
+// (see Estimator and MonteCarlo): a normal model in any dimension, with no
+// grid:
+//
+//	target: {log_density: "-x1^2/2 - (x2 - x1^2)^2", dims: 2}
+//	model: {family: mvnormal}     # or mvnormal_diag (mean-field)
+//	estimator: {name: monte_carlo, samples: 256, seed: 0}
 package spec
 
 import (
