@@ -73,6 +73,10 @@ func (s *Server) prepare(w http.ResponseWriter, r *http.Request) (*job, *apiErro
 		removeUpload()
 		return nil, aerr
 	}
+	if aerr := checkMonteCarlo(sp); aerr != nil { // see montecarlo.go
+		removeUpload()
+		return nil, aerr
+	}
 	if aerr = checkDataFiles(sp, up); aerr != nil {
 		removeUpload()
 		return nil, aerr

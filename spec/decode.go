@@ -208,7 +208,7 @@ func (o *object) str(key string, dst *string) error {
 
 func (d *decoder) spec(s *Spec, n *yaml.Node) error {
 	o, err := d.object(n, "", []string{"grid", "target", "target_weights", "divergence", "report", "model", "optimizer", "epochs",
-		"stop", "on_divergence", "max_backtracks"})
+		"stop", "on_divergence", "max_backtracks", "estimator"})
 	if err != nil {
 		return err
 	}
@@ -235,6 +235,11 @@ func (d *decoder) spec(s *Spec, n *yaml.Node) error {
 	}
 	if n, ok := o.vals["report"]; ok {
 		if s.Report, err = d.report(n); err != nil {
+			return err
+		}
+	}
+	if n, ok := o.vals["estimator"]; ok {
+		if err := d.estimator(&s.Estimator, n); err != nil {
 			return err
 		}
 	}
@@ -477,4 +482,25 @@ func firstErr(errs ...error) error {
 		}
 	}
 	return nil
+}
+
+// estimator decodes the estimator: a name, or a mapping with a name and
+// the monte_carlo estimator's settings.
+func (d *decoder) estimator(e *Estimator, n *yaml.Node) error {
+	n = deref(n)
+	d.lines["estimator"] = n.Line
+	if n.Kind == yaml.ScalarNode {
+		if n.ShortTag() != "!!str" {
+			return d.errorf(n, "estimator", "must be grid or monte_carlo, or a mapping such as {name: monte_carlo, samples: 256, seed: 0}, got %s", describe(n))
+		}
+		d.lines["estimator.name"] = n.Line
+		e.Name = n.Value
+		return nil
+	}
+	o, err := d.object(n, "estimator", []string{"name", "samples", "seed", "resample", "qmc"})
+	if err != nil {
+		return err
+	}
+	return firstErr(o.require("name"), o.str("name", &e.Name), o.int("samples", &e.Samples), o.int("seed", &e.Seed),
+		o.boolean("resample", &e.Resample), o.boolean("qmc", &e.QMC))
 }

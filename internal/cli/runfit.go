@@ -51,7 +51,7 @@ func runBuilt(ctx context.Context, ios *IOStreams, b *spec.Built, o runOptions) 
 			return cp.WriteFile(o.Checkpoint)
 		}
 	}
-	loop, err := fit.Start(b.Problem, opts)
+	loop, err := startLoop(b, opts) // see montecarlo.go
 	if err != nil {
 		return usageError(err)
 	}
@@ -91,8 +91,14 @@ func runBuilt(ctx context.Context, ios *IOStreams, b *spec.Built, o runOptions) 
 		fmt.Fprintln(ios.ErrOut, "klfit: warning: "+oneLine(res.CheckpointErr.Error()))
 	}
 	sum := spec.NewSummary(b, res)
+	monteCarloReport(human, ios.ErrOut, b, res, sum)
 	files, err := writeOutputs(out, b, res, sum, !o.NoFigures)
 	files = append([]string{"spec.yaml"}, files...)
+	if err == nil && b.MonteCarlo != nil && !o.NoFigures {
+		var figs []string
+		figs, err = writeMonteCarloFigures(out, b, res)
+		files = append(files, figs...)
+	}
 	if err != nil {
 		return &ExitError{Code: ExitFailure, Err: err}
 	}
@@ -116,7 +122,7 @@ func runBuilt(ctx context.Context, ios *IOStreams, b *spec.Built, o runOptions) 
 	if res.Status != fit.MaxEpochs {
 		why += fmt.Sprintf(": %s %v", res.StopRule, res.StopValue)
 	}
-	fmt.Fprintf(human, "final %s = %s after %d epochs (%s): %s\n", b.Problem.Divergence.Symbol(),
+	fmt.Fprintf(human, "final %s = %s after %d epochs (%s): %s\n", lossSymbol(b),
 		pyFloat(res.Loss()), res.Epochs, why, formatParams(res.History.Names, res.Theta()))
 	fmt.Fprintln(human, wrote)
 	return nil
@@ -186,7 +192,7 @@ func writeOutputs(out *outDir, b *spec.Built, res *fit.Result, sum *spec.Summary
 		return files, fmt.Errorf("writing summary.json: %w", err)
 	}
 	files = append(files, "summary.json")
-	if !figures {
+	if !figures || b.Problem == nil { // a Monte Carlo fit's figures: see montecarlo.go
 		return files, nil
 	}
 	figs := plot.Figures(plot.Input{
