@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -122,8 +123,13 @@ func runBuilt(ctx context.Context, ios *IOStreams, b *spec.Built, o runOptions) 
 	if res.Status != fit.MaxEpochs {
 		why += fmt.Sprintf(": %s %v", res.StopRule, res.StopValue)
 	}
+	loss := pyFloat(res.Loss())
+	if se := lossStdErr(res.History); !math.IsNaN(se) {
+		// A Monte Carlo loss is an estimate on the fit's own draws.
+		loss += fmt.Sprintf(" ± %.2g (Monte Carlo standard error, on the fit's draws)", se)
+	}
 	fmt.Fprintf(human, "final %s = %s after %d epochs (%s): %s\n", lossSymbol(b),
-		pyFloat(res.Loss()), res.Epochs, why, formatParams(res.History.Names, res.Theta()))
+		loss, res.Epochs, why, formatParams(res.History.Names, res.Theta()))
 	fmt.Fprintln(human, wrote)
 	return nil
 }
@@ -253,4 +259,15 @@ func pyFloat(v float64) string {
 		s += ".0"
 	}
 	return s
+}
+
+// lossStdErr returns the standard error of the history's last loss, when
+// the history records one (a Monte Carlo fit), else NaN.
+func lossStdErr(h *fit.History) float64 {
+	for j, name := range h.Report {
+		if name == "loss_stderr" && h.Len() > 0 {
+			return h.ReportRow(h.Len() - 1)[j]
+		}
+	}
+	return math.NaN()
 }
