@@ -159,3 +159,38 @@ func TestManyParametersHaveNoTraces(t *testing.T) {
 		t.Errorf("figures %s", got)
 	}
 }
+
+// TestFigureNames checks that FigureNames names the figures Figures draws,
+// for the notebook's model, others in 1-D and 2-D, and one of too many
+// parameters.
+func TestFigureNames(t *testing.T) {
+	for _, in := range []plot.Input{input(t, 200, 3), input2D(t, 60, 3)} {
+		var names []string
+		for _, f := range plot.Figures(in) {
+			names = append(names, f.Name)
+		}
+		if got := plot.FigureNames(in.History.Names); strings.Join(got, ",") != strings.Join(names, ",") {
+			t.Errorf("FigureNames %v, Figures draws %v", got, names)
+		}
+	}
+	for _, c := range []struct {
+		params []string
+		want   string
+	}{
+		{[]string{"mean", "variance"}, "fit,endpoints,mean,variance,loss"},
+		{[]string{"loc", "scale"}, "fit,endpoints,params,loss"},
+		{make([]string, plot.MaxTraces+1), "fit,endpoints,loss"},
+	} {
+		if got := strings.Join(plot.FigureNames(c.params), ","); got != c.want {
+			t.Errorf("FigureNames(%v) = %s, want %s", c.params, got, c.want)
+		}
+	}
+}
+
+func TestFileName(t *testing.T) {
+	for in, want := range map[string]string{"mean": "mean", "covariance[0][1]": "covariance_0_1", "weights[2]": "weights_2", "a b/c": "a_b_c"} {
+		if got := plot.FileName(in); got != want {
+			t.Errorf("FileName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -159,7 +159,7 @@ func Figures(in Input) []Figure {
 	known := knownValues(in)
 	switch {
 	case len(h.Names) > MaxTraces:
-	case strings.Join(h.Names, ",") == "mean,variance":
+	case notebookParams(h.Names):
 		figs = append(figs,
 			traceFigure("mean", "mean of q", h.Names[0], h.Param(0), known),
 			traceFigure("variance", "variance of q", h.Names[1], h.Param(1), known))
@@ -167,6 +167,37 @@ func Figures(in Input) []Figure {
 		figs = append(figs, paramsFigure(h, known))
 	}
 	return append(figs, lossFigure(in))
+}
+
+// FigureNames returns the names of the figures Figures draws for a model
+// with the given parameters, in order.
+func FigureNames(params []string) []string {
+	names := []string{"fit", "endpoints"}
+	switch {
+	case len(params) > MaxTraces:
+	case notebookParams(params):
+		names = append(names, "mean", "variance")
+	default:
+		names = append(names, "params")
+	}
+	return append(names, "loss")
+}
+
+// notebookParams reports whether a model's parameters are the notebook's,
+// a mean and a variance, which get a figure each.
+func notebookParams(params []string) bool { return strings.Join(params, ",") == "mean,variance" }
+
+// FileName turns a parameter name into a file name: an index "[k]"
+// becomes "_k" ("covariance[0][1]" gives "covariance_0_1"), and other
+// characters than letters, digits, '-' and '_' become '_'.
+func FileName(name string) string {
+	name = strings.ReplaceAll(strings.ReplaceAll(name, "[", "_"), "]", "")
+	return strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			return r
+		}
+		return '_'
+	}, name)
 }
 
 func fitFigure(in Input, lm logMasses) Figure {

@@ -31,14 +31,20 @@
 // as {samples: NAME}, NAME being the uploaded file's name).
 //
 // Every request is treated as hostile: bodies and uploads are capped (413),
-// grids, a fit's memory, formulas and epochs are capped (400, naming the
-// key), each fit has a time limit, its build included, and is cancelled
-// when its client goes away, each fit runs on one thread and the fits
-// running at once are bounded (503 with Retry-After beyond a short
-// queue), the server
-// reads no file but the one uploaded with a request, and errors are JSON
-// objects {"error": ..., "key": ...} with the spec's key (and "line" when
-// known). Serve shuts down gracefully: it stops accepting, lets running
+// and so are the uploads held at once, all requests together (503 with
+// Retry-After); a body that is not JSON, YAML or multipart gets 415; what
+// the header alone shows will be refused is refused before the body is
+// read; specs are parsed as many at once as fits run, and a spec whose
+// YAML aliases stand for far more values than it writes out is refused
+// before it is decoded; grids, a fit's memory, formulas and epochs are
+// capped (400, naming the key), each fit has a time limit, its build
+// included, and is cancelled when its client goes away, each fit runs on
+// one thread and the fits running at once are bounded (503 with
+// Retry-After beyond a short queue), the server reads no file but the one
+// uploaded with a request, and errors are JSON objects {"error": ...,
+// "key": ...} with the spec's key (and "line" when known; both left out
+// when not about a key). With Config.Logger set, each request is logged
+// in one line. Serve shuts down gracefully: it stops accepting, lets running
 // fits end for a grace period, then cancels them; cancelled fits still
 // send what they computed.
 package server

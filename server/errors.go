@@ -14,8 +14,8 @@ import (
 //
 //	{"error": "spec line 9: model.init.variance: must be > 0, got -1", "key": "model.init.variance", "line": 9}
 //
-// Key is "" when the error is not about a spec key; line is left out when
-// unknown.
+// Key and line are left out when the error is not about a spec key or
+// the line is unknown.
 type apiError struct {
 	Status int
 	Msg    string
@@ -23,6 +23,9 @@ type apiError struct {
 	Line   int
 	// RetryAfter, in seconds, is sent as the Retry-After header when > 0.
 	RetryAfter int
+	// Unread is set on an answer given before the request's body was
+	// read: the connection is then closed rather than the body read.
+	Unread bool
 }
 
 // Error implements error.
@@ -31,7 +34,7 @@ func (e *apiError) Error() string { return e.Msg }
 // errorBody is the JSON form of an apiError.
 type errorBody struct {
 	Error string `json:"error"`
-	Key   string `json:"key"`
+	Key   string `json:"key,omitempty"`
 	Line  int    `json:"line,omitempty"`
 }
 
@@ -41,6 +44,9 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	h.Del("Content-Disposition")
 	if e.RetryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	if e.Unread {
+		h.Set("Connection", "close")
 	}
 	w.WriteHeader(e.Status)
 	enc := json.NewEncoder(w) // one line, with a final newline

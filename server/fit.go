@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 
+	"github.com/klfit/klfit/dist"
 	"github.com/klfit/klfit/fit"
 	"github.com/klfit/klfit/plot"
 	"github.com/klfit/klfit/spec"
@@ -42,20 +44,30 @@ func (s *Server) run(j *job, observers ...fit.Observer) (res *fit.Result, notice
 	opts.Engine = fit.Engine{Threads: 1}
 	res, err := fit.Run(j.ctx, j.built.Problem, opts)
 	if err != nil {
+		setFitStatus(j.ctx, "failed")
 		return nil, "", &apiError{Status: http.StatusBadRequest, Msg: err.Error()}
 	}
+	setFitStatus(j.ctx, string(res.Status))
 	return res, s.notice(j.ctx, res), nil
 }
 
 // runRequest prepares a fit request and runs its fit to the end, for the
-// handlers that answer once it is over. It answers an error itself, and
-// then returns a nil job; an interrupted fit's notice goes in the
-// Klfit-Notice header. The caller must close the job.
-func (s *Server) runRequest(w http.ResponseWriter, r *http.Request) (*job, *fit.Result) {
+// handlers that answer once it is over. check, when not nil, may refuse
+// the built fit before it runs. It answers an error itself, and then
+// returns a nil job; an interrupted fit's notice goes in the Klfit-Notice
+// header. The caller must close the job.
+func (s *Server) runRequest(w http.ResponseWriter, r *http.Request, check func(*spec.Built) *apiError) (*job, *fit.Result) {
 	j, aerr := s.prepare(w, r)
 	if aerr != nil {
 		writeError(w, aerr)
 		return nil, nil
+	}
+	if check != nil {
+		if aerr := check(j.built); aerr != nil {
+			j.close()
+			writeError(w, aerr)
+			return nil, nil
+		}
 	}
 	res, notice, aerr := s.run(j)
 	if aerr != nil {
@@ -88,7 +100,7 @@ func (s *Server) notice(ctx context.Context, res *fit.Result) string {
 // answers 200 with its summary, whose status says so; an interrupted one
 // also has a Klfit-Notice header saying why.
 func (s *Server) handleFit(w http.ResponseWriter, r *http.Request) {
-	j, res := s.runRequest(w, r)
+	j, res := s.runRequest(w, r, nil)
 	if j == nil {
 		return
 	}
@@ -113,12 +125,25 @@ func (s *Server) handleFiles(w http.ResponseWriter, r *http.Request) {
 			Msg: fmt.Sprintf("no such file %q (known: history.csv, summary.json, spec.yaml, fit.zip, and the figures NAME.png, NAME.svg)", name)})
 		return
 	}
-	j, res := s.runRequest(w, r)
+	// A figure's name is checked before the fit runs: the figures a fit
+	// draws follow from its grid and its family.
+	j, res := s.runRequest(w, r, func(b *spec.Built) *apiError {
+		if !figureName.MatchString(name) {
+			return nil
+		}
+		base, _, _ := strings.Cut(name, ".")
+		names := figureNames(b)
+		if !contains(names, base) {
+			return &apiError{Status: http.StatusNotFound,
+				Msg: fmt.Sprintf("this fit has no figure %q (it has: %s, each .png or .svg)", name, strings.Join(names, ", "))}
+		}
+		return nil
+	})
 	if j == nil {
 		return
 	}
 	defer j.close()
-	out := outputs{b: j.built, res: res, sum: j.summary(res)}
+	out := outputs{b: j.built, res: res, sum: j.summary(res), date: j.started}
 	var buf bytes.Buffer
 	var aerr *apiError
 	if name == "fit.zip" {
@@ -157,6 +182,14 @@ type outputs struct {
 	res  *fit.Result
 	sum  *spec.Summary
 	figs []plot.Figure
+	// date dates the entries of fit.zip.
+	date time.Time
+}
+
+// figureNames returns the names of the figures plot.Figures draws for a
+// fit of b (see plot.FigureNames).
+func figureNames(b *spec.Built) []string {
+	return plot.FigureNames(dist.ParamNames(b.Problem.Family))
 }
 
 func (o *outputs) figures() []plot.Figure {
@@ -208,7 +241,7 @@ func (o *outputs) write(w io.Writer, name string) *apiError {
 func (o *outputs) zip(w io.Writer) *apiError {
 	zw := zip.NewWriter(w)
 	for _, name := range o.names() {
-		f, err := zw.Create(name)
+		f, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: o.date})
 		if err != nil {
 			return internal(err)
 		}

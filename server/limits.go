@@ -58,10 +58,27 @@ func (l *limiter) acquire(ctx context.Context) (release func(), err error) {
 	}
 }
 
+// full reports whether a request would find every slot taken and no room
+// in the queue: acquire would fail at once.
+func (l *limiter) full() bool {
+	return len(l.slots) == cap(l.slots) && l.waiting.Load() >= l.maxQueued
+}
+
 // busy is the answer to a request that found no slot.
 func (s *Server) busy() *apiError {
+	running := fmt.Sprintf("%d fits are running", s.cfg.MaxConcurrent)
+	if s.cfg.MaxConcurrent == 1 {
+		running = "1 fit is running"
+	}
+	queue := "it queues no request"
+	switch q := s.cfg.MaxQueued; {
+	case q == 1:
+		queue = "its queue (1 request) is full or moved too slowly"
+	case q > 1:
+		queue = fmt.Sprintf("its queue (%d requests) is full or moved too slowly", q)
+	}
 	return &apiError{Status: http.StatusServiceUnavailable, RetryAfter: 5,
-		Msg: fmt.Sprintf("the server is busy: %d fits are running and the queue is full; retry in a few seconds", s.cfg.MaxConcurrent)}
+		Msg: fmt.Sprintf("the server is busy: %s, as many as it runs at once, and %s; retry in a few seconds", running, queue)}
 }
 
 // checkSize refuses a spec whose grid, formula or epochs exceed the
@@ -80,12 +97,17 @@ func (s *Server) checkSize(sp *spec.Spec) *apiError {
 
 // gridPoints returns the number of points of the grid g describes,
 // counted as Spec.Build builds it but without building it: a circle of
-// Points angles, or one or two axes from start to stop by step. It
-// returns 0 for a grid that is not valid.
+// Points angles, or one or two axes from start to stop by step (an axis of
+// more points than the grid package builds counted as (stop-start)/step,
+// so that the server's own, lower, limit is the one named). It returns 0
+// for a grid that is not valid.
 func gridPoints(g spec.Grid) float64 {
 	count := func(a spec.Axis) float64 {
 		ax, err := grid.Arange(a.Start, a.Stop, a.Step)
 		if err != nil {
+			if n := (a.Stop - a.Start) / a.Step; a.Step > 0 && n > grid.MaxPoints && !math.IsInf(n, 0) {
+				return math.Ceil(n)
+			}
 			return 0
 		}
 		return float64(ax.N)
@@ -157,6 +179,7 @@ func (s *Server) checkEpochs(epochs int) *apiError {
 type Limits struct {
 	MaxBodyBytes        int64   `json:"max_body_bytes"`
 	MaxUploadBytes      int64   `json:"max_upload_bytes"`
+	MaxUploadTotal      int64   `json:"max_upload_total"`
 	MaxGridPoints       int     `json:"max_grid_points"`
 	MaxFitBytes         int64   `json:"max_fit_bytes"`
 	MaxEpochs           int     `json:"max_epochs"`
@@ -170,7 +193,7 @@ type Limits struct {
 func (s *Server) handleLimits(w http.ResponseWriter, _ *http.Request) {
 	c := s.cfg
 	writeJSON(w, Limits{
-		MaxBodyBytes: c.MaxBodyBytes, MaxUploadBytes: c.MaxUploadBytes, MaxGridPoints: c.MaxGridPoints,
+		MaxBodyBytes: c.MaxBodyBytes, MaxUploadBytes: c.MaxUploadBytes, MaxUploadTotal: c.MaxUploadTotal, MaxGridPoints: c.MaxGridPoints,
 		MaxFitBytes: c.MaxFitBytes, MaxEpochs: c.MaxEpochs, MaxExpression: c.MaxExpression,
 		FitTimeoutSeconds: c.FitTimeout.Seconds(), MaxConcurrent: c.MaxConcurrent,
 		MaxStreamEvents: c.MaxStreamEvents, QueueTimeoutSeconds: c.QueueTimeout.Seconds(),

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -23,9 +24,8 @@ import (
 // job is a validated fit request holding a slot of the limiter.
 type job struct {
 	built *spec.Built
-	// target is the target as the client wrote it, when an upload's name
-	// was replaced by the path it was saved to: summaries show this one.
-	target *spec.Target
+	// started is when the fit took its slot: its files are dated so.
+	started time.Time
 	// ctx is the context the fit runs under (see fitContext); cancel
 	// cancels it.
 	ctx     context.Context
@@ -42,20 +42,7 @@ func (j *job) close() {
 
 // summary summarizes the fit's result exactly as the command line does.
 func (j *job) summary(res *fit.Result) *spec.Summary {
-	sum := spec.NewSummary(j.built, res)
-	sum.Spec = j.shownSpec()
-	return sum
-}
-
-// shownSpec is the spec that ran, defaults filled in, as the client wrote
-// its target.
-func (j *job) shownSpec() *spec.Spec {
-	if j.target == nil {
-		return j.built.Spec
-	}
-	shown := *j.built.Spec
-	shown.Target = *j.target
-	return &shown
+	return spec.NewSummary(j.built, res) // its spec names the upload as the client did
 }
 
 // bodyTimeout bounds the reading of a request's body.
@@ -66,6 +53,9 @@ const bodyTimeout = 60 * time.Second
 // spec.Parse, the server's checks (size, files) and Spec.Build, exactly
 // as on the command line. The caller must close the job.
 func (s *Server) prepare(w http.ResponseWriter, r *http.Request) (*job, *apiError) {
+	if aerr := s.admit(r); aerr != nil {
+		return nil, aerr
+	}
 	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(time.Now().Add(bodyTimeout))
 	data, up, aerr := s.readRequest(w, r)
@@ -73,17 +63,17 @@ func (s *Server) prepare(w http.ResponseWriter, r *http.Request) (*job, *apiErro
 	if aerr != nil {
 		return nil, aerr
 	}
-	removeUpload := func() {
-		if up != nil {
-			os.RemoveAll(up.dir)
-		}
-	}
-	sp, err := spec.Parse(data)
-	if err != nil {
+	removeUpload := func() { up.remove() }
+	sp, aerr := s.parse(r.Context(), data)
+	if aerr != nil {
 		removeUpload()
-		return nil, badSpec(err)
+		return nil, aerr
 	}
 	if aerr := s.checkPostgres(sp); aerr != nil {
+		removeUpload()
+		return nil, aerr
+	}
+	if aerr := checkMonteCarlo(sp); aerr != nil { // see montecarlo.go
 		removeUpload()
 		return nil, aerr
 	}
@@ -104,7 +94,7 @@ func (s *Server) prepare(w http.ResponseWriter, r *http.Request) (*job, *apiErro
 		return nil, &apiError{Status: http.StatusServiceUnavailable, Msg: "the request was cancelled while waiting: " + err.Error()}
 	}
 	ctx, cancel := s.fitContext(r.Context())
-	j := &job{ctx: ctx, cancel: cancel, release: func() { release(); removeUpload() }}
+	j := &job{started: time.Now(), ctx: ctx, cancel: cancel, release: func() { release(); removeUpload() }}
 	b, aerr := s.build(j, sp, up)
 	if aerr != nil {
 		return nil, aerr
@@ -115,6 +105,70 @@ func (s *Server) prepare(w http.ResponseWriter, r *http.Request) (*job, *apiErro
 	}
 	j.built = b
 	return j, nil
+}
+
+// specTypes are the media types a spec may be sent as, besides
+// multipart/form-data; a request without a Content-Type is read as a spec.
+var specTypes = []string{"application/json", "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"}
+
+// admit refuses, before reading its body, a request that would be
+// refused anyway: a body of a type the server does not read (415), a
+// declared length over the limits (413), no room for its fit (503), or
+// no room for its upload (503, see Config.MaxUploadTotal).
+func (s *Server) admit(r *http.Request) (aerr *apiError) {
+	defer func() {
+		if aerr != nil {
+			aerr.Unread = true
+		}
+	}()
+	ct := r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if ct != "" && (err != nil || mt != "multipart/form-data" && !contains(specTypes, mt) && !strings.HasSuffix(mt, "+json")) {
+		return &apiError{Status: http.StatusUnsupportedMediaType,
+			Msg: fmt.Sprintf("Content-Type %q: send the spec as application/json or application/yaml, or as the \"spec\" field of multipart/form-data (with curl: -H 'Content-Type: application/yaml')", ct)}
+	}
+	limit := s.cfg.MaxBodyBytes
+	if mt == "multipart/form-data" {
+		limit = s.cfg.multipartBytes()
+	}
+	if r.ContentLength > limit {
+		what := "the spec"
+		if mt == "multipart/form-data" {
+			what = "the multipart request"
+		}
+		return s.readError(&errTooLarge{limit}, what, limit)
+	}
+	if s.limit.full() {
+		return s.busy()
+	}
+	return nil
+}
+
+// parse parses a spec, as many at once as fits may run: a large YAML
+// spec takes seconds of CPU to parse.
+func (s *Server) parse(ctx context.Context, data []byte) (*spec.Spec, *apiError) {
+	release, err := s.parsing.acquire(ctx)
+	if err != nil {
+		if errors.Is(err, errBusy) {
+			return nil, s.busy()
+		}
+		return nil, &apiError{Status: http.StatusServiceUnavailable, Msg: "the request was cancelled while waiting: " + err.Error()}
+	}
+	defer release()
+	sp, err := spec.Parse(data)
+	if err != nil {
+		return nil, badSpec(err)
+	}
+	return sp, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }
 
 // build runs Spec.Build under the job's context: it is part of the fit,
@@ -183,6 +237,52 @@ type upload struct {
 	name string // as the client named it (base name)
 	path string // where it was saved
 	dir  string
+	// held is the reservation of the server's upload budget it keeps.
+	held    int64
+	uploads *budget
+}
+
+// remove removes the file and gives its bytes back to the budget. It does
+// nothing on a nil upload.
+func (up *upload) remove() {
+	if up == nil {
+		return
+	}
+	os.RemoveAll(up.dir)
+	up.uploads.give(up.held)
+	up.held = 0
+}
+
+// budget is a number of bytes shared by the requests of a server.
+type budget struct {
+	mu        sync.Mutex
+	held, max int64
+}
+
+// take reserves n bytes, or reports false when that would exceed the
+// budget.
+func (b *budget) take(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.held+n > b.max {
+		return false
+	}
+	b.held += n
+	return true
+}
+
+// give gives back n bytes taken.
+func (b *budget) give(n int64) {
+	b.mu.Lock()
+	b.held -= n
+	b.mu.Unlock()
+}
+
+// Held returns the bytes reserved.
+func (b *budget) Held() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.held
 }
 
 // readRequest returns the spec's text and, for a multipart request, the
@@ -197,19 +297,31 @@ func (s *Server) readRequest(w http.ResponseWriter, r *http.Request) ([]byte, *u
 		}
 		return data, nil, nil
 	}
-	// A spec, a file and the multipart framing.
-	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes+s.cfg.MaxUploadBytes+64<<10)
-	mr, err := r.MultipartReader()
-	if err != nil {
-		return nil, nil, &apiError{Status: http.StatusBadRequest, Msg: "reading the multipart request: " + err.Error()}
+	// A spec, a file and the multipart framing, held against the
+	// server's upload budget: the declared length, or the most a request
+	// may send.
+	limit := s.cfg.multipartBytes()
+	reserved := limit
+	if r.ContentLength >= 0 {
+		reserved = r.ContentLength
 	}
+	if !s.uploads.take(reserved) {
+		return nil, nil, &apiError{Status: http.StatusServiceUnavailable, RetryAfter: 5, Unread: true,
+			Msg: fmt.Sprintf("the server is busy: it holds as many uploads as it may (%s); retry in a few seconds", sizeText(float64(s.cfg.MaxUploadTotal)))}
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	var data []byte
 	var up *upload
 	fail := func(e *apiError) ([]byte, *upload, *apiError) {
 		if up != nil {
 			os.RemoveAll(up.dir)
 		}
+		s.uploads.give(reserved)
 		return nil, nil, e
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return fail(&apiError{Status: http.StatusBadRequest, Msg: "reading the multipart request: " + err.Error()})
 	}
 	for {
 		part, err := mr.NextPart()
@@ -244,9 +356,27 @@ func (s *Server) readRequest(w http.ResponseWriter, r *http.Request) ([]byte, *u
 		}
 	}
 	if data == nil {
-		return fail(&apiError{Status: http.StatusBadRequest, Key: "", Msg: `the multipart request has no "spec" field`})
+		return fail(&apiError{Status: http.StatusBadRequest, Msg: `the multipart request has no "spec" field`})
 	}
+	// Keep what the saved file takes on disk; give the rest back.
+	if up != nil {
+		if fi, err := os.Stat(up.path); err == nil && fi.Size() < reserved {
+			up.held = fi.Size()
+		} else {
+			up.held = reserved
+		}
+		up.uploads = s.uploads
+	}
+	s.uploads.give(reserved - heldBy(up))
 	return data, up, nil
+}
+
+// heldBy returns the budget up holds, 0 for none.
+func heldBy(up *upload) int64 {
+	if up == nil {
+		return 0
+	}
+	return up.held
 }
 
 // errTooLarge reports a part larger than its cap.

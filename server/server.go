@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"runtime"
@@ -19,6 +20,7 @@ import (
 const (
 	DefaultMaxBodyBytes    = 1 << 20  // 1 MiB
 	DefaultMaxUploadBytes  = 32 << 20 // 32 MiB
+	DefaultMaxUploadTotal  = 4 * DefaultMaxUploadBytes
 	DefaultMaxGridPoints   = 1_000_000
 	DefaultMaxFitBytes     = 1 << 30 // 1 GiB
 	DefaultMaxEpochs       = 100_000
@@ -41,6 +43,13 @@ type Config struct {
 	// MaxUploadBytes caps an uploaded data file; larger uploads get 413.
 	// Uploads are streamed to a temporary file, never held in memory.
 	MaxUploadBytes int64
+	// MaxUploadTotal caps the bytes of multipart requests the server
+	// holds at once, being received or saved for a fit: a request that
+	// would go beyond it gets 503 with Retry-After before it is read. A
+	// request reserves its Content-Length (without one, the most a
+	// request may send), and keeps the bytes of its saved file until its
+	// fit ends. It is raised to what one request may send when lower.
+	MaxUploadTotal int64
 	// MaxGridPoints caps the points of a fit's grid (400, key "grid").
 	MaxGridPoints int
 	// MaxFitBytes caps the memory of one fit's arrays, estimated as
@@ -95,6 +104,9 @@ type Config struct {
 	// ErrorLog receives the HTTP server's errors; nil means the log
 	// package's standard logger.
 	ErrorLog *log.Logger
+	// Logger, when not nil, receives one line per request: its method,
+	// path, status, duration, and the status of its fit, if it ran one.
+	Logger *slog.Logger
 }
 
 func (c Config) withDefaults() Config {
@@ -115,6 +127,8 @@ func (c Config) withDefaults() Config {
 	}
 	def64(&c.MaxBodyBytes, DefaultMaxBodyBytes)
 	def64(&c.MaxUploadBytes, DefaultMaxUploadBytes)
+	def64(&c.MaxUploadTotal, 4*c.MaxUploadBytes)
+	c.MaxUploadTotal = max(c.MaxUploadTotal, c.multipartBytes())
 	def(&c.MaxGridPoints, DefaultMaxGridPoints)
 	def64(&c.MaxFitBytes, DefaultMaxFitBytes)
 	def(&c.MaxEpochs, DefaultMaxEpochs)
@@ -135,6 +149,10 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// multipartBytes is the most a multipart request may send: a spec, a
+// file and the framing.
+func (c Config) multipartBytes() int64 { return c.MaxBodyBytes + c.MaxUploadBytes + 64<<10 }
+
 //go:embed static
 var static embed.FS
 
@@ -144,6 +162,11 @@ type Server struct {
 	cfg     Config
 	handler http.Handler
 	limit   *limiter
+	// parsing bounds the specs parsed at once, as many as the fits.
+	parsing *limiter
+	// uploads holds the bytes of the multipart requests being received
+	// or kept (Config.MaxUploadTotal).
+	uploads *budget
 
 	// fits is the parent of every fit's context; cancelFits stops them all
 	// (at the end of a shutdown's grace period).
@@ -157,7 +180,9 @@ type Server struct {
 // New returns a server with the given limits.
 func New(cfg Config) *Server {
 	cfg = cfg.withDefaults()
-	s := &Server{cfg: cfg, limit: newLimiter(cfg.MaxConcurrent, cfg.MaxQueued, cfg.QueueTimeout)}
+	s := &Server{cfg: cfg, limit: newLimiter(cfg.MaxConcurrent, cfg.MaxQueued, cfg.QueueTimeout),
+		parsing: newLimiter(cfg.MaxConcurrent, cfg.MaxQueued, cfg.QueueTimeout),
+		uploads: &budget{max: cfg.MaxUploadTotal}}
 	s.fits, s.cancelFits = context.WithCancelCause(context.Background())
 
 	mux := http.NewServeMux()
@@ -189,6 +214,9 @@ func New(cfg Config) *Server {
 	s.handler = securityHeaders(cop.Handler(mux))
 	if cfg.LoopbackHosts {
 		s.handler = loopbackOnly(s.handler)
+	}
+	if cfg.Logger != nil {
+		s.handler = logRequests(cfg.Logger, s.handler)
 	}
 	return s
 }

@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klfit/klfit/dist"
 	"github.com/klfit/klfit/divergence"
@@ -213,8 +214,10 @@ func TestFiles(t *testing.T) {
 		}
 	}
 
-	// fit.zip holds them all.
+	// fit.zip holds them all, dated with the time of the fit.
+	before := time.Now().Truncate(2 * time.Second) // zip times are to 2 s
 	w := post(h, "/api/fit/files/fit.zip", "application/json", text)
+	after := time.Now()
 	if w.Code != http.StatusOK || w.Header().Get("Content-Type") != "application/zip" {
 		t.Fatalf("fit.zip: %d %s", w.Code, w.Header().Get("Content-Type"))
 	}
@@ -225,6 +228,9 @@ func TestFiles(t *testing.T) {
 	var names []string
 	for _, f := range zr.File {
 		names = append(names, f.Name)
+		if m := f.Modified; m.Before(before) || m.After(after) {
+			t.Errorf("fit.zip's %s is dated %v, not between %v and %v", f.Name, m, before, after)
+		}
 		rc, _ := f.Open()
 		b, _ := io.ReadAll(rc)
 		rc.Close()
@@ -274,7 +280,8 @@ func TestErrors(t *testing.T) {
 		{"stream: too large", "POST", "/api/fit/stream", good + strings.Repeat(" ", 5000), 413, "", 0, "larger than"},
 		{"files: bad spec", "POST", "/api/fit/files/history.csv", `{}`, 400, "target", 1, "required key is missing"},
 		{"files: unknown file", "POST", "/api/fit/files/passwd", good, 404, "", 0, `no such file "passwd"`},
-		{"files: no such figure", "POST", "/api/fit/files/nope.png", good, 404, "", 0, `this fit has no figure "nope.png"`},
+		{"files: no such figure", "POST", "/api/fit/files/nope.png", good, 404, "", 0, `this fit has no figure "nope.png" (it has: fit, endpoints, mean, variance, loss, each .png or .svg)`},
+		{"grid beyond the grid package's limit", "POST", "/api/fit", strings.Replace(good, `"step":0.5`, `"step":1e-8`, 1), 400, "grid", 0, "grid: 600000000 points is more than this server allows (1000)"},
 		{"GET a POST endpoint", "GET", "/api/fit", "", 405, "", 0, "method not allowed (allowed: POST)"},
 		{"POST a GET endpoint", "POST", "/api/families", "", 405, "", 0, "allowed: GET, HEAD"},
 		{"unknown endpoint", "GET", "/api/nope", "", 404, "", 0, "no such endpoint: /api/nope"},

@@ -215,7 +215,7 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 		maxEvents = max(1, maxEvents/5)
 	}
 	st := &streamer{stride: stride(b.Epochs, maxEvents), epochs: b.Epochs, ch: make(chan state, s.cfg.StreamBuffer), last: -1}
-	specJSON, _ := j.shownSpec().MarshalJSON()
+	specJSON, _ := b.Spec.MarshalJSON()
 	start := startEvent{Epochs: b.Epochs, Stride: st.stride, Dim: v.dim, Family: b.Problem.Family.Name(),
 		Divergence: b.Problem.Divergence.Name(), Symbol: b.Problem.Divergence.Symbol(),
 		Direction: b.Problem.Divergence.Direction(), LossName: b.Problem.Divergence.Name(),

@@ -251,7 +251,11 @@ func TestBusy(t *testing.T) {
 		name  string
 		queue int
 		wait  time.Duration
-	}{{"no queue", -1, 0}, {"queue timeout", 1, 30 * time.Millisecond}} {
+		msg   string
+	}{
+		{"no queue", -1, 0, "the server is busy: 1 fit is running, as many as it runs at once, and it queues no request; retry in a few seconds"},
+		{"queue timeout", 1, 30 * time.Millisecond, "the server is busy: 1 fit is running, as many as it runs at once, and its queue (1 request) is full or moved too slowly; retry in a few seconds"},
+	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := server.New(server.Config{MaxConcurrent: 1, MaxQueued: c.queue, QueueTimeout: c.wait})
 			ctx, cancel := context.WithCancel(context.Background())
@@ -268,8 +272,8 @@ func TestBusy(t *testing.T) {
 			if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != "5" {
 				t.Errorf("%d, Retry-After %q", w.Code, w.Header().Get("Retry-After"))
 			}
-			if e := decodeError(t, w.Body.Bytes()); !strings.Contains(e.Error, "busy") {
-				t.Errorf("%+v", e)
+			if e := decodeError(t, w.Body.Bytes()); e.Error != c.msg {
+				t.Errorf("%q\nwant %q", e.Error, c.msg)
 			}
 			if time.Since(start) < c.wait {
 				t.Errorf("answered after %v, before the queue timeout %v", time.Since(start), c.wait)

@@ -20,12 +20,15 @@ import (
 type Built struct {
 	// Spec is the spec with every default filled in: what runs, and what
 	// a summary repeats.
-	Spec      *Spec
-	Problem   *fit.Problem
-	Target    target.Target
-	Weights   target.Weights
-	Optimizer fit.Optimizer
-	Epochs    int
+	Spec *Spec
+	// Problem is the fit on a grid; nil for a fit by Monte Carlo, which
+	// MonteCarlo describes instead.
+	Problem    *fit.Problem
+	MonteCarlo *MonteCarlo
+	Target     target.Target
+	Weights    target.Weights
+	Optimizer  fit.Optimizer
+	Epochs     int
 	// Report holds the divergences recorded alongside the loss.
 	Report []divergence.Divergence
 	// Warnings holds what building the target had to say (samples outside
@@ -83,6 +86,12 @@ func (s *Spec) Check() error {
 
 // check is Check on a spec with its defaults filled in.
 func (s *Spec) check() error {
+	if _, mc := s.MonteCarlo(); mc {
+		return s.checkMonteCarlo() // see montecarlo.go
+	}
+	if err := s.checkGridEstimator(); err != nil {
+		return err
+	}
 	var g *grid.Grid // the grid's shape, without its points
 	if !s.Grid.IsZero() {
 		var err error
@@ -167,6 +176,9 @@ func (s *Spec) Build(ctx context.Context, env Env) (*Built, error) {
 	n.env = env
 	if err := n.check(); err != nil {
 		return nil, err
+	}
+	if _, mc := n.MonteCarlo(); mc {
+		return n.buildMonteCarlo(ctx) // see montecarlo.go
 	}
 	b := &Built{Spec: n, Epochs: n.Epochs}
 	var g *grid.Grid
@@ -301,13 +313,15 @@ func hasSetting(opts Options, name string) bool {
 // withDefaults returns a copy of s with every default filled in.
 func (s *Spec) withDefaults() *Spec {
 	n := *s
-	if n.TargetWeights == "" {
+	if _, mc := s.MonteCarlo(); mc {
+		n.monteCarloDefaults()
+	} else if n.TargetWeights == "" {
 		n.TargetWeights = target.Normalized.String()
 	}
 	if n.Divergence.Name == "" {
 		n.Divergence.Name = "kl"
 	}
-	if n.Model.Parameterization == "" {
+	if _, mc := s.MonteCarlo(); n.Model.Parameterization == "" && !mc {
 		n.Model.Parameterization = "unconstrained"
 	}
 	if n.Optimizer.Name == "" {

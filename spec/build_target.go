@@ -95,6 +95,9 @@ func (s *Spec) buildOtherTarget(checkOnly bool) (target.Target, error) {
 		}
 		return h, nil
 	case "samples":
+		if len(t.Columns) > 0 {
+			return nil, s.errorf("target.columns", "samples in columns are fitted by Monte Carlo (klfit fit) from their mean and covariance; name one column for a 1-D density")
+		}
 		sm := &target.Samples{Path: s.path(t.Samples), Column: t.Column, Estimator: t.Estimator, Bandwidth: t.Bandwidth, SkipInvalid: t.SkipInvalid, Progress: s.env.Progress, FS: s.env.FS}
 		if err := sm.Check(); err != nil {
 			var se *target.SettingError
@@ -113,6 +116,8 @@ func (s *Spec) buildOtherTarget(checkOnly bool) (target.Target, error) {
 		return q, nil
 	case "postgres":
 		return s.buildPostgres()
+	case "log_density":
+		return nil, s.errorf("target.log_density", "a log-density in d dimensions is fitted by Monte Carlo (klfit fit), not evaluated on a grid; write a 1-D or 2-D density as an expression")
 	}
 	return nil, s.errorf("target", "say what to fit: a family, a mixture, an expression, a table, samples, a histogram, sql or postgres")
 }

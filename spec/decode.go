@@ -14,7 +14,9 @@ import (
 // Parse decodes a spec from YAML or JSON. It is strict: an unknown key, a
 // value of the wrong type, a duplicate key or a missing required key is an
 // *Error naming the key and its line. Parse checks the spec's shape only;
-// Build checks its values.
+// Build checks its values. A spec whose YAML aliases stand for many more
+// values than it writes out is refused before it is decoded (see
+// MaxAliasValues).
 func Parse(data []byte) (*Spec, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
@@ -22,6 +24,9 @@ func Parse(data []byte) (*Spec, error) {
 	}
 	if root.Kind == 0 || len(root.Content) == 0 {
 		return nil, &Error{Msg: "the spec is empty"}
+	}
+	if err := checkExpansion(&root); err != nil {
+		return nil, err
 	}
 	d := &decoder{lines: map[string]int{}}
 	s := &Spec{lines: d.lines}
@@ -203,7 +208,7 @@ func (o *object) str(key string, dst *string) error {
 
 func (d *decoder) spec(s *Spec, n *yaml.Node) error {
 	o, err := d.object(n, "", []string{"grid", "target", "target_weights", "divergence", "report", "model", "optimizer", "epochs",
-		"stop", "on_divergence", "max_backtracks"})
+		"stop", "on_divergence", "max_backtracks", "estimator"})
 	if err != nil {
 		return err
 	}
@@ -230,6 +235,11 @@ func (d *decoder) spec(s *Spec, n *yaml.Node) error {
 	}
 	if n, ok := o.vals["report"]; ok {
 		if s.Report, err = d.report(n); err != nil {
+			return err
+		}
+	}
+	if n, ok := o.vals["estimator"]; ok {
+		if err := d.estimator(&s.Estimator, n); err != nil {
 			return err
 		}
 	}
@@ -472,4 +482,25 @@ func firstErr(errs ...error) error {
 		}
 	}
 	return nil
+}
+
+// estimator decodes the estimator: a name, or a mapping with a name and
+// the monte_carlo estimator's settings.
+func (d *decoder) estimator(e *Estimator, n *yaml.Node) error {
+	n = deref(n)
+	d.lines["estimator"] = n.Line
+	if n.Kind == yaml.ScalarNode {
+		if n.ShortTag() != "!!str" {
+			return d.errorf(n, "estimator", "must be grid or monte_carlo, or a mapping such as {name: monte_carlo, samples: 256, seed: 0}, got %s", describe(n))
+		}
+		d.lines["estimator.name"] = n.Line
+		e.Name = n.Value
+		return nil
+	}
+	o, err := d.object(n, "estimator", []string{"name", "samples", "seed", "resample", "qmc"})
+	if err != nil {
+		return err
+	}
+	return firstErr(o.require("name"), o.str("name", &e.Name), o.int("samples", &e.Samples), o.int("seed", &e.Seed),
+		o.boolean("resample", &e.Resample), o.boolean("qmc", &e.QMC))
 }

@@ -11,10 +11,13 @@ import (
 )
 
 // targetKeys are the keys that each name a kind of target.
-var targetKeys = []string{"family", "mixture", "expression", "table", "samples", "histogram", "sql", "postgres"}
+var targetKeys = []string{"family", "mixture", "expression", "log_density", "table", "samples", "histogram", "sql", "postgres"}
 
 // samplesKeys are the settings of a samples target.
-var samplesKeys = []string{"column", "estimator", "bandwidth", "skip_invalid"}
+var samplesKeys = []string{"column", "columns", "estimator", "bandwidth", "skip_invalid"}
+
+// logDensityKeys are the settings of a log_density target.
+var logDensityKeys = []string{"dims"}
 
 // postgresKeys are the settings of a postgres target.
 var postgresKeys = []string{"dsn", "statement_timeout"}
@@ -32,7 +35,7 @@ func (d *decoder) targetKinds(t *Target, n *yaml.Node) error {
 		*t = pt
 		return nil
 	}
-	allowed := append(append(append([]string{"params", "component"}, targetKeys...), samplesKeys...), postgresKeys...)
+	allowed := append(append(append(append([]string{"params", "component"}, targetKeys...), samplesKeys...), postgresKeys...), logDensityKeys...)
 	o, err := d.object(n, "target", allowed)
 	if err != nil {
 		return err
@@ -58,7 +61,10 @@ func (d *decoder) targetKinds(t *Target, n *yaml.Node) error {
 	for _, k := range postgresKeys {
 		settingOf[k] = "postgres"
 	}
-	for _, k := range append(append([]string{"params", "component"}, samplesKeys...), postgresKeys...) {
+	for _, k := range logDensityKeys {
+		settingOf[k] = "log_density"
+	}
+	for _, k := range append(append(append([]string{"params", "component"}, samplesKeys...), postgresKeys...), logDensityKeys...) {
 		if !o.has(k) {
 			continue
 		}
@@ -84,6 +90,11 @@ func (d *decoder) targetKinds(t *Target, n *yaml.Node) error {
 		return err
 	case "expression":
 		return o.text("expression", &t.Expression)
+	case "log_density":
+		if err := firstErr(o.text("log_density", &t.LogDensity), o.require("dims")); err != nil {
+			return err
+		}
+		return o.int("dims", &t.Dims)
 	case "table":
 		return o.text("table", &t.Table)
 	case "histogram":
@@ -111,6 +122,11 @@ func (d *decoder) targetKinds(t *Target, n *yaml.Node) error {
 	if err := firstErr(o.text("samples", &t.Samples), o.text("column", &t.Column), o.str("estimator", &t.Estimator), o.boolean("skip_invalid", &t.SkipInvalid)); err != nil {
 		return err
 	}
+	if cn, ok := o.vals["columns"]; ok {
+		if t.Columns, err = d.names(cn, "target.columns"); err != nil {
+			return err
+		}
+	}
 	if bn, ok := o.vals["bandwidth"]; ok {
 		bn = deref(bn)
 		switch {
@@ -127,6 +143,24 @@ func (d *decoder) targetKinds(t *Target, n *yaml.Node) error {
 		}
 	}
 	return nil
+}
+
+// names decodes a non-empty list of non-empty names (columns).
+func (d *decoder) names(n *yaml.Node, key string) ([]string, error) {
+	n = deref(n)
+	d.lines[key] = n.Line
+	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+		return nil, d.errorf(n, key, "must be a list of column names, as in [a, b, c], got %s", describe(n))
+	}
+	out := make([]string, len(n.Content))
+	for i, e := range n.Content {
+		e = deref(e)
+		if e.Kind != yaml.ScalarNode || e.ShortTag() == "!!null" || strings.TrimSpace(e.Value) == "" {
+			return nil, d.errorf(e, fmt.Sprintf("%s[%d]", key, i), "must be a column name, got %s", describe(e))
+		}
+		out[i] = e.Value
+	}
+	return out, nil
 }
 
 // text decodes a non-empty string (a file name, a formula, a query).

@@ -45,7 +45,9 @@ func (s *Spec) UnmarshalJSON(data []byte) error {
 
 func (s *Spec) node() *yaml.Node {
 	m := block()
-	add(m, "grid", s.Grid.node())
+	if !s.Grid.IsZero() || s.Estimator.Name != MonteCarloEstimator {
+		add(m, "grid", s.Grid.node())
+	}
 	add(m, "target", s.Target.node())
 	if s.TargetWeights != "" {
 		add(m, "target_weights", str(s.TargetWeights))
@@ -61,6 +63,9 @@ func (s *Spec) node() *yaml.Node {
 		add(m, "report", l)
 	}
 	add(m, "model", s.Model.node())
+	if s.Estimator != (Estimator{}) {
+		add(m, "estimator", s.Estimator.node())
+	}
 	if s.Optimizer.Name != "" {
 		add(m, "optimizer", s.Optimizer.node())
 	}
@@ -73,6 +78,18 @@ func (s *Spec) node() *yaml.Node {
 	}
 	if s.MaxBacktracks != 0 {
 		add(m, "max_backtracks", num(float64(s.MaxBacktracks)))
+	}
+	return m
+}
+
+func (e Estimator) node() *yaml.Node {
+	m := flow()
+	add(m, "name", str(e.Name))
+	if e.settings() {
+		add(m, "samples", num(float64(e.Samples)))
+		add(m, "seed", num(float64(e.Seed)))
+		add(m, "resample", boolean(e.Resample))
+		add(m, "qmc", boolean(e.QMC))
 	}
 	return m
 }
@@ -139,6 +156,9 @@ func (t Target) node() *yaml.Node {
 		add(m, "mixture", l)
 	case "expression":
 		add(m, "expression", str(t.Expression))
+	case "log_density":
+		add(m, "log_density", str(t.LogDensity))
+		add(m, "dims", num(float64(t.Dims)))
 	case "table":
 		add(m, "table", str(t.Table))
 	case "histogram":
@@ -157,6 +177,13 @@ func (t Target) node() *yaml.Node {
 		add(m, "samples", str(t.Samples))
 		if t.Column != "" {
 			add(m, "column", str(t.Column))
+		}
+		if t.Columns != nil {
+			l := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+			for _, c := range t.Columns {
+				l.Content = append(l.Content, str(c))
+			}
+			add(m, "columns", l)
 		}
 		if t.Estimator != "" {
 			add(m, "estimator", str(t.Estimator))

@@ -15,8 +15,10 @@ import (
 //	normal(mean=0, variance=7)
 //	0.3*normal(mean=-2, variance=1) + 0.7*laplace(loc=3, scale=0.5)
 //	expr("exp(-abs(x))")
+//	logdensity("-x1^2/2 - (x2 - x1^2)^2", dims=2)
 //	table(density.csv)
 //	samples(data.csv, column=x, estimator=kde, bandwidth=silverman)
+//	samples(data.csv, columns=[a, b, c])
 //	histogram(bins.csv)
 //	sql("SELECT x FROM 'events.parquet'")
 //	postgres("SELECT amount FROM events", dsn="host=db dbname=shop", statement_timeout=60)
@@ -41,7 +43,7 @@ func (e *SyntaxError) Error() string {
 }
 
 // The callables that are not family names.
-var targetKinds = []string{"expr", "table", "samples", "histogram", "sql", "postgres"}
+var targetKinds = []string{"expr", "logdensity", "table", "samples", "histogram", "sql", "postgres"}
 
 // ParseTarget parses a target written in the one-line syntax. Family names
 // and parameters are checked later, by Build, against the registered
@@ -196,9 +198,9 @@ func (p *lineParser) term() (term, error) {
 	name := p.word()
 	if name == "" {
 		if !p.more() {
-			return t, p.errAt(p.pos, "expected a family name or expr, table, samples, histogram, sql, postgres, got the end")
+			return t, p.errAt(p.pos, "expected a family name or expr, logdensity, table, samples, histogram, sql, postgres, got the end")
 		}
-		return t, p.errAt(p.pos, "expected a family name or expr, table, samples, histogram, sql, postgres, got %q", p.rest())
+		return t, p.errAt(p.pos, "expected a family name or expr, logdensity, table, samples, histogram, sql, postgres, got %q", p.rest())
 	}
 	t.name = name
 	p.space()
@@ -320,9 +322,6 @@ func (p *lineParser) value() (value, error) {
 			if err != nil {
 				return v, err
 			}
-			if item.kind != valNumber && item.kind != valList {
-				return v, p.errAt(item.pos, "lists hold numbers or lists of numbers")
-			}
 			v.items = append(v.items, item)
 			p.space()
 			if !p.more() {
@@ -438,6 +437,29 @@ func (p *lineParser) call(pos int, name string, args []arg) (Target, error) {
 			return t, p.errAt(args[0].val.pos, "write the formula in quotes: expr(\"%s\")", args[0].val.str)
 		}
 		return t, noMore(1)
+	case "logdensity":
+		if t.LogDensity, err = positional("a formula in quotes"); err != nil {
+			return t, err
+		}
+		if args[0].val.kind != valString {
+			return t, p.errAt(args[0].val.pos, "write the formula in quotes: logdensity(\"%s\", dims=2)", args[0].val.str)
+		}
+		if len(args) < 2 {
+			return t, p.errAt(pos, "logdensity(...) needs its dimension: logdensity(\"...\", dims=2)")
+		}
+		for _, a := range args[1:] {
+			if a.name != "dims" {
+				return t, p.errAt(a.pos, "logdensity(...) takes a formula and dims=d")
+			}
+			if t.Dims != 0 {
+				return t, p.errAt(a.pos, "dims is given twice")
+			}
+			if v := a.val; v.kind != valNumber || v.num != math.Trunc(v.num) || v.num < 1 || v.num > 1e9 {
+				return t, p.errAt(v.pos, "dims must be a whole number of dimensions, at least 1")
+			}
+			t.Dims = int(a.val.num)
+		}
+		return t, nil
 	case "table":
 		if t.Table, err = positional("a file name"); err != nil {
 			return t, err
@@ -498,6 +520,10 @@ func (p *lineParser) call(pos int, name string, args []arg) (Target, error) {
 				return "", p.errAt(v.pos, "%s must be a name or a number", a.name)
 			}
 			switch a.name {
+			case "columns":
+				if t.Columns, err = p.names(v); err != nil {
+					return t, err
+				}
 			case "column":
 				t.Column, err = str()
 			case "estimator":
@@ -512,7 +538,7 @@ func (p *lineParser) call(pos int, name string, args []arg) (Target, error) {
 			case "":
 				return t, p.errAt(a.pos, "samples(...) takes one file name, then name=value settings")
 			default:
-				return t, p.errAt(a.pos, "unknown setting %s for samples (known: column, estimator, bandwidth, skip_invalid)", a.name)
+				return t, p.errAt(a.pos, "unknown setting %s for samples (known: column, columns, estimator, bandwidth, skip_invalid)", a.name)
 			}
 			if err != nil {
 				return t, err
@@ -552,6 +578,21 @@ func kindName(k valKind) string {
 	return "list"
 }
 
+// names turns a value into a list of names: columns=[a, b, "c d"].
+func (p *lineParser) names(v value) ([]string, error) {
+	if v.kind != valList {
+		return nil, p.errAt(v.pos, "columns must be a list of names, as in columns=[a, b, c]")
+	}
+	out := make([]string, len(v.items))
+	for i, it := range v.items {
+		if it.kind != valString && it.kind != valWord || strings.TrimSpace(it.str) == "" {
+			return nil, p.errAt(it.pos, "columns must be a list of names, as in columns=[a, b, c]")
+		}
+		out[i] = it.str
+	}
+	return out, nil
+}
+
 // param turns a value into a parameter: a number, a list of numbers or a
 // list of equally long lists of numbers.
 func (p *lineParser) param(v value) (Param, error) {
@@ -559,6 +600,11 @@ func (p *lineParser) param(v value) (Param, error) {
 	case valNumber:
 		return Param{Value: []float64{v.num}}, nil
 	case valList:
+		for _, it := range v.items {
+			if it.kind == valString || it.kind == valWord {
+				return Param{}, p.errAt(it.pos, "lists hold numbers or lists of numbers")
+			}
+		}
 		if v.items[0].kind == valNumber {
 			prm := Param{Shape: []int{len(v.items)}}
 			for _, it := range v.items {
@@ -602,6 +648,8 @@ func (t Target) OneLine() string {
 		return strings.Join(parts, " + ")
 	case "expression":
 		return "expr(" + strconv.Quote(t.Expression) + ")"
+	case "log_density":
+		return "logdensity(" + strconv.Quote(t.LogDensity) + ", dims=" + strconv.Itoa(t.Dims) + ")"
 	case "table":
 		return "table(" + target.Quote(t.Table) + ")"
 	case "histogram":
@@ -621,6 +669,13 @@ func (t Target) OneLine() string {
 		s := "samples(" + target.Quote(t.Samples)
 		if t.Column != "" {
 			s += ", column=" + target.Quote(t.Column)
+		}
+		if t.Columns != nil {
+			cs := make([]string, len(t.Columns))
+			for i, c := range t.Columns {
+				cs[i] = target.Quote(c)
+			}
+			s += ", columns=[" + strings.Join(cs, ", ") + "]"
 		}
 		if t.Estimator != "" {
 			s += ", estimator=" + target.Quote(t.Estimator)

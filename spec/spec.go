@@ -21,6 +21,15 @@
 //	stop: {tolerance: 1e-12, gradient_tolerance: 1e-9, patience: 50, max_time: 60}
 //	on_divergence: backtrack      # or stop (the default)
 //	max_backtracks: 10
+//
+// A spec without a grid whose target has more than two dimensions, or is
+// a log-density, or samples in several columns, is a fit by Monte Carlo
+// (see Estimator and MonteCarlo): a normal model in any dimension, with no
+// grid:
+//
+//	target: {log_density: "-x1^2/2 - (x2 - x1^2)^2", dims: 2}
+//	model: {family: mvnormal}     # or mvnormal_diag (mean-field)
+//	estimator: {name: monte_carlo, samples: 256, seed: 0}
 package spec
 
 import (
@@ -45,6 +54,10 @@ type Spec struct {
 	// Report lists divergences recorded alongside the one minimized, as
 	// extra history columns.
 	Report []Divergence
+	// Estimator says how the divergence is estimated: on a grid (the
+	// default wherever there is one) or by Monte Carlo (see
+	// Spec.MonteCarlo).
+	Estimator Estimator
 
 	// Stop holds the other stopping rules.
 	Stop Stop
@@ -117,6 +130,15 @@ type Target struct {
 	Postgres         string
 	DSN              string
 	StatementTimeout float64
+	// LogDensity is an unnormalized log-density written as a formula of
+	// x1 ... xd, with d = Dims (see vi.NewFormula): a target fitted by
+	// Monte Carlo, in any dimension.
+	LogDensity string
+	Dims       int
+	// Columns names the columns of a samples file in d dimensions (the
+	// target is then fitted by Monte Carlo from the samples' mean and
+	// covariance); Column names the one column of a 1-D samples target.
+	Columns []string
 }
 
 // Component is one weighted family member of a mixture target.
@@ -127,12 +149,14 @@ type Component struct {
 }
 
 // Kind returns which kind of target t is: "family", "mixture",
-// "expression", "table", "samples", "histogram", "sql" or "postgres" (""
-// if none is set).
+// "expression", "log_density", "table", "samples", "histogram", "sql" or
+// "postgres" ("" if none is set).
 func (t Target) Kind() string {
 	switch {
 	case t.Mixture != nil:
 		return "mixture"
+	case t.LogDensity != "":
+		return "log_density"
 	case t.Expression != "":
 		return "expression"
 	case t.Table != "":

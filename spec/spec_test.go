@@ -156,6 +156,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("model: {family: normal, init: {mean: [[1, 2], [3, 4]], variance: [1]}}"))
 	f.Add([]byte("divergence: {name: kl, alpha: 1e400}"))
 	f.Add([]byte("optimizer: {name: momentum, nesterov: true}\nstop: {max_epochs: 5, max_time: 1m, patience: 3}\non_divergence: backtrack\nmax_backtracks: 2"))
+	f.Add([]byte("target: {log_density: '-x1^2/2 - (x2 - x1^2)^2', dims: 2}\nmodel: {family: mvnormal_diag, init: {mean: [1, 0]}}\nestimator: {name: monte_carlo, samples: 16, seed: 3, resample: true, qmc: true}\noptimizer: adam\nepochs: 3"))
+	f.Add([]byte("target: {samples: s.csv, columns: [a, 'b c']}\nmodel: {family: mvnormal}\nestimator: monte_carlo"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := spec.Parse(data)
 		if err != nil {
@@ -169,7 +171,7 @@ func FuzzParse(f *testing.F) {
 		if !bytes.Equal(back.YAML(), y) {
 			t.Fatalf("round trip changed\n%s\ninto\n%s", y, back.YAML())
 		}
-		if points(s.Grid) <= 1e5 { // keep each case fast
+		if points(s.Grid) <= 1e5 && s.Target.Dims <= 100 && s.Estimator.Samples <= 4096 { // keep each case fast
 			s.Build(context.Background(), spec.Env{})
 		}
 	})

@@ -6,7 +6,6 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/klfit/klfit/dist"
 	"github.com/klfit/klfit/fit"
 )
 
@@ -43,6 +42,12 @@ type Summary struct {
 	// Evaluations counts loss-and-gradient evaluations (a line search
 	// makes several per epoch).
 	Evaluations int `json:"evaluations"`
+	// LossMeaning says what the loss is when it is a divergence up to a
+	// constant (a Monte Carlo fit).
+	LossMeaning string `json:"loss_meaning,omitempty"`
+	// Diagnostics says whether a Monte Carlo fit by the reverse KL can be
+	// trusted (see AddDiagnostics).
+	Diagnostics *DiagnosticsInfo `json:"diagnostics,omitempty"`
 }
 
 // StopInfo names the rule that ended a fit ("max_epochs", "tolerance",
@@ -67,11 +72,11 @@ type FailureInfo struct {
 
 // NewSummary summarizes the result r of the fit b.
 func NewSummary(b *Built, r *fit.Result) *Summary {
-	names := dist.ParamNames(b.Problem.Family)
+	names := b.ParamNames()
 	s := &Summary{
 		Spec:            b.Spec,
-		Divergence:      b.Problem.Divergence.Name(),
-		Direction:       b.Problem.Divergence.Direction(),
+		Divergence:      b.Divergence().Name(),
+		Direction:       b.Divergence().Direction(),
 		Status:          r.Status,
 		Epochs:          r.Epochs,
 		Loss:            Float(r.Loss()),
@@ -93,6 +98,9 @@ func NewSummary(b *Built, r *fit.Result) *Summary {
 		}
 	}
 	s.Warnings = b.Warnings
+	if mc := b.MonteCarlo; mc != nil {
+		s.Direction, s.LossMeaning = mc.Direction(), mc.LossMeaning()
+	}
 	if f := r.Failure; f != nil {
 		s.Failure = &FailureInfo{
 			Epoch:          f.Epoch,

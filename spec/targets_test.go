@@ -121,6 +121,8 @@ func FuzzParseTarget(f *testing.F) {
 		"normal(", "0.5*", "+", "table(2024.csv)", `table("a\"b")`, "samples(x, bandwidth=1e-3)", "n(a=[[]])",
 		"n(a=[1,[2]])", "n(a=-.5e+3)", "table(\xff)", "samples('')",
 		`postgres("SELECT 1", dsn="host=db password=x", statement_timeout=5)`, `postgres('SELECT 1', dsn='postgres://u:p@h/d')`,
+		`logdensity("-x1^2/2 - (x2 - x1^2)^2", dims=2)`, `logdensity('x1', dims=1e0)`, `logdensity("x1")`, `logdensity(x1, dims=2)`,
+		`samples(d.csv, columns=[a, "b c", 1x, 'd'])`, `samples(d.csv, columns=[])`, `samples(d.csv, columns=[[1]])`, "normal(mean=[a])",
 	} {
 		f.Add(s)
 	}
@@ -209,7 +211,7 @@ func TestTargetErrors(t *testing.T) {
 	head := "grid: {start: -6, stop: 6, step: 0.1}\n"
 	tail := "model: {family: normal, init: {mean: 0, variance: 1}}\n"
 	for _, c := range []struct{ body, want string }{
-		{"target: {expression: 'x^2', table: t.csv}\n", "spec line 2: target.table: a target is one of family, mixture, expression, table, samples, histogram, sql, postgres; this one already has expression"},
+		{"target: {expression: 'x^2', table: t.csv}\n", "spec line 2: target.table: a target is one of family, mixture, expression, log_density, table, samples, histogram, sql, postgres; this one already has expression"},
 		{"target: {expression: 'x^2', params: {a: 1}}\n", "spec line 2: target.params: params is not a setting of a expression target"},
 		{"target: {table: t.csv, column: x}\n", "spec line 2: target.column: column is not a setting of a table target"},
 		{"target: {}\n", "spec line 2: target: say what to fit"},

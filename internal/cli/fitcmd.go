@@ -81,6 +81,14 @@ database.
 --compare gd,momentum,adam,lbfgs runs the fit under each optimizer, in
 parallel, and compares them; --lr-find sweeps the learning rate.
 
+Beyond the grid: a target in more than two dimensions, a log-density
+(target: {log_density: "-x1^2/2 - (x2 - x1^2)^2", dims: 2}) or samples in
+several columns (target: {samples: data.csv, columns: [a, b, c]}) is fitted
+by Monte Carlo, with a normal model (mvnormal or mvnormal_diag) and
+estimator: {name: monte_carlo, samples: 256, seed: 0}; summary.json then
+has diagnostics (ELBO, log Z, Pareto k̂), and a k̂ above its threshold
+prints a warning.
+
 ` + lineHelp + "\n" + divergenceHelp(),
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 1 {
@@ -90,6 +98,7 @@ parallel, and compares them; --lr-find sweeps the learning rate.
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 && o.Resume == "" {
+				o.Line.divergenceSet = cmd.Flags().Changed("divergence")
 				return runFitLine(cmd.Context(), ios, o) // see fitline.go
 			}
 			if o.Line.Target != "" {
@@ -170,6 +179,9 @@ func runFit(ctx context.Context, ios *IOStreams, o *fitOptions) error {
 		return buildError(ctx, fmt.Errorf("%s: %w", name, err))
 	}
 	printWarnings(ios, b, o.Quiet)
+	if err := gridOnly(b, o); err != nil {
+		return err
+	}
 	switch {
 	case o.Compare != "":
 		return runCompare(ctx, ios, b, o)

@@ -20,10 +20,12 @@ type lineOptions struct {
 	Model      string
 	Grid       string
 	Divergence string
-	Report     []string
-	Epochs     int
-	Optimizer  string
-	PrintSpec  bool
+	// divergenceSet says that --divergence was given.
+	divergenceSet bool
+	Report        []string
+	Epochs        int
+	Optimizer     string
+	PrintSpec     bool
 }
 
 const lineHelp = `Without a spec file, --target and --model describe the fit in the one-line
@@ -51,7 +53,7 @@ func (o *lineOptions) addFlags(cmd *cobra.Command) {
 	f.StringVarP(&o.Target, "target", "t", "", "the target in the one-line syntax, instead of a spec file")
 	f.StringVarP(&o.Model, "model", "m", "", "the model family, with initial parameters if wanted: normal or 'normal(mean=0, variance=1)'")
 	f.StringVar(&o.Grid, "grid", "", "the grid as `START:STOP:STEP` (NumPy's arange); default: chosen from the target")
-	f.StringVarP(&o.Divergence, "divergence", "d", "kl", "the divergence minimized, e.g. kl, reverse_kl, js, 'renyi(alpha=0.5)'")
+	f.StringVarP(&o.Divergence, "divergence", "d", "kl", "the divergence minimized, e.g. kl, reverse_kl, js, 'renyi(alpha=0.5)' (a Monte Carlo fit: reverse_kl for a log-density, kl for samples)")
 	f.StringArrayVar(&o.Report, "report", nil, "a divergence to record alongside, as an extra history column (repeatable)")
 	f.IntVar(&o.Epochs, "epochs", spec.DefaultEpochs, "optimizer steps")
 	f.StringVar(&o.Optimizer, "optimizer", "", "the optimizer with its settings, e.g. 'gd(learning_rate=0.1)' (default: lbfgs, as in a spec)")
@@ -113,7 +115,9 @@ func (o *lineOptions) spec() (*spec.Spec, error) {
 		return nil, fmt.Errorf("--target: %w", err)
 	}
 	s := &spec.Spec{Target: t, Epochs: o.Epochs}
-	if s.Divergence, err = spec.ParseDivergence(o.Divergence); err != nil {
+	if _, mc := s.MonteCarlo(); mc && !o.divergenceSet {
+		// the spec's default: reverse_kl for a log-density, kl for samples
+	} else if s.Divergence, err = spec.ParseDivergence(o.Divergence); err != nil {
 		return nil, fmt.Errorf("--divergence: %w", err)
 	}
 	for _, r := range o.Report {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -51,7 +52,7 @@ func runBuilt(ctx context.Context, ios *IOStreams, b *spec.Built, o runOptions) 
 			return cp.WriteFile(o.Checkpoint)
 		}
 	}
-	loop, err := fit.Start(b.Problem, opts)
+	loop, err := startLoop(b, opts) // see montecarlo.go
 	if err != nil {
 		return usageError(err)
 	}
@@ -91,8 +92,14 @@ func runBuilt(ctx context.Context, ios *IOStreams, b *spec.Built, o runOptions) 
 		fmt.Fprintln(ios.ErrOut, "klfit: warning: "+oneLine(res.CheckpointErr.Error()))
 	}
 	sum := spec.NewSummary(b, res)
+	monteCarloReport(human, ios.ErrOut, b, res, sum)
 	files, err := writeOutputs(out, b, res, sum, !o.NoFigures, func(err error) { figureWarnings(ios, o.Quiet, err) })
 	files = append([]string{"spec.yaml"}, files...)
+	if err == nil && b.MonteCarlo != nil && !o.NoFigures {
+		var figs []string
+		figs, err = writeMonteCarloFigures(out, b, res)
+		files = append(files, figs...)
+	}
 	if err != nil {
 		return &ExitError{Code: ExitFailure, Err: err}
 	}
@@ -116,8 +123,13 @@ func runBuilt(ctx context.Context, ios *IOStreams, b *spec.Built, o runOptions) 
 	if res.Status != fit.MaxEpochs {
 		why += fmt.Sprintf(": %s %v", res.StopRule, res.StopValue)
 	}
-	fmt.Fprintf(human, "final %s = %s after %d epochs (%s): %s\n", b.Problem.Divergence.Symbol(),
-		pyFloat(res.Loss()), res.Epochs, why, formatParams(res.History.Names, res.Theta()))
+	loss := pyFloat(res.Loss())
+	if se := lossStdErr(res.History); !math.IsNaN(se) {
+		// A Monte Carlo loss is an estimate on the fit's own draws.
+		loss += fmt.Sprintf(" ± %.2g (Monte Carlo standard error, on the fit's draws)", se)
+	}
+	fmt.Fprintf(human, "final %s = %s after %d epochs (%s): %s\n", lossSymbol(b),
+		loss, res.Epochs, why, formatParams(res.History.Names, res.Theta()))
 	fmt.Fprintln(human, wrote)
 	return nil
 }
@@ -188,7 +200,7 @@ func writeOutputs(out *outDir, b *spec.Built, res *fit.Result, sum *spec.Summary
 		return files, fmt.Errorf("writing summary.json: %w", err)
 	}
 	files = append(files, "summary.json")
-	if !figures {
+	if !figures || b.Problem == nil { // a Monte Carlo fit's figures: see montecarlo.go
 		return files, nil
 	}
 	figs := plot.Figures(plot.Input{
@@ -266,4 +278,15 @@ func pyFloat(v float64) string {
 		s += ".0"
 	}
 	return s
+}
+
+// lossStdErr returns the standard error of the history's last loss, when
+// the history records one (a Monte Carlo fit), else NaN.
+func lossStdErr(h *fit.History) float64 {
+	for j, name := range h.Report {
+		if name == "loss_stderr" && h.Len() > 0 {
+			return h.ReportRow(h.Len() - 1)[j]
+		}
+	}
+	return math.NaN()
 }

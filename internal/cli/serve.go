@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"strconv"
 
@@ -15,6 +16,7 @@ import (
 type serveOptions struct {
 	Addr   string
 	Public bool
+	Quiet  bool
 	Config server.Config
 }
 
@@ -43,6 +45,7 @@ what they computed.`,
 	f.BoolVar(&o.Public, "public", false, "allow an --addr other machines can reach (klfit has no authentication)")
 	f.Int64Var(&o.Config.MaxBodyBytes, "max-body", server.DefaultMaxBodyBytes, "largest spec accepted, in `bytes`")
 	f.Int64Var(&o.Config.MaxUploadBytes, "max-upload", server.DefaultMaxUploadBytes, "largest uploaded data file, in `bytes`")
+	f.Int64Var(&o.Config.MaxUploadTotal, "max-uploads", server.DefaultMaxUploadTotal, "most `bytes` of uploads held at once, all requests together; beyond, 503")
 	f.IntVar(&o.Config.MaxGridPoints, "max-points", server.DefaultMaxGridPoints, "most grid `points` a fit may use")
 	f.Int64Var(&o.Config.MaxFitBytes, "max-fit-memory", server.DefaultMaxFitBytes, "most memory one fit's arrays may take, in `bytes` (8 x points x (parameters + 6))")
 	f.IntVar(&o.Config.MaxEpochs, "max-epochs", server.DefaultMaxEpochs, "most `epochs` a fit may ask for")
@@ -50,14 +53,18 @@ what they computed.`,
 	f.DurationVar(&o.Config.FitTimeout, "time-limit", server.DefaultFitTimeout, "time a fit may run, building its target included, before it is stopped")
 	f.StringVar(&o.Config.PostgresDSN, "postgres-dsn", "", "offer postgres targets, querying this `database` (URL or key=value; \"env\": libpq's PG* variables)")
 	f.IntVar(&o.Config.MaxConcurrent, "max-fits", 0, "fits running at once (default: the number of CPUs)")
-	f.IntVar(&o.Config.MaxQueued, "queue", server.DefaultMaxQueued, "requests that may wait for a running fit to end; beyond, 503")
+	f.IntVar(&o.Config.MaxQueued, "queue", server.DefaultMaxQueued, "requests that may wait for a running fit to end (0: none); beyond, 503")
+	f.BoolVar(&o.Quiet, "quiet", false, "log no line per request")
 	return cmd
 }
 
 func runServe(ctx context.Context, ios *IOStreams, o *serveOptions) error {
-	host, _, err := net.SplitHostPort(o.Addr)
+	host, port, err := net.SplitHostPort(o.Addr)
 	if err != nil {
 		return usageError(fmt.Errorf("--addr %q: %w", o.Addr, err))
+	}
+	if p, err := strconv.ParseUint(port, 10, 16); err != nil || (p == 0 && port != "0") {
+		return usageError(fmt.Errorf("--addr %s: invalid port %q: want a number from 0 to 65535 (0 picks a free one)", o.Addr, port))
 	}
 	loopback := server.IsLoopback(host)
 	if !loopback && !o.Public {
@@ -66,7 +73,7 @@ func runServe(ctx context.Context, ios *IOStreams, o *serveOptions) error {
 	for _, c := range []struct {
 		flag string
 		v    int64
-	}{{"--max-body", o.Config.MaxBodyBytes}, {"--max-upload", o.Config.MaxUploadBytes},
+	}{{"--max-body", o.Config.MaxBodyBytes}, {"--max-upload", o.Config.MaxUploadBytes}, {"--max-uploads", o.Config.MaxUploadTotal},
 		{"--max-points", int64(o.Config.MaxGridPoints)}, {"--max-fit-memory", o.Config.MaxFitBytes}, {"--max-epochs", int64(o.Config.MaxEpochs)},
 		{"--max-expression", int64(o.Config.MaxExpression)},
 		{"--time-limit", int64(o.Config.FitTimeout)}} {
@@ -77,8 +84,8 @@ func runServe(ctx context.Context, ios *IOStreams, o *serveOptions) error {
 	if o.Config.MaxConcurrent < 0 {
 		return usageError(fmt.Errorf("--max-fits must be >= 0"))
 	}
-	if o.Config.MaxQueued == 0 {
-		o.Config.MaxQueued = -1 // --queue 0: no waiting
+	if o.Config.MaxQueued <= 0 {
+		o.Config.MaxQueued = -1 // --queue 0 (or less): no waiting
 	}
 	cfg := o.Config
 	cfg.LoopbackHosts = loopback
@@ -86,6 +93,9 @@ func runServe(ctx context.Context, ios *IOStreams, o *serveOptions) error {
 		if err := checkServeDSN(ctx, &cfg); err != nil {
 			return usageError(err)
 		}
+	}
+	if !o.Quiet {
+		cfg.Logger = slog.New(slog.NewTextHandler(ios.ErrOut, nil))
 	}
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {

@@ -103,8 +103,23 @@ func TestServe(t *testing.T) {
 		t.Errorf("a request for another host: %v %v", err, res)
 	}
 	code, out, errOut := stop()
-	if code != ExitOK || !strings.Contains(out, "klfit playground stopped") || errOut != "" {
+	if code != ExitOK || !strings.Contains(out, "klfit playground stopped") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	// One log line per request, in order, on stderr, and nothing else.
+	lines := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n")
+	want := []string{
+		`level=INFO msg=request method=GET path=/healthz status=200 duration=\S+$`,
+		`level=INFO msg=request method=POST path=/api/fit status=200 duration=\S+ fit=max_epochs$`,
+		`level=INFO msg=request method=GET path=/healthz status=403 duration=\S+$`,
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("stderr has %d lines, want %d:\n%s", len(lines), len(want), errOut)
+	}
+	for i, w := range want {
+		if !regexp.MustCompile(`^time=\S+ ` + w).MatchString(lines[i]) {
+			t.Errorf("log line %d:\n  %s\nwant it to match\n  %s", i+1, lines[i], w)
+		}
 	}
 }
 
@@ -168,6 +183,10 @@ func TestServeBadFlags(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"--addr", "nonsense"}, `--addr "nonsense"`},
+		{[]string{"--addr", "0.0.0.0:99999"}, `--addr 0.0.0.0:99999: invalid port "99999": want a number from 0 to 65535`},
+		{[]string{"--addr", "127.0.0.1:-1"}, `invalid port "-1"`},
+		{[]string{"--addr", "127.0.0.1:http"}, `invalid port "http"`},
+		{[]string{"--max-uploads", "0"}, "--max-uploads must be > 0"},
 		{[]string{"--max-epochs", "0"}, "--max-epochs must be > 0"},
 		{[]string{"--max-fit-memory", "-1"}, "--max-fit-memory must be > 0"},
 		{[]string{"--max-expression", "0"}, "--max-expression must be > 0"},

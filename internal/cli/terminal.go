@@ -28,11 +28,15 @@ type terminal struct {
 }
 
 func newTerminal(ios *IOStreams, w io.Writer, b *spec.Built, o runOptions) *terminal {
-	t := &terminal{w: w, epochs: b.Epochs, notebook: o.Notebook, lossName: b.Problem.Divergence.Name()}
+	t := &terminal{w: w, epochs: b.Epochs, notebook: o.Notebook, lossName: b.Divergence().Name()}
 	t.every = max(b.Epochs/10, 1)
 	t.offset = 10 % t.every
-	for _, p := range b.Problem.Family.Params() {
-		t.names = append(t.names, p.Name)
+	if b.MonteCarlo != nil {
+		t.names = b.MonteCarlo.Names()
+	} else {
+		for _, p := range b.Problem.Family.Params() {
+			t.names = append(t.names, p.Name)
+		}
 	}
 	if ios.ErrTTY && !o.Quiet && b.Epochs > 0 {
 		t.bar = progressbar.NewOptions(b.Epochs,

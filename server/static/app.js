@@ -25,7 +25,8 @@
   let spec = null; // the spec being edited
   let compare = ''; // a second divergence, run side by side
   let uploadFile = null; // the samples file sent with the spec
-  let run = null; // the run being shown
+  let run = null; // the run being shown (or the preview: run.preview)
+  let editorBad = ''; // why the spec editor's text is not a spec, or ''
 
   // ---------------------------------------------------------------- boot
 
@@ -40,9 +41,12 @@
     }
     fillMenus();
     wire();
-    if (!loadFromURL()) {
+    const linkError = loadFromURL();
+    if (linkError !== true) {
       loadPreset(api.presets[0]);
+      if (linkError) showSpecStatus(linkError + '; the first preset is shown instead');
     }
+    document.body.dataset.ready = 'yes'; // for tests: the page answers clicks
     requestAnimationFrame(loop);
   }
 
@@ -83,13 +87,14 @@
     if (typeof t === 'string') return 'oneline';
     if (t && typeof t === 'object') {
       if ('samples' in t) return 'samples';
+      if (typeof t.expression === 'string' && Object.keys(t).length === 1) return 'expression';
       if ('family' in t && Object.keys(t).every((k) => k === 'family' || k === 'params')) return 'family';
     }
     return 'spec';
   }
 
   function showMode(mode) {
-    for (const m of ['family', 'oneline', 'samples', 'spec']) {
+    for (const m of ['family', 'oneline', 'expression', 'samples', 'spec']) {
       $('#target-' + m).classList.toggle('on', m === mode);
     }
   }
@@ -148,6 +153,7 @@
       });
     }
     if (mode === 'oneline') $('#target-text').value = t;
+    if (mode === 'expression') $('#target-formula').value = t.expression;
     if (mode === 'samples') {
       $('#samples-column').value = t.column || '';
       $('#samples-estimator').value = t.estimator || '';
@@ -212,6 +218,8 @@
         spec.target = { family: name, params: family(name) ? defaultParams(family(name), t && t.params) : {} };
       } else if (mode === 'oneline') {
         spec.target = typeof t === 'string' ? t : 'normal(mean=0, variance=1)';
+      } else if (mode === 'expression') {
+        spec.target = { expression: (t && t.expression) || 'exp(-x^2/2)' };
       } else if (mode === 'samples') {
         spec.target = { samples: uploadFile ? uploadFile.name : 'samples.csv' };
       }
@@ -225,6 +233,7 @@
       specChanged();
     });
     $('#target-text').addEventListener('input', (e) => { spec.target = e.target.value; specChanged(); });
+    $('#target-formula').addEventListener('input', (e) => { spec.target = { expression: e.target.value }; specChanged(); });
     $('#samples-file').addEventListener('change', (e) => {
       uploadFile = e.target.files[0] || null;
       if (uploadFile) spec.target = Object.assign({}, spec.target, { samples: uploadFile.name });
@@ -268,13 +277,15 @@
         const parsed = JSON.parse(e.target.value);
         if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('a spec is a JSON object');
         spec = parsed;
+        editorBad = '';
         $('#spec-status').textContent = '';
         e.target.classList.remove('bad');
         renderForm();
         updateURL();
+        schedulePreview();
       } catch (err) {
-        $('#spec-status').textContent = 'not valid JSON yet: ' + err.message;
-        e.target.classList.add('bad');
+        editorBad = err.message;
+        showSpecStatus('The spec is not valid JSON: ' + err.message + '. Run waits until it is.');
       }
     });
     $('#download-spec').addEventListener('click', () => {
@@ -285,7 +296,11 @@
       $('#link').select();
       try { await navigator.clipboard.writeText($('#link').value); } catch (e) { /* the link stays selected */ }
     });
-    window.addEventListener('hashchange', () => { if (location.href !== lastURL) loadFromURL(); });
+    window.addEventListener('hashchange', () => {
+      if (location.href === lastURL) return;
+      const why = loadFromURL();
+      if (typeof why === 'string') showSpecStatus(why);
+    });
 
     $('#run').addEventListener('click', startRun);
     $('#pause').addEventListener('click', () => {
@@ -302,11 +317,26 @@
     $('#spec').value = JSON.stringify(spec, null, 2);
     $('#spec').classList.remove('bad');
     $('#spec-status').textContent = '';
+    editorBad = '';
     document.querySelectorAll('#presets button').forEach((b) => b.classList.remove('current'));
+    $('#preset-description').textContent = '';
     updateURL();
+    schedulePreview();
+  }
+
+  // showSpecStatus says, under the spec editor, what is wrong with it.
+  function showSpecStatus(msg, fromError) {
+    $('#spec-status').textContent = msg;
+    $('#spec-status').dataset.fromError = fromError ? 'yes' : '';
+    if (!msg) return;
+    $('#spec').classList.add('bad');
+    $('#spec-box').open = true;
   }
 
   function loadPreset(p) {
+    if (run) abortRun();
+    run = null;
+    $('#lanes').replaceChildren();
     spec = clone(p.spec);
     compare = p.compare || '';
     uploadFile = null;
@@ -314,6 +344,7 @@
     specChanged();
     const b = $(`#presets button[data-preset="${CSS.escape(p.name)}"]`);
     if (b) b.classList.add('current');
+    $('#preset-description').textContent = p.description;
   }
 
   // ------------------------------------------------------------- the URL
@@ -329,20 +360,29 @@
   }
 
   // loadFromURL opens the fit a link describes: #spec=JSON[&compare=NAME]
-  // or #preset=NAME.
+  // or #preset=NAME. It returns true when it did, false when the link
+  // describes no fit, or what is wrong with the link.
   function loadFromURL() {
     const q = new URLSearchParams(location.hash.slice(1));
     if (q.has('preset')) {
       const p = api.presets.find((x) => x.name === q.get('preset'));
       if (p) { loadPreset(p); return true; }
+      return `The link names no preset "${q.get('preset')}"`;
     }
     if (!q.has('spec')) return false;
+    let linked;
     try {
-      spec = JSON.parse(q.get('spec'));
+      linked = JSON.parse(q.get('spec'));
     } catch (e) {
-      showError({ error: 'the link holds no valid spec: ' + e.message });
-      return false;
+      return 'The link\'s spec is not valid JSON: ' + e.message;
     }
+    if (!linked || typeof linked !== 'object' || Array.isArray(linked)) {
+      return `The link's spec is ${JSON.stringify(linked)}, not a JSON object like {"grid": ..., "target": ..., "model": ...}`;
+    }
+    if (run) abortRun();
+    run = null;
+    $('#lanes').replaceChildren();
+    spec = linked;
     compare = q.get('compare') || '';
     uploadFile = null;
     renderForm();
@@ -370,14 +410,35 @@
     try { return JSON.parse(text); } catch (e) { return { error: `${res.status} ${res.statusText}: ${text}` }; }
   }
 
-  function startRun() {
+  let previewTimer = 0;
+
+  // schedulePreview draws, shortly after the spec last changed, the target
+  // and the initial model of the spec, unless a fit is being shown.
+  function schedulePreview() {
+    clearTimeout(previewTimer);
+    if (run && !run.preview && !run.lanes.every((l) => l.done)) return;
+    previewTimer = setTimeout(() => startRun(true), 250);
+  }
+
+  // startRun runs the spec, side by side with the compared divergence if
+  // any. A preview stops at the first state: the target and the initial
+  // model, drawn before Run.
+  function startRun(preview) {
+    preview = preview === true;
+    clearTimeout(previewTimer);
+    if (!preview && editorBad) {
+      showSpecStatus('The spec is not valid JSON: ' + editorBad + '. Run waits until it is.');
+      showError({ error: 'The spec editor holds text that is not valid JSON: fix it (see under the spec), or pick a preset.' });
+      return;
+    }
     if (run) abortRun();
-    clearErrors();
+    if (!preview) clearErrors();
     const specs = [clone(spec)];
     if (compare) specs.push(Object.assign(clone(spec), { divergence: compare }));
     const lanes = $('#lanes');
     lanes.replaceChildren();
-    run = { lanes: [], clock: 0, paused: false, stopped: false, lastTs: null };
+    lanes.classList.toggle('two', specs.length > 1);
+    run = { lanes: [], clock: 0, paused: false, stopped: false, lastTs: null, preview };
     specs.forEach((s, i) => {
       const node = $('#lane-template').content.firstElementChild.cloneNode(true);
       node.id = 'lane-' + i;
@@ -398,6 +459,7 @@
       const res = await fetch('/api/fit/stream', { method: 'POST', body, headers, signal: lane.controller.signal });
       if (!res.ok) {
         lane.error = await errorOf(res);
+        lane.early = true; // the fit did not start
       } else {
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
         let buf = '';
@@ -411,7 +473,7 @@
             buf = buf.slice(i + 2);
           }
         }
-        if (!lane.summary && !lane.error && !run.stopped) {
+        if (!lane.summary && !lane.error && !run.stopped && !lane.previewed) {
           lane.error = { error: 'the stream ended before the fit did (the server stopped?)' };
         }
       }
@@ -420,6 +482,7 @@
     }
     lane.done = true;
     if (lane.error) showLaneError(lane);
+    else if (run && run.preview && run.lanes.includes(lane) && run.lanes.every((l) => l.done && !l.error)) clearErrors();
     updateButtons();
   }
 
@@ -438,7 +501,12 @@
         setupCharts(lane);
         break;
       case 'state':
+        if (lane.previewed) break;
         lane.frames.push(JSON.parse(text));
+        if (run && run.preview && run.lanes.includes(lane)) {
+          lane.previewed = true; // the initial model: enough for a preview
+          lane.controller.abort();
+        }
         break;
       case 'notice':
         lane.notices.push(JSON.parse(text).message);
@@ -497,7 +565,7 @@
     if (run) {
       const dt = run.lastTs === null ? 0 : Math.min((ts - run.lastTs) / 1000, 0.25);
       run.lastTs = ts;
-      if (!run.paused && !run.stopped) {
+      if (!run.paused && !run.stopped && !run.preview) {
         run.clock = speed() > 0 ? run.clock + speed() * dt : Infinity;
       }
       for (const lane of run.lanes) advance(lane);
@@ -529,7 +597,7 @@
   }
 
   function updateButtons() {
-    const active = run && !run.stopped && run.lanes.some((l) => !l.finished && !l.error);
+    const active = run && !run.preview && !run.stopped && run.lanes.some((l) => !l.finished && !l.error);
     $('#pause').disabled = !active;
     $('#step').disabled = !active;
     $('#stop').disabled = !active;
@@ -549,14 +617,29 @@
       if (!rate && last.t > 0 && last.epoch > 0) rate = `fit: ${fmtRate(last.epoch / last.t)} epochs/s`;
     }
     $('#epoch').textContent = epoch < 0 ? 'epoch –' : `epoch ${epoch} / ${epochs}`;
+    if (run.preview) $('#rate').textContent = '';
     const view = speed() > 0 ? `view: ${speed()} epochs/s` : 'view: as fast as it runs';
-    $('#rate').textContent = rate ? rate + '  ·  ' + view : view;
+    if (!run.preview) $('#rate').textContent = rate ? rate + '  ·  ' + view : view;
+    // The state says what the summaries say: max_epochs, converged,
+    // diverged, interrupted...
     let state = 'running';
-    if (run.stopped) state = 'stopped';
-    else if (run.lanes.every((l) => l.finished || l.error)) state = run.lanes.some((l) => l.error) ? 'failed' : 'done';
-    else if (run.paused) state = 'paused';
+    if (run.preview) state = run.lanes.some((l) => l.error) ? 'the spec has an error' : 'ready: press Run';
+    else if (run.stopped) state = 'stopped';
+    else if (run.lanes.every((l) => l.finished || l.error)) {
+      if (run.lanes.some((l) => l.error)) state = run.lanes.every((l) => !l.error || l.early) ? 'not started: see the error under Run' : 'failed';
+      else state = [...new Set(run.lanes.map((l) => l.summary.status))].join(' · ');
+    } else if (run.paused) state = 'paused';
     $('#state').textContent = state;
     $('#state').dataset.state = state;
+  }
+
+  function fmt6(v) {
+    if (!isFinite(v)) return String(v);
+    const r = Number(v.toPrecision(6));
+    if (r === 0) return '0';
+    const a = Math.abs(r);
+    if (a < 1e-4 || a >= 1e6) return r.toExponential().replace('e+', 'e');
+    return String(r);
   }
 
   const fmtRate = (r) => (r >= 1e4 ? r.toExponential(2).replace('e+', 'e') : r.toFixed(0));
@@ -571,7 +654,7 @@
       ['epochs', s.epochs, { dataset: { field: 'epochs' } }],
       [`loss (${s.divergence})`, s.loss, { dataset: { field: 'loss' } }]];
     for (const [name, v] of Object.entries(s.params || {})) rows.push([name, v, { dataset: { param: name } }]);
-    rows.push(['wall time', s.wall_time_seconds + ' s', {}]);
+    rows.push(['wall time', fmt6(s.wall_time_seconds) + ' s', {}]);
     if (s.failure) rows.push(['failure', s.failure.message, { dataset: { field: 'failure' } }]);
     box.querySelector('tbody').replaceChildren(...rows.map(([k, v, props]) =>
       el('tr', {}, el('td', { textContent: k }), el('td', Object.assign({ textContent: fmtValue(v) }, props)))));
@@ -594,14 +677,13 @@
     box.hidden = false;
   }
 
-  // fmtValue shows a summary value: numbers with every digit that reads
-  // back to the same float64, like the command line, in exponent form when
-  // very small or large.
+  // fmtValue shows a summary value: numbers to 6 significant digits
+  // (summary.json and the downloads keep every digit), in exponent form
+  // when very small or large, never as -0.
   function fmtValue(v) {
     if (v === null) return '–';
     if (typeof v !== 'number') return String(v);
-    const a = Math.abs(v);
-    return a !== 0 && (a < 1e-4 || a >= 1e16) ? v.toExponential() : String(v);
+    return fmt6(v);
   }
 
   // download fetches one of the fit's files: the server runs the same
@@ -631,36 +713,80 @@
     setTimeout(() => URL.revokeObjectURL(a.href), 30000);
   }
 
+  // showError shows an error in the page's words: next to the field of
+  // its spec key (or of the nearest parent key shown), and under Run.
   function showError(err) {
-    const box = $('#error');
-    box.textContent = err.error;
-    box.hidden = false;
-    markKey(err.key);
-  }
-
-  function showLaneError(lane) {
-    const box = lane.node.querySelector('.lane-error');
-    box.textContent = lane.error.error;
-    box.hidden = false;
-    markKey(lane.error.key);
-    updateStatus();
-  }
-
-  // markKey highlights the field of a spec key, or of its nearest parent.
-  function markKey(key) {
-    for (let k = key; k; k = k.includes('.') ? k.slice(0, k.lastIndexOf('.')) : '') {
-      const field = document.querySelector(`[data-key="${CSS.escape(k)}"]`);
-      if (field && field.offsetParent !== null) {
-        field.classList.add('bad');
-        return;
-      }
+    let msg = plainWords(err);
+    const field = fieldOf(err.key);
+    if (field) {
+      field.classList.add('bad');
+      const at = field.closest('label') || field;
+      const note = el('p', { className: 'field-error', role: 'alert', textContent: msg });
+      at.after(note);
+      msg = placeOf(field) + ': ' + msg;
+    } else if (err.key) {
+      msg = `In the spec, ${err.key}: ${msg}`;
+      showSpecStatus(msg, true);
+    } else if (/^\s*spec( line \d+)?: /.test(err.error)) {
+      showSpecStatus(msg, true);
     }
-    if (key) $('#spec').classList.add('bad');
+    const box = $('#error');
+    box.textContent = msg.charAt(0).toUpperCase() + msg.slice(1);
+    box.hidden = false;
+  }
+
+  // plainWords rewrites a server error in the page's terms: without the
+  // spec's line and key (the field says which), the upload named as the
+  // file field.
+  function plainWords(err) {
+    let m = err.error.replace(/^spec line \d+: /, '').replace(/^spec: /, '');
+    if (err.key && m.startsWith(err.key + ': ')) m = m.slice(err.key.length + 2);
+    return m.replace(/ \(multipart field "data"\)/g, ' (Target p: samples, file)')
+      .replace(/multipart field "data"/g, 'the file field').replace(/ \(write target: \{samples: "[^"]*"\}\)/, '');
+  }
+
+  // fieldOf returns the visible field of a spec key, or of its nearest
+  // parent key.
+  function fieldOf(key) {
+    for (let k = key; k; k = k.includes('.') ? k.slice(0, k.lastIndexOf('.')) : '') {
+      const field = document.querySelector(`#form [data-key="${CSS.escape(k)}"]`);
+      if (field && field.offsetParent !== null) return field;
+    }
+    return null;
+  }
+
+  // placeOf names a field as the page shows it: "Model q, variance".
+  function placeOf(field) {
+    const fs = field.closest('fieldset');
+    const legend = fs ? fs.querySelector('legend').textContent : '';
+    const label = field.closest('label');
+    const name = label ? label.firstChild.textContent.replace(/\(.*\)/, '').trim() : '';
+    return [legend, name].filter(Boolean).join(', ');
+  }
+
+  // showLaneError shows a fit's error: one that stopped it from starting
+  // next to the controls, one met while it ran in its lane.
+  function showLaneError(lane) {
+    if (lane.early || !lane.start) {
+      if (lane.index === 0) {
+        clearErrors();
+        showError(lane.error);
+      }
+      lane.node.hidden = true;
+    } else {
+      const box = lane.node.querySelector('.lane-error');
+      box.textContent = lane.error.error;
+      box.hidden = false;
+    }
+    updateStatus();
   }
 
   function clearErrors() {
     $('#error').hidden = true;
     document.querySelectorAll('.bad').forEach((e) => e.classList.remove('bad'));
+    document.querySelectorAll('.field-error').forEach((e) => e.remove());
+    if ($('#spec-status').dataset.fromError) showSpecStatus('');
+    if (!editorBad) $('#spec').classList.remove('bad');
   }
 
   // ------------------------------------------------------------- drawing
@@ -701,13 +827,14 @@
     const s = lane.start;
     const c = lane.fitChart;
     c.frame(s.x[0], s.x[s.x.length - 1], 0, lane.ymax * 1.05 || 1, {
-      title: `${s.symbol} = ${cur.loss.toFixed(3)}`, xlabel: 'x', ylabel: 'density' });
+      title: `${s.symbol} = ${fmt6(cur.loss)}`, xlabel: 'x', ylabel: 'density' });
+    // The target under the model: a converged model, dashed, shows on it.
+    c.line(s.x, s.target, BLUE, 3);
     for (const f of lane.trail) {
       if (f === cur) continue;
       c.line(s.qx, f.q, `rgba(${RED}, ${fade(f.epoch, s.epochs)})`, 1);
     }
-    c.line(s.qx, cur.q, `rgba(${RED}, 1)`, 2);
-    c.line(s.x, s.target, BLUE, 3);
+    c.line(s.qx, cur.q, `rgba(${RED}, 1)`, 2, [7, 4]);
     c.legend([[BLUE, 'target p'], [`rgb(${RED})`, `model q, epoch ${cur.epoch}`]]);
   }
 
@@ -717,7 +844,7 @@
     const nx = s.x.length;
     const ny = s.y.length;
     c.frame(s.x[0], s.x[nx - 1], s.y[0], s.y[ny - 1], {
-      title: `${s.symbol} = ${cur.loss.toFixed(3)}`, xlabel: 'x', ylabel: 'y', noGrid: true, equal: true });
+      title: `${s.symbol} = ${fmt6(cur.loss)}`, xlabel: 'x', ylabel: 'y', noGrid: true, equal: true });
     c.heatmap(s.x, s.y, s.target);
     for (const f of lane.trail) {
       if (f === cur) continue;
@@ -762,9 +889,11 @@
   }
 
   function fmtTick(v) {
-    const a = Math.abs(v);
-    if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(1).replace('e+', 'e');
-    return String(Number(v.toPrecision(6)));
+    const r = Number(v.toPrecision(6));
+    if (r === 0) return '0';
+    const a = Math.abs(r);
+    if (a >= 1e5 || a < 1e-3) return r.toExponential().replace('e+', 'e');
+    return String(r);
   }
 
   // Chart draws axes in seaborn's look and curves in data coordinates on
@@ -779,7 +908,8 @@
     size() {
       const dpr = window.devicePixelRatio || 1;
       const w = this.canvas.clientWidth || this.canvas.width;
-      const h = Math.round(w * this.aspect);
+      // Narrow charts (phones) are drawn taller, to stay readable.
+      const h = Math.round(w * (w < 480 ? Math.max(this.aspect, 0.7) : this.aspect));
       if (this.canvas.width !== Math.round(w * dpr) || this.canvas.height !== Math.round(h * dpr)) {
         this.canvas.width = Math.round(w * dpr);
         this.canvas.height = Math.round(h * dpr);
@@ -818,14 +948,26 @@
       ctx.lineWidth = 1;
       ctx.textAlign = 'center';
       ctx.textBaseline = 'top';
-      for (const t of niceTicks(x0, x1, o.small ? 4 : 8)) {
+      // As many ticks as fit without their labels touching.
+      let xt = [];
+      for (let n = o.small ? 4 : 8; n >= 1; n--) {
+        xt = niceTicks(x0, x1, n);
+        const wide = Math.max(...xt.map((t) => ctx.measureText(fmtTick(t)).width));
+        if (xt.length < 2 || Math.abs(this.X(xt[1]) - this.X(xt[0])) >= wide + 8) break;
+      }
+      let yt = [];
+      for (let n = o.small ? 4 : 6; n >= 1; n--) {
+        yt = niceTicks(y0, y1, n);
+        if (yt.length < 2 || Math.abs(this.Y(yt[1]) - this.Y(yt[0])) >= font + 4) break;
+      }
+      for (const t of xt) {
         const px = this.X(t);
         if (!o.noGrid) this.seg(px, b.t, px, b.b);
         ctx.fillText(fmtTick(t), px, b.b + 4);
       }
       ctx.textAlign = 'right';
       ctx.textBaseline = 'middle';
-      for (const t of niceTicks(y0, y1, o.small ? 4 : 6)) {
+      for (const t of yt) {
         const py = this.Y(t);
         if (!o.noGrid) this.seg(b.l, py, b.r, py);
         ctx.fillText(fmtTick(t), b.l - 4, py);
@@ -863,11 +1005,12 @@
       this.ctx.clip();
     }
 
-    line(xs, ys, color, width) {
+    line(xs, ys, color, width, dash) {
       const ctx = this.ctx;
       this.clip();
       ctx.strokeStyle = color;
       ctx.lineWidth = width;
+      ctx.setLineDash(dash || []);
       ctx.lineJoin = 'round';
       ctx.beginPath();
       let pen = false;

@@ -1,0 +1,221 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// mcSummary is what the Monte Carlo tests read of summary.json.
+type mcSummary struct {
+	Status      string             `json:"status"`
+	Divergence  string             `json:"divergence"`
+	LossMeaning string             `json:"loss_meaning"`
+	Params      map[string]float64 `json:"params"`
+	Diagnostics *struct {
+		Draws      int      `json:"draws"`
+		ELBO       *float64 `json:"elbo"`
+		ELBOStdErr *float64 `json:"elbo_stderr"`
+		LogZ       *float64 `json:"log_z"`
+		LogZStdErr *float64 `json:"log_z_stderr"`
+		ParetoK    *float64 `json:"pareto_k"`
+		KThreshold *float64 `json:"k_threshold"`
+		Warning    *string  `json:"warning"`
+	} `json:"diagnostics"`
+}
+
+func readSummary(t *testing.T, dir string) mcSummary {
+	t.Helper()
+	var s mcSummary
+	if err := json.Unmarshal(readFile(t, filepath.Join(dir, "summary.json")), &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestFitLogDensity fits log-density targets by Monte Carlo end to end:
+// the files, the loss's standard error in history.csv, what the loss
+// means on stdout and in summary.json, and the diagnostics, with a
+// warning on stderr exactly when k̂ is above its threshold: a full-rank
+// model of a normal target is reliable, a mean-field one of a strongly
+// correlated target is not.
+func TestFitLogDensity(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name, target, model string
+		warn                bool
+	}{
+		{"full", "'logdensity(\"-(x1^2 - 1.8*x1*x2 + x2^2)/(2*0.19)\", dims=2)'", "mvnormal", false},
+		{"diag", "{log_density: '-(x1^2 - 1.98*x1*x2 + x2^2)/(2*0.0199)', dims: 2}", "mvnormal_diag", true},
+	} {
+		src := filepath.Join(dir, c.name+".yaml")
+		writeFile(t, src, "target: "+c.target+"\nmodel: {family: "+c.model+"}\nestimator: {name: monte_carlo, samples: 500, seed: 2}\nepochs: 200\n")
+		out := filepath.Join(dir, c.name)
+		code, stdout, stderr := run(t, context.Background(), false, "fit", src, "--out", out)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", c.name, code, stderr)
+		}
+		for _, f := range []string{"spec.yaml", "history.csv", "summary.json", "loss.png", "loss.svg", "mean_0.png", "covariance_1_1.svg", "variance_1.png", "corner.png", "corner.svg"} {
+			_, err := os.Stat(filepath.Join(out, f))
+			if want := !strings.Contains(f, "covariance") && !strings.Contains(f, "variance") || strings.HasPrefix(f, "variance") == (c.model == "mvnormal_diag"); (err == nil) != want {
+				t.Errorf("%s: %s: %v", c.name, f, err)
+			}
+		}
+		header, _, _ := strings.Cut(string(readFile(t, filepath.Join(out, "history.csv"))), "\n")
+		if !strings.HasPrefix(header, "epoch,reverse_kl,mean[0],mean[1],") || !strings.HasSuffix(header, ",loss_stderr") {
+			t.Errorf("%s: header %s", c.name, header)
+		}
+		if !strings.Contains(stdout, "final KL(Q||P) - log Z = ") || !strings.Contains(stdout, "the loss is KL(Q||P) - log Z") {
+			t.Errorf("%s: stdout does not say what the loss is:\n%s", c.name, stdout)
+		}
+		s := readSummary(t, out)
+		dg := s.Diagnostics
+		if s.Divergence != "reverse_kl" || !strings.Contains(s.LossMeaning, "up to the constant log Z") || dg == nil ||
+			dg.Draws != 4000 || dg.ELBO == nil || dg.ELBOStdErr == nil || dg.LogZ == nil || dg.ParetoK == nil || dg.KThreshold == nil || dg.Warning == nil {
+			t.Fatalf("%s: summary %+v, diagnostics %+v", c.name, s, dg)
+		}
+		// The target is normalized but for its constant: log Z is that of
+		// a normal of covariance [[1, r], [r, 1]], log(2 pi sqrt(1 - r^2)).
+		r := map[string]float64{"full": 0.9, "diag": 0.99}[c.name]
+		// Its stated standard error must cover the error (at 4 standard
+		// errors), or be null (unknown) when k̂ > 0.5.
+		logZ := math.Log(2 * math.Pi * math.Sqrt(1-r*r))
+		switch se := dg.LogZStdErr; {
+		case *dg.ParetoK > 0.5 && se != nil:
+			t.Errorf("%s: k̂ %v > 0.5 and log Z has a standard error %v", c.name, *dg.ParetoK, *se)
+		case *dg.ParetoK <= 0.5 && (se == nil || math.Abs(*dg.LogZ-logZ) > 4**se):
+			t.Errorf("%s: log Z %v ± %v, exact %v", c.name, *dg.LogZ, se, logZ)
+		}
+		warned := strings.Contains(stderr, "klfit: warning: unreliable fit: Pareto k̂")
+		if above := *dg.ParetoK > *dg.KThreshold; above != c.warn || warned != c.warn || (*dg.Warning != "") != c.warn {
+			t.Errorf("%s: k̂ %v (threshold %v), warning %q, stderr %q", c.name, *dg.ParetoK, *dg.KThreshold, *dg.Warning, stderr)
+		}
+		if c.warn && (strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "mean-field")) {
+			t.Errorf("%s: the warning is not one line saying why: %q", c.name, stderr)
+		}
+	}
+}
+
+// TestFitSamplesColumns fits a normal to 3-D samples end to end: the fit
+// reaches the samples' mean and covariance (computed here), summary.json
+// has no diagnostics (no target density to compare with) and history.csv
+// no standard error (the loss is exact given the samples).
+func TestFitSamplesColumns(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("id,x,y,z\n")
+	var rows [][3]float64
+	for i := range 300 {
+		v := float64(i)
+		x := [3]float64{math.Cos(v), math.Cos(v) + math.Sin(2*v), float64(i%7) - 3}
+		rows = append(rows, x)
+		b.WriteString(strconv.Itoa(i) + "," + strconv.FormatFloat(x[0], 'g', -1, 64) + "," + strconv.FormatFloat(x[1], 'g', -1, 64) + "," + strconv.FormatFloat(x[2], 'g', -1, 64) + "\n")
+	}
+	writeFile(t, filepath.Join(dir, "data.csv"), b.String())
+	writeFile(t, filepath.Join(dir, "fit.yaml"), "target: {samples: data.csv, columns: [x, y, z]}\nmodel: {family: mvnormal_diag}\n")
+	out := filepath.Join(dir, "out")
+	code, _, stderr := run(t, context.Background(), false, "fit", filepath.Join(dir, "fit.yaml"), "--out", out, "--no-figures")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	s := readSummary(t, out)
+	if s.Diagnostics != nil || s.Divergence != "kl" || !strings.Contains(s.LossMeaning, "forward KL(P||Q) up to the constant entropy of P") {
+		t.Errorf("summary %+v", s)
+	}
+	for j := range 3 {
+		var m, v float64
+		for _, x := range rows {
+			m += x[j] / 300
+		}
+		for _, x := range rows {
+			v += (x[j] - m) * (x[j] - m) / 300
+		}
+		k := strconv.Itoa(j)
+		if got := s.Params["mean["+k+"]"]; math.Abs(got-m) > 1e-8 {
+			t.Errorf("mean[%d] = %v, samples' %v", j, got, m)
+		}
+		if got := s.Params["variance["+k+"]"]; math.Abs(got-v) > 1e-8 {
+			t.Errorf("variance[%d] = %v, samples' %v", j, got, v)
+		}
+	}
+	if header, _, _ := strings.Cut(string(readFile(t, filepath.Join(out, "history.csv"))), "\n"); header != "epoch,kl,mean[0],mean[1],mean[2],variance[0],variance[1],variance[2]" {
+		t.Errorf("header %s", header)
+	}
+	writeFile(t, filepath.Join(dir, "bad.yaml"), "target: {samples: data.csv, columns: [x, w]}\nmodel: {family: mvnormal}\n")
+	code, _, stderr = run(t, context.Background(), false, "fit", filepath.Join(dir, "bad.yaml"), "--out", filepath.Join(dir, "bad"))
+	if code != 2 || !strings.Contains(stderr, `spec line 1: target.columns: `) || !strings.Contains(stderr, `no column "w"`) || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("a missing column: exit %d, %q", code, stderr)
+	}
+}
+
+// TestMonteCarloBadInput checks the refusals of Monte Carlo fits: one line
+// on stderr, exit 2, nothing written.
+func TestMonteCarloBadInput(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		spec  string
+		flags []string
+		want  string
+	}{
+		{"target: {log_density: '-x1^2 - x3^2', dims: 2}\nmodel: {family: mvnormal}\n", nil, "spec line 1: target.log_density: formula error at line 1, column 9: x3 is not a coordinate of a 2-D target"},
+		{"target: {log_density: 'log(x1)', dims: 1}\nmodel: {family: mvnormal}\n", nil, "the initial model cannot be fitted: epoch 0: the log-density is NaN at draw "},
+		{"target: {family: mvnormal, params: {mean: [0, 0, 0], covariance: [[1, 0, 0], [0, -1, 0], [0, 0, 1]]}}\nmodel: {family: mvnormal}\n", nil, "spec line 1: target.params.covariance: "},
+		{"target: {log_density: '-x1^2', dims: 1}\nmodel: {family: mvnormal}\n", []string{"--compare", "gd,adam"}, "--compare runs fits on a grid, and this spec is a Monte Carlo fit (target.log_density)"},
+		{"target: {log_density: '-x1^2', dims: 1}\nmodel: {family: mvnormal}\n", []string{"--lr-find"}, "--lr-find runs fits on a grid"},
+	} {
+		src := filepath.Join(dir, "s.yaml")
+		writeFile(t, src, c.spec)
+		out := filepath.Join(dir, "out")
+		code, _, stderr := run(t, context.Background(), false, append([]string{"fit", src, "--out", out}, c.flags...)...)
+		if code != 2 || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%s %v: exit %d, stderr %q, want %q", c.spec, c.flags, code, stderr, c.want)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%s: %s was written", c.spec, out)
+		}
+	}
+}
+
+// TestMonteCarloDeterminism runs the same Monte Carlo fit (resampled
+// draws and Adam, and fixed draws and L-BFGS) on one and on four threads
+// (GOMAXPROCS, which sets the objective's threads): history.csv and
+// summary.json are byte-identical, but for the wall time.
+func TestMonteCarloDeterminism(t *testing.T) {
+	dir := t.TempDir()
+	wall := regexp.MustCompile(`"wall_time_seconds": [0-9.e-]+`)
+	for i, src := range []string{
+		"target: {log_density: '-x1^2/2 - (x2 - x1^2)^2 - (x3 - x2)^2/2', dims: 3}\nmodel: {family: mvnormal}\nestimator: {name: monte_carlo, samples: 100, seed: 5, resample: true}\noptimizer: {name: adam, learning_rate: 0.05}\nepochs: 60\n",
+		"target: {log_density: '-x1^2/2 - (x2 - x1^2)^2 - (x3 - x2)^2/2', dims: 3}\nmodel: {family: mvnormal}\nestimator: {name: monte_carlo, samples: 100, seed: 5, qmc: true}\nepochs: 60\n",
+	} {
+		writeFile(t, filepath.Join(dir, "s.yaml"), src)
+		var hist, sum [][]byte
+		for _, procs := range []int{1, 4} {
+			prev := runtime.GOMAXPROCS(procs)
+			out := filepath.Join(dir, "out"+strconv.Itoa(i)+"_"+strconv.Itoa(procs))
+			code, _, stderr := run(t, context.Background(), false, "fit", filepath.Join(dir, "s.yaml"), "--out", out, "--no-figures")
+			runtime.GOMAXPROCS(prev)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			hist = append(hist, readFile(t, filepath.Join(out, "history.csv")))
+			sum = append(sum, wall.ReplaceAll(readFile(t, filepath.Join(out, "summary.json")), nil))
+		}
+		if !bytes.Equal(hist[0], hist[1]) {
+			t.Errorf("spec %d: history.csv differs between 1 and 4 threads", i)
+		}
+		if !bytes.Equal(sum[0], sum[1]) {
+			t.Errorf("spec %d: summary.json differs between 1 and 4 threads:\n%s\n%s", i, sum[0], sum[1])
+		}
+		if !bytes.Contains(sum[0], []byte(`"pareto_k"`)) {
+			t.Errorf("spec %d: no diagnostics", i)
+		}
+	}
+}
