@@ -36,7 +36,7 @@ type Run struct {
 // of the loss, are drawn at that floor.
 func CompareFigures(runs []Run, best float64) (byEpoch, byTime Figure) {
 	title := fmt.Sprintf("loss − best (best %.10g)", best)
-	byEpoch = Figure{Name: "compare", Title: title, XLabel: "epoch", YLabel: "loss − best", LogY: true, LegendMiddleRight: true}
+	byEpoch = Figure{Name: "compare", Title: title, XLabel: "epoch", YLabel: "loss − best", LogY: true, LegendMiddleRight: true, IntegerX: true}
 	byTime = Figure{Name: "compare", Title: title, XLabel: "wall time (s)", YLabel: "loss − best", LogY: true, LogX: true}
 	for i, r := range runs {
 		excess := excess(r.Loss, best)

@@ -73,11 +73,13 @@ type Figure struct {
 	// on it are left out.
 	LogX, LogY bool
 	// LegendMiddleRight places the legend at the right, a third of the
-	// way down, instead of the top left; LegendTopRight at the top right.
-	LegendMiddleRight, LegendTopRight bool
+	// way down, instead of the top left.
+	LegendMiddleRight bool
 	// EqualAspect gives a unit the same length on both axes (2-D
 	// figures).
 	EqualAspect bool
+	// IntegerX ticks the x axis at whole numbers only (epochs).
+	IntegerX bool
 	// Panels, when set, make the figure small multiples: each panel is
 	// drawn as a figure of its own, Cols to a row, PanelWidth by
 	// PanelHeight each; the figure's own curves are not drawn.
@@ -305,7 +307,7 @@ func endpointsFigure(in Input, lm logMasses) Figure {
 func traceFigure(name, title, param string, ys []float64, known map[string]float64) Figure {
 	c := trace(ys)
 	c.Color, c.Width = blue, 1.5
-	f := Figure{Name: name, Title: title, XLabel: "epoch", YLabel: param, Curves: []Curve{c}}
+	f := Figure{Name: name, Title: title, XLabel: "epoch", YLabel: param, Curves: []Curve{c}, IntegerX: true}
 	if v, ok := known[param]; ok && len(c.X) > 0 {
 		if name == "" { // a panel of small multiples: keep the title short
 			f.Title += fmt.Sprintf(" (target %s)", strconv.FormatFloat(v, 'g', 6, 64))
@@ -376,7 +378,7 @@ func lossFigure(in Input) Figure {
 		}
 	}
 	sym := DisplaySymbol(in.Symbol)
-	f := Figure{Name: "loss", XLabel: "epoch", YLabel: sym + " − min", LogY: true, LegendTopRight: true}
+	f := Figure{Name: "loss", XLabel: "epoch", YLabel: sym + " − min", LogY: true, IntegerX: true}
 	if at < 0 {
 		f.Title = "loss (no finite value)"
 		return f

@@ -106,7 +106,7 @@ func (f *Figure) Plot() *gplot.Plot {
 			p.Legend.Add(c.Label, thumbs...)
 		}
 	}
-	p.X.Tick.Marker, p.Y.Tick.Marker = NiceTicks{}, NiceTicks{}
+	p.X.Tick.Marker, p.Y.Tick.Marker = NiceTicks{Integer: f.IntegerX}, NiceTicks{}
 	if f.LogX {
 		p.X.Tick.Marker = LogTicks{}
 	}
@@ -115,13 +115,9 @@ func (f *Figure) Plot() *gplot.Plot {
 	}
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Legend.XOffs, p.Legend.YOffs = 4, -4
-	switch {
-	case f.LegendMiddleRight:
+	if f.LegendMiddleRight {
 		p.Legend.Left = false
 		p.Legend.XOffs, p.Legend.YOffs = -4, -Height/3
-	case f.LegendTopRight:
-		p.Legend.Left = false
-		p.Legend.XOffs = -4
 	}
 	widen(&p.X, f.LogX)
 	widen(&p.Y, f.LogY)

@@ -24,11 +24,15 @@ const (
 // them all with one format: the same number of decimals, or scientific
 // notation with the same number of mantissa digits when the values are
 // very large or very small.
-type NiceTicks struct{}
+type NiceTicks struct {
+	// Integer keeps to whole-number steps, for an axis of counts such as
+	// epochs: no 2.5, no 0.5; a short range may then get 3 or 4 ticks.
+	Integer bool
+}
 
 // Ticks implements gonum/plot's Ticker.
-func (NiceTicks) Ticks(lo, hi float64) []gplot.Tick {
-	vals, step := niceValues(lo, hi)
+func (n NiceTicks) Ticks(lo, hi float64) []gplot.Tick {
+	vals, step := niceValues(lo, hi, n.Integer)
 	labels := formatTicks(vals, step)
 	ticks := make([]gplot.Tick, len(vals))
 	for i, v := range vals {
@@ -37,10 +41,11 @@ func (NiceTicks) Ticks(lo, hi float64) []gplot.Tick {
 	return ticks
 }
 
-// niceValues returns the tick values in [lo, hi] and their step. A range
-// too narrow for float64 to step through (lo = hi, or hi - lo below a few
-// ulps of the values) gets its two ends as ticks, or one tick.
-func niceValues(lo, hi float64) ([]float64, float64) {
+// niceValues returns the tick values in [lo, hi] and their step (whole
+// numbers only when integer is set). A range too narrow for float64 to
+// step through (lo = hi, or hi - lo below a few ulps of the values) gets
+// its two ends as ticks, or one tick, and step 0.
+func niceValues(lo, hi float64, integer bool) ([]float64, float64) {
 	if !(lo <= hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
 		return nil, 0
 	}
@@ -52,30 +57,34 @@ func niceValues(lo, hi float64) ([]float64, float64) {
 		}
 		return []float64{lo, hi}, 0
 	}
-	best, bestStep := []float64(nil), 0.0
+	e := math.Floor(math.Log10(span / minTicks))
 	for _, mults := range niceSteps {
 		// The largest step of these multiples that gives at least
 		// minTicks ticks; accept it when it gives at most maxTicks.
-		e := math.Floor(math.Log10(span / minTicks))
-		for k := e + 1; k >= e-1 && best == nil; k-- {
+		for k := e + 1; k >= e-1; k-- {
 			p := math.Pow(10, k)
 			for i := len(mults) - 1; i >= 0; i-- {
 				step := mults[i] * p
-				vals := stepValues(lo, hi, step)
-				if len(vals) >= minTicks && len(vals) <= maxTicks {
-					best, bestStep = vals, step
-					break
+				if integer && step != math.Trunc(step) {
+					continue
+				}
+				if vals := stepValues(lo, hi, step); len(vals) >= minTicks && len(vals) <= maxTicks {
+					return vals, step
 				}
 			}
 		}
-		if best != nil {
-			return best, bestStep
+	}
+	// Whole-number steps where none gives 5 to 9 ticks (a short range,
+	// or one between a step's 4 ticks and half that step's 10): the
+	// smallest of 1, 2, 5, 10, 20... that gives at most maxTicks.
+	for p := 1.0; p <= 10*span; p *= 10 {
+		for _, m := range []float64{1, 2, 5} {
+			if vals := stepValues(lo, hi, m*p); len(vals) > 0 && len(vals) <= maxTicks {
+				return vals, m * p
+			}
 		}
 	}
-	// Not reached for finite ranges (a step of 1, 2 or 2.5 times a power
-	// of ten always fits); kept for safety.
-	step := span / 4
-	return stepValues(lo, hi, step), step
+	return []float64{lo, hi}, 0
 }
 
 // stepValues returns the multiples of step in [lo, hi] (within rounding),
@@ -173,7 +182,7 @@ type LogTicks struct{}
 func (LogTicks) Ticks(lo, hi float64) []gplot.Tick {
 	a, b := math.Ceil(lo-1e-9), math.Floor(hi+1e-9)
 	if b-a < 1 {
-		vals, step := niceValues(math.Pow(10, lo), math.Pow(10, hi))
+		vals, step := niceValues(math.Pow(10, lo), math.Pow(10, hi), false)
 		labels := formatTicks(vals, step)
 		var ticks []gplot.Tick
 		for i, v := range vals {

@@ -76,6 +76,30 @@ func TestNiceTicks(t *testing.T) {
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9*b }
 
+// TestIntegerTicks checks the ticks of an axis of counts (epochs): whole
+// numbers only, 5 to 9 of them when a whole-number step gives that.
+func TestIntegerTicks(t *testing.T) {
+	for _, c := range []struct {
+		lo, hi float64
+		want   string
+	}{
+		{-0.9, 18.9, "0 5 10 15"},
+		{-0.1, 2.1, "0 1 2"},
+		{-1, 21, "0 5 10 15 20"},
+		{-50, 1050, "0 200 400 600 800 1000"},
+		{-5, 105, "0 20 40 60 80 100"},
+		{0, 0.5, "0"},
+	} {
+		var got []string
+		for _, tk := range (plot.NiceTicks{Integer: true}).Ticks(c.lo, c.hi) {
+			got = append(got, tk.Label)
+		}
+		if g := strings.Join(got, " "); g != c.want {
+			t.Errorf("[%v, %v]: %s, want %s", c.lo, c.hi, g, c.want)
+		}
+	}
+}
+
 // TestLogTicks checks the ticks of a log axis, given as exponents: powers
 // of ten labelled in one format, every few decades on a long range, nice
 // values within a short one.
