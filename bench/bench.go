@@ -57,6 +57,18 @@ optimizer: {name: gd, learning_rate: 1e-6}
 `, 20/float64(points)))
 			},
 		},
+		generalCase("reverse", "normal model to N(0, 1) on [-8, 8], reverse KL (the general pass), gd",
+			"{family: normal, init: {mean: 1, variance: 2}}", "reverse_kl"),
+		generalCase("hellinger", "normal model to N(0, 1) on [-8, 8], Hellinger (the general pass), gd",
+			"{family: normal, init: {mean: 1, variance: 2}}", "hellinger"),
+		generalCase("js", "normal model to N(0, 1) on [-8, 8], Jensen-Shannon (the general pass), gd",
+			"{family: normal, init: {mean: 1, variance: 2}}", "js"),
+		generalCase("renyi", "normal model to N(0, 1) on [-8, 8], Renyi alpha 0.5 (the general pass), gd",
+			"{family: normal, init: {mean: 1, variance: 2}}", "{name: renyi, alpha: 0.5}"),
+		generalCase("mixture2", "2-component normal mixture model to N(0, 1) on [-8, 8], forward KL, gd",
+			"{family: mixture, components: 2, component: normal, init: {weights: [0.3, 0.7], mean: [-1, 1], variance: [1, 2]}}", "kl"),
+		generalCase("skew_normal", "skew-normal model to N(0, 1) on [-8, 8], forward KL, gd",
+			"{family: skew_normal, init: {loc: 0.5, scale: 1.5, alpha: 1}}", "kl"),
 		{
 			Name:        "mvnormal",
 			Description: "bivariate normal model to a bivariate normal on a 1000 x 1000 grid, forward KL, gd",
@@ -70,6 +82,20 @@ optimizer: {name: gd, learning_rate: 1e-6}
 			},
 		},
 	}
+}
+
+// generalCase is a case on [-8, 8] with a N(0, 1) target, the given model
+// and divergence (spec syntax), and gd with a learning rate small enough
+// that every epoch costs the same.
+func generalCase(name, desc, model, div string) Case {
+	return Case{Name: name, Description: desc, Problem: func(points int) (*fit.Problem, fit.Optimizer, error) {
+		return specProblem(fmt.Sprintf(`grid: {start: -8, stop: 8, step: %v}
+target: {family: normal, params: {mean: 0, variance: 1}}
+model: %s
+divergence: %s
+optimizer: {name: gd, learning_rate: 1e-6}
+`, 16/float64(points), model, div))
+	}}
 }
 
 // specProblem builds a case from a spec.

@@ -50,3 +50,41 @@ func benchRun(b *testing.B, prob *fit.Problem, opt fit.Optimizer, threads int) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(prob.Grid.Len()), "ns/point")
 }
+
+// BenchmarkRatios runs every case that takes a size on 10^5 points and
+// one thread: the ratios are each case's ns/point over normal's,
+// read from one run (go test -bench Ratios -count 5 ./bench).
+func BenchmarkRatios(b *testing.B) {
+	for _, c := range bench.Cases() {
+		if c.Fixed != 0 {
+			continue
+		}
+		prob, opt, err := c.Problem(100_000)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(c.Name, func(b *testing.B) { benchRun(b, prob, opt, 1) })
+	}
+}
+
+// BenchmarkThreads runs the pooled passes (normal: the recurrence;
+// mixture: the general pass) on 10^4 to 10^6 points and 1 and 2 threads.
+// Run it idle and with a busy loop on one core.
+func BenchmarkThreads(b *testing.B) {
+	for _, c := range bench.Cases() {
+		if c.Name != "normal" && c.Name != "mixture" {
+			continue
+		}
+		for _, n := range []int{10_000, 100_000, 1_000_000} {
+			prob, opt, err := c.Problem(n)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, threads := range []int{1, 2} {
+				b.Run(fmt.Sprintf("%s/points=%d/threads=%d", c.Name, prob.Grid.Len(), threads), func(b *testing.B) {
+					benchRun(b, prob, opt, threads)
+				})
+			}
+		}
+	}
+}
