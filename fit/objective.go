@@ -146,7 +146,7 @@ func NewObjectiveWith(prob *Problem, eng Engine) *Objective {
 	workers := 1
 	if threads > 1 && n >= parallelMin {
 		workers = min(threads, len(o.chunks))
-		o.pool = newPool(workers, o.work)
+		o.pool = newPool(workers, len(o.chunks), o.work)
 	}
 	if a, ok := prob.Divergence.(divergence.Additive); ok {
 		// h is used chunk by chunk: one chunk's worth a worker.
@@ -325,95 +325,89 @@ func (o *Objective) supportError(err error, offset int) error {
 // worker pool when there is one.
 func (o *Objective) runPhase(phase int) {
 	o.phase = phase
-	if o.pool != nil {
-		o.pool.run()
-	} else {
-		o.work(0, 1)
-	}
+	runChunks(o.pool, len(o.chunks), o.work)
 }
 
-// work runs the current phase on chunks w, w+workers, ...
-func (o *Objective) work(w, workers int) {
+// work runs the current phase on chunk ci with worker w's buffers.
+func (o *Objective) work(w, ci int) {
 	pr := o.prob
 	k := len(o.gradT)
-	for ci := w; ci < len(o.chunks); ci += workers {
-		c := &o.chunks[ci]
-		lo, hi := c.lo, c.hi
-		switch o.phase {
-		case phaseEval:
-			var score [][]float64
-			if o.wantScore {
-				score = c.score
+	c := &o.chunks[ci]
+	lo, hi := c.lo, c.hi
+	switch o.phase {
+	case phaseEval:
+		var score [][]float64
+		if o.wantScore {
+			score = c.score
+		}
+		pr.Family.Eval(o.theta, c.x, c.y, o.logq[lo:hi], score)
+		mx := math.Inf(-1)
+		for _, l := range o.logq[lo:hi] {
+			if l > mx || l != l { // NaN wins, to be reported
+				mx = l
 			}
-			pr.Family.Eval(o.theta, c.x, c.y, o.logq[lo:hi], score)
-			mx := math.Inf(-1)
-			for _, l := range o.logq[lo:hi] {
-				if l > mx || l != l { // NaN wins, to be reported
-					mx = l
-				}
-			}
-			c.max = mx
-			if math.IsInf(mx, 0) || math.IsNaN(mx) {
-				c.sum = 0
-				continue
-			}
-			var sum float64
-			for i, l := range o.logq[lo:hi] {
-				e := math.Exp(l - mx)
-				o.q[lo+i] = e
-				sum += e
-			}
-			c.sum = sum
-		case phaseNormalize:
-			scale := math.Exp(c.max - o.lz)
-			if math.IsInf(c.max, -1) {
-				scale = 0
-			}
+		}
+		c.max = mx
+		if math.IsInf(mx, 0) || math.IsNaN(mx) {
+			c.sum = 0
+			return
+		}
+		var sum float64
+		for i, l := range o.logq[lo:hi] {
+			e := math.Exp(l - mx)
+			o.q[lo+i] = e
+			sum += e
+		}
+		c.sum = sum
+	case phaseNormalize:
+		scale := math.Exp(c.max - o.lz)
+		if math.IsInf(c.max, -1) {
+			scale = 0
+		}
+		for i := lo; i < hi; i++ {
+			o.logq[i] -= o.lz
+			o.q[i] *= scale
+		}
+	case phaseGradient:
+		parts := o.gradParts[ci*k : (ci+1)*k]
+		for j, s := range o.score {
+			var acc float64
 			for i := lo; i < hi; i++ {
-				o.logq[i] -= o.lz
-				o.q[i] *= scale
+				acc += (o.h[i] - o.hsum*o.q[i]) * s[i]
 			}
-		case phaseGradient:
-			parts := o.gradParts[ci*k : (ci+1)*k]
-			for j, s := range o.score {
-				var acc float64
-				for i := lo; i < hi; i++ {
-					acc += (o.h[i] - o.hsum*o.q[i]) * s[i]
-				}
-				parts[j] = acc
+			parts[j] = acc
+		}
+	case phaseAdditive:
+		scale := math.Exp(c.max - o.lz)
+		if math.IsInf(c.max, -1) {
+			scale = 0
+		}
+		logq, q := o.logq[lo:hi], o.q[lo:hi]
+		for i := range logq {
+			logq[i] -= o.lz
+			q[i] *= scale
+		}
+		var h []float64
+		if o.wantScore {
+			h = o.hWork[w][:hi-lo]
+		}
+		c.val, c.err = o.additive.Eval(pr.P[lo:hi], o.logp[lo:hi], q, logq, h)
+		if !o.wantScore || c.err != nil {
+			return
+		}
+		var hsum float64
+		for _, v := range h {
+			hsum += v
+		}
+		c.hsum = hsum
+		hs, qs := o.gradParts[ci*k:(ci+1)*k], o.qsParts[ci*k:(ci+1)*k]
+		for j, s := range c.score {
+			var a, b float64
+			for i, v := range h {
+				a += v * s[i]
+				b += q[i] * s[i]
 			}
-		case phaseAdditive:
-			scale := math.Exp(c.max - o.lz)
-			if math.IsInf(c.max, -1) {
-				scale = 0
-			}
-			logq, q := o.logq[lo:hi], o.q[lo:hi]
-			for i := range logq {
-				logq[i] -= o.lz
-				q[i] *= scale
-			}
-			var h []float64
-			if o.wantScore {
-				h = o.hWork[w][:hi-lo]
-			}
-			c.val, c.err = o.additive.Eval(pr.P[lo:hi], o.logp[lo:hi], q, logq, h)
-			if !o.wantScore || c.err != nil {
-				continue
-			}
-			var hsum float64
-			for _, v := range h {
-				hsum += v
-			}
-			c.hsum = hsum
-			hs, qs := o.gradParts[ci*k:(ci+1)*k], o.qsParts[ci*k:(ci+1)*k]
-			for j, s := range c.score {
-				var a, b float64
-				for i, v := range h {
-					a += v * s[i]
-					b += q[i] * s[i]
-				}
-				hs[j], qs[j] = a, b
-			}
+			hs[j], qs[j] = a, b
 		}
 	}
 }

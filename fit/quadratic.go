@@ -67,7 +67,7 @@ func newQuadPass(prob *Problem, fam dist.Quadratic, threads int) *quadPass {
 	q.start = a.Start - q.ref
 	q.parts = make([][3]float64, (q.n+quadChunk-1)/quadChunk)
 	if threads > 1 && len(q.parts) > 1 {
-		q.pool = newPool(min(threads, len(q.parts)), q.work)
+		q.pool = newPool(min(threads, len(q.parts)), len(q.parts), q.work)
 	}
 	return q
 }
@@ -89,11 +89,7 @@ func (q *quadPass) eval(theta, gradT []float64) float64 {
 	b, c := q.fam.Quadratic(theta, q.db, q.dc)
 	bp := b + 2*c*q.ref
 	q.ln = newLine(bp, c, q.start, q.step, q.n)
-	if q.pool != nil {
-		q.pool.run()
-	} else {
-		q.work(0, 1)
-	}
+	runChunks(q.pool, len(q.parts), q.work)
 	var z, s1, s2 float64
 	for _, p := range q.parts {
 		z += p[0]
@@ -112,11 +108,9 @@ func (q *quadPass) eval(theta, gradT []float64) float64 {
 	return loss
 }
 
-// work computes the partial sums of chunks w, w+workers, ...
-func (q *quadPass) work(w, workers int) {
-	for ch := w; ch < len(q.parts); ch += workers {
-		q.parts[ch] = q.ln.sums(ch*quadChunk, min((ch+1)*quadChunk, q.n))
-	}
+// work computes the partial sums of chunk ch.
+func (q *quadPass) work(_, ch int) {
+	q.parts[ch] = q.ln.sums(ch*quadChunk, min((ch+1)*quadChunk, q.n))
 }
 
 func (q *quadPass) close() {
