@@ -69,6 +69,22 @@ type Objective struct {
 	gradParts        []float64 // per chunk, per parameter: sum h s (or (h - H q) s)
 	qsParts          []float64 // per chunk, per parameter: sum q s
 	additive         divergence.Additive
+
+	// For a dist.Quadratic family on a 1-D grid, the general pass takes
+	// the log-density b x + c x^2 = c d^2 + const, d = x - v with v the
+	// vertex -b/(2c) (the form that keeps its precision for a narrow
+	// model far from 0), from the line and its exponentials from the
+	// recurrence (see line.fill), and in place of the family's scores the
+	// terms d and d^2, whose gradient terms are mapped to the parameters'
+	// through the derivatives of b and c: no exp and no family evaluation
+	// per point.
+	lfam    dist.Quadratic
+	lstart  float64 // the grid's first point
+	lvert   float64 // v
+	ldb     []float64
+	ldc     []float64
+	ln      line
+	gradRaw []float64 // the gradient with respect to the score terms
 }
 
 // chunk is one chunk's share of an evaluation.
@@ -126,11 +142,21 @@ func NewObjectiveWith(prob *Problem, eng Engine) *Objective {
 		o.logp[i] = math.Log(p) // -Inf where p is 0: never read by 0 log 0 terms
 	}
 	o.logq, o.q = make([]float64, n), make([]float64, n)
+	g := prob.Grid
+	if q, ok := prob.Family.(dist.Quadratic); ok && !eng.Plain && g.Dim() == 1 {
+		o.lfam, o.ldb, o.ldc = q, make([]float64, k), make([]float64, k)
+		a := g.Axes[0]
+		o.lstart = a.Start
+		o.ln = line{step: a.Delta, n: a.N}
+		k = 2
+	}
 	o.score = make([][]float64, k)
 	for j := range o.score {
-		o.score[j] = make([]float64, n)
+		if o.lfam == nil { // the line pass makes its terms on the way
+			o.score[j] = make([]float64, n)
+		}
 	}
-	g := prob.Grid
+	o.gradRaw = make([]float64, k)
 	for lo := 0; lo < n; lo += chunkSize {
 		c := chunk{lo: lo, hi: min(lo+chunkSize, n)}
 		c.x = g.X[c.lo:c.hi]
@@ -138,6 +164,9 @@ func NewObjectiveWith(prob *Problem, eng Engine) *Objective {
 			c.y = g.Y[c.lo:c.hi]
 		}
 		for _, sc := range o.score {
+			if sc == nil {
+				break
+			}
 			c.score = append(c.score, sc[c.lo:c.hi])
 		}
 		o.chunks = append(o.chunks, c)
@@ -239,13 +268,14 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 		o.hsum += v
 	}
 	o.runPhase(phaseGradient)
-	k := len(o.gradT)
-	clear(o.gradT)
+	k := len(o.gradRaw)
+	clear(o.gradRaw)
 	for c := range o.chunks {
 		for j := range k {
-			o.gradT[j] += o.gradParts[c*k+j]
+			o.gradRaw[j] += o.gradParts[c*k+j]
 		}
 	}
+	o.toParams()
 	pr.Transform.PullBack(grad, u, o.theta, o.gradT)
 	return val, nil
 }
@@ -256,6 +286,11 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 // in chunk order. The uniform grid weight cancels.
 func (o *Objective) logNormalizer(wantScore bool) error {
 	o.wantScore = wantScore
+	if o.lfam != nil {
+		b, c := o.lfam.Quadratic(o.theta, o.ldb, o.ldc)
+		o.lvert = -b / (2 * c)
+		o.ln = newLine(0, c, o.lstart-o.lvert, o.ln.step, o.ln.n)
+	}
 	o.runPhase(phaseEval)
 	m := math.Inf(-1)
 	for _, c := range o.chunks {
@@ -297,17 +332,35 @@ func (o *Objective) evalAdditive(u, grad []float64) (float64, error) {
 	if grad == nil {
 		return val, nil
 	}
-	k := len(o.gradT)
+	k := len(o.gradRaw)
 	for j := range k {
 		var hs, qs float64
 		for c := range o.chunks {
 			hs += o.gradParts[c*k+j]
 			qs += o.qsParts[c*k+j]
 		}
-		o.gradT[j] = hs - o.hsum*qs
+		o.gradRaw[j] = hs - o.hsum*qs
 	}
+	o.toParams()
 	o.prob.Transform.PullBack(grad, u, o.theta, o.gradT)
 	return val, nil
+}
+
+// toParams sets the gradient with respect to theta from gradRaw: a copy,
+// or for a quadratic family, whose log-density is b'' d + c d^2 plus a
+// constant with d = x - v (v = lvert, held fixed) and b'' = b + 2 c v
+// (0 at theta, not its derivative), dD/dtheta_k = gradRaw[0] db''/dtheta_k
+// + gradRaw[1] dc/dtheta_k (the constant's derivative multiplies
+// sum (h - H q) = 0).
+func (o *Objective) toParams() {
+	if o.lfam == nil {
+		copy(o.gradT, o.gradRaw)
+		return
+	}
+	v := o.lvert
+	for k := range o.gradT {
+		o.gradT[k] = o.gradRaw[0]*(o.ldb[k]+2*v*o.ldc[k]) + o.gradRaw[1]*o.ldc[k]
+	}
 }
 
 // supportError turns a divergence's error into the engine's, naming the
@@ -331,11 +384,15 @@ func (o *Objective) runPhase(phase int) {
 // work runs the current phase on chunk ci with worker w's buffers.
 func (o *Objective) work(w, ci int) {
 	pr := o.prob
-	k := len(o.gradT)
+	k := len(o.gradRaw)
 	c := &o.chunks[ci]
 	lo, hi := c.lo, c.hi
 	switch o.phase {
 	case phaseEval:
+		if o.lfam != nil {
+			c.max, c.sum = o.ln.fill(o.logq[lo:hi], o.q[lo:hi], lo)
+			return
+		}
 		var score [][]float64
 		if o.wantScore {
 			score = c.score
@@ -370,6 +427,17 @@ func (o *Objective) work(w, ci int) {
 		}
 	case phaseGradient:
 		parts := o.gradParts[ci*k : (ci+1)*k]
+		if o.lfam != nil {
+			var a, b float64
+			for i := lo; i < hi; i++ {
+				d := o.ln.start + float64(i)*o.ln.step
+				t := (o.h[i] - o.hsum*o.q[i]) * d
+				a += t
+				b += t * d
+			}
+			parts[0], parts[1] = a, b
+			return
+		}
 		for j, s := range o.score {
 			var acc float64
 			for i := lo; i < hi; i++ {
@@ -395,12 +463,27 @@ func (o *Objective) work(w, ci int) {
 		if !o.wantScore || c.err != nil {
 			return
 		}
+		hs, qs := o.gradParts[ci*k:(ci+1)*k], o.qsParts[ci*k:(ci+1)*k]
+		if o.lfam != nil {
+			// The score terms d and d^2, d = x - v, made on the way.
+			var hsum, h1, h2, q1, q2 float64
+			for i, v := range h {
+				d := o.ln.start + float64(lo+i)*o.ln.step
+				hsum += v
+				hd, qd := v*d, q[i]*d
+				h1 += hd
+				h2 += hd * d
+				q1 += qd
+				q2 += qd * d
+			}
+			c.hsum, hs[0], hs[1], qs[0], qs[1] = hsum, h1, h2, q1, q2
+			return
+		}
 		var hsum float64
 		for _, v := range h {
 			hsum += v
 		}
 		c.hsum = hsum
-		hs, qs := o.gradParts[ci*k:(ci+1)*k], o.qsParts[ci*k:(ci+1)*k]
 		for j, s := range c.score {
 			var a, b float64
 			for i, v := range h {

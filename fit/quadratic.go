@@ -190,3 +190,56 @@ func (l *line) run(s *[3]float64, j0, dir, count int) {
 	}
 	s[0], s[1], s[2] = z, s1, s2
 }
+
+// fill stores the log-density l_j = b x_j + c x_j^2 (without m) in
+// logq[j-lo] and e_j = exp(l_j - max) in q[j-lo] for lo <= j < lo+len(q),
+// where max is the largest l_j there, and returns max and the sum of the
+// e_j. The e_j follow the recurrence outward from the chunk's largest
+// term, re-anchored every anchorEvery points as in run.
+func (l *line) fill(logq, q []float64, lo int) (mx, sum float64) {
+	hi := lo + len(q)
+	for j := range logq {
+		x := l.start + float64(lo+j)*l.step
+		logq[j] = x * (l.b + l.c*x)
+	}
+	jc := min(max(l.jm, lo), hi-1)
+	cl := *l
+	cl.m = logq[jc-lo]
+	sum = cl.fillRun(q, lo, jc, 1, hi-jc)
+	sum += cl.fillRun(q, lo, jc-1, -1, jc-lo)
+	return cl.m, sum
+}
+
+// fillRun stores e_j in q[j-lo] for count points from j0 in direction dir,
+// away from the largest term, and returns their sum; once the terms
+// underflow to zero the rest are zero.
+func (l *line) fillRun(q []float64, lo, j0, dir, count int) float64 {
+	if count <= 0 {
+		return 0
+	}
+	b, c, m, cc := l.b, l.c, l.m, l.cc
+	h := float64(dir) * l.step
+	var sum float64
+	j := j0
+	for count > 0 {
+		x := l.start + float64(j)*l.step
+		e, r := math.Exp(x*(b+c*x)-m), math.Exp(h*(b+c*(2*x+h)))
+		if e == 0 {
+			break
+		}
+		k := min(count, anchorEvery)
+		for range k {
+			q[j-lo] = e
+			sum += e
+			e *= r
+			r *= cc
+			j += dir
+		}
+		count -= k
+	}
+	for ; count > 0; count-- {
+		q[j-lo] = 0
+		j += dir
+	}
+	return sum
+}
