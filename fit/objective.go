@@ -347,9 +347,9 @@ func (o *Objective) evalAdditive(u, grad []float64) (float64, error) {
 }
 
 // toParams sets the gradient with respect to theta from gradRaw: a copy,
-// or for a quadratic family, whose log-density is b” d + c d^2 plus a
-// constant with d = x - v (v = lvert, held fixed) and b” = b + 2 c v
-// (0 at theta, not its derivative), dD/dtheta_k = gradRaw[0] db”/dtheta_k
+// or for a quadratic family, whose log-density is b2 d + c d^2 plus a
+// constant with d = x - v (v = lvert, held fixed) and b2 = b + 2 c v
+// (0 at theta, not its derivative), dD/dtheta_k = gradRaw[0] db2/dtheta_k
 // + gradRaw[1] dc/dtheta_k (the constant's derivative multiplies
 // sum (h - H q) = 0).
 func (o *Objective) toParams() {
