@@ -127,3 +127,73 @@ func pairScale(prob *fit.Problem, u []float64) (float64, []float64) {
 	}
 	return s, gu
 }
+
+// TestLogSumPassMatchesWhole checks the two chunked passes for every
+// registered divergence that is a LogSum (Renyi) against its evaluation
+// on the whole grid at once (the same formula, summed in another order),
+// at 1e-12 of the terms' size, on grids of several chunks and with 1 and
+// 2 threads, for the plain pass and the normal model's line pass.
+func TestLogSumPassMatchesWhole(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	tested := 0
+	for _, name := range divergence.Names() {
+		d, err := divergence.New(name, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := d.(divergence.LogSum); !ok {
+			continue
+		}
+		for _, alpha := range []float64{0.3, 0.5, 2} {
+			if c, ok := d.(divergence.Configurable); ok {
+				if d, err = c.With(map[string]float64{"alpha": alpha}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tested++
+			for trial := range 8 {
+				prob, u := randomProblem(t, rng, []int{20_000, 50_000}[trial%2])
+				var s float64
+				for _, p := range prob.P {
+					s += p
+				}
+				for i := range prob.P {
+					prob.P[i] /= s
+				}
+				prob.Divergence = whole{d}
+				wl, wg, werr := evalErr(prob, fit.Engine{Plain: true, Threads: 1}, u)
+				prob.Divergence = d
+				scale, gscale := pairScale(prob, u)
+				for _, eng := range []fit.Engine{{Plain: true, Threads: 2}, {Threads: 1 + trial%2}} {
+					cl, cg, cerr := evalErr(prob, eng, u)
+					if werr != nil || cerr != nil {
+						// A support error: the same one, at the same point.
+						if werr == nil || cerr == nil || werr.Error() != cerr.Error() {
+							t.Errorf("%s trial %d %+v: error %v, whole %v", divergence.Label(d), trial, eng, cerr, werr)
+						}
+						continue
+					}
+					if !agree(cl, wl, scale) {
+						t.Errorf("%s trial %d %+v: chunked %.17g, whole %.17g", divergence.Label(d), trial, eng, cl, wl)
+					}
+					for k := range cg {
+						if !agree(cg[k], wg[k], gscale[k]) {
+							t.Errorf("%s trial %d %+v: grad[%d] chunked %.17g, whole %.17g", divergence.Label(d), trial, eng, k, cg[k], wg[k])
+						}
+					}
+				}
+			}
+		}
+	}
+	if tested == 0 {
+		t.Fatal("no registered divergence is a LogSum")
+	}
+}
+
+func evalErr(prob *fit.Problem, eng fit.Engine, u []float64) (float64, []float64, error) {
+	obj := fit.NewObjectiveWith(prob, eng)
+	defer obj.Close()
+	grad := make([]float64, len(u))
+	loss, err := obj.Eval(u, grad)
+	return loss, grad, err
+}

@@ -69,6 +69,8 @@ type Objective struct {
 	gradParts        []float64 // per chunk, per parameter: sum h s (or (h - H q) s)
 	qsParts          []float64 // per chunk, per parameter: sum q s
 	additive         divergence.Additive
+	logSum           divergence.LogSum
+	logS, slope      float64 // a LogSum divergence's log S and F'(log S)
 
 	// For a dist.Quadratic family on a 1-D grid, the general pass takes
 	// the log-density b x + c x^2 = c d^2 + const, d = x - v with v the
@@ -96,6 +98,8 @@ type chunk struct {
 	sum    float64     // sum of exp(logq - max) in the chunk
 	val    float64     // the chunk's share of an additive divergence
 	hsum   float64     // the chunk's sum of h
+	umax   float64     // a LogSum divergence's largest u_i in the chunk
+	usum   float64     // and its sum of exp(u_i - umax)
 	err    error       // the chunk's divergence error
 }
 
@@ -109,10 +113,12 @@ const parallelMin = 2 * chunkSize
 
 // The phases of the general pass the workers run.
 const (
-	phaseEval      = iota // family log-density and scores, chunk max and sum
-	phaseNormalize        // log Q and Q
-	phaseGradient         // per-chunk gradient terms
-	phaseAdditive         // log Q, Q, an additive divergence and gradient terms
+	phaseEval       = iota // family log-density and scores, chunk max and sum
+	phaseNormalize         // log Q and Q
+	phaseGradient          // per-chunk gradient terms
+	phaseAdditive          // log Q, Q, an additive divergence and gradient terms
+	phaseTerms             // log Q, Q, a LogSum divergence's terms and chunk sums
+	phaseLogSumGrad        // its h and the gradient terms
 )
 
 // NewObjective returns an Objective for prob with the default Engine.
@@ -171,7 +177,7 @@ func NewObjectiveWith(prob *Problem, eng Engine) *Objective {
 		}
 		o.chunks = append(o.chunks, c)
 	}
-	o.gradParts = make([]float64, len(o.chunks)*k)
+	o.gradParts = make([]float64, len(o.chunks)*len(o.score))
 	workers := 1
 	if threads > 1 && n >= parallelMin {
 		workers = min(threads, len(o.chunks))
@@ -180,13 +186,17 @@ func NewObjectiveWith(prob *Problem, eng Engine) *Objective {
 	if a, ok := prob.Divergence.(divergence.Additive); ok {
 		// h is used chunk by chunk: one chunk's worth a worker.
 		o.additive = a
-		o.qsParts = make([]float64, len(o.chunks)*k)
+		o.qsParts = make([]float64, len(o.chunks)*len(o.score))
 		o.hWork = make([][]float64, workers)
 		for w := range o.hWork {
 			o.hWork[w] = make([]float64, chunkSize)
 		}
 	} else {
 		o.h = make([]float64, n)
+		if ls, ok := prob.Divergence.(divergence.LogSum); ok {
+			o.logSum = ls
+			o.qsParts = make([]float64, len(o.chunks)*len(o.score))
+		}
 	}
 	return o
 }
@@ -247,6 +257,9 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 	}
 	if o.additive != nil {
 		return o.evalAdditive(u, grad)
+	}
+	if o.logSum != nil {
+		return o.evalLogSum(u, grad)
 	}
 	o.runPhase(phaseNormalize)
 
@@ -332,6 +345,15 @@ func (o *Objective) evalAdditive(u, grad []float64) (float64, error) {
 	if grad == nil {
 		return val, nil
 	}
+	o.combineSums()
+	o.prob.Transform.PullBack(grad, u, o.theta, o.gradT)
+	return val, nil
+}
+
+// combineSums sets the gradient with respect to theta from the chunks'
+// sums of h s and q s, combined in chunk order, and o.hsum:
+// dD/dtheta_k = sum_i h_i s_ki - H sum_i q_i s_ki.
+func (o *Objective) combineSums() {
 	k := len(o.gradRaw)
 	for j := range k {
 		var hs, qs float64
@@ -342,6 +364,48 @@ func (o *Objective) evalAdditive(u, grad []float64) (float64, error) {
 		o.gradRaw[j] = hs - o.hsum*qs
 	}
 	o.toParams()
+}
+
+// evalLogSum finishes an evaluation for a LogSum divergence in two
+// parallel passes: the first normalizes each chunk and stores
+// exp(u_i - the chunk's largest u) in h, with its sum; log S combines
+// the chunks in order; the second scales h to F'(log S) exp(u_i - log S)
+// and sums the gradient terms.
+func (o *Objective) evalLogSum(u, grad []float64) (float64, error) {
+	o.runPhase(phaseTerms)
+	m := math.Inf(-1)
+	for _, c := range o.chunks {
+		if c.err != nil {
+			return math.Inf(1), o.supportError(c.err, c.lo)
+		}
+		m = max(m, c.umax)
+	}
+	if math.IsInf(m, -1) || math.IsNaN(m) {
+		// No common support, or a bad term: the divergence says which.
+		val, err := o.prob.Divergence.Eval(o.prob.P, o.logp, o.q, o.logq, nil)
+		if err != nil {
+			return val, o.supportError(err, 0)
+		}
+		return val, nil
+	}
+	var s float64
+	for _, c := range o.chunks {
+		if !math.IsInf(c.umax, -1) {
+			s += c.usum * math.Exp(c.umax-m)
+		}
+	}
+	o.logS = m + math.Log(s)
+	val, slope := o.logSum.Finish(o.logS)
+	if grad == nil {
+		return val, nil
+	}
+	o.slope = slope
+	o.runPhase(phaseLogSumGrad)
+	o.hsum = 0
+	for _, c := range o.chunks {
+		o.hsum += c.hsum
+	}
+	o.combineSums()
 	o.prob.Transform.PullBack(grad, u, o.theta, o.gradT)
 	return val, nil
 }
@@ -446,15 +510,8 @@ func (o *Objective) work(w, ci int) {
 			parts[j] = acc
 		}
 	case phaseAdditive:
-		scale := math.Exp(c.max - o.lz)
-		if math.IsInf(c.max, -1) {
-			scale = 0
-		}
 		logq, q := o.logq[lo:hi], o.q[lo:hi]
-		for i := range logq {
-			logq[i] -= o.lz
-			q[i] *= scale
-		}
+		o.normalizeChunk(c, logq, q)
 		var h []float64
 		if o.wantScore {
 			h = o.hWork[w][:hi-lo]
@@ -463,35 +520,95 @@ func (o *Objective) work(w, ci int) {
 		if !o.wantScore || c.err != nil {
 			return
 		}
-		hs, qs := o.gradParts[ci*k:(ci+1)*k], o.qsParts[ci*k:(ci+1)*k]
-		if o.lfam != nil {
-			// The score terms d and d^2, d = x - v, made on the way.
-			var hsum, h1, h2, q1, q2 float64
-			for i, v := range h {
-				d := o.ln.start + float64(lo+i)*o.ln.step
-				hsum += v
-				hd, qd := v*d, q[i]*d
-				h1 += hd
-				h2 += hd * d
-				q1 += qd
-				q2 += qd * d
-			}
-			c.hsum, hs[0], hs[1], qs[0], qs[1] = hsum, h1, h2, q1, q2
+		o.gradSums(ci, h, q)
+	case phaseTerms:
+		logq, q := o.logq[lo:hi], o.q[lo:hi]
+		o.normalizeChunk(c, logq, q)
+		u := o.h[lo:hi]
+		if c.err = o.logSum.Terms(pr.P[lo:hi], o.logp[lo:hi], q, logq, u); c.err != nil {
 			return
 		}
-		var hsum float64
-		for _, v := range h {
-			hsum += v
-		}
-		c.hsum = hsum
-		for j, s := range c.score {
-			var a, b float64
-			for i, v := range h {
-				a += v * s[i]
-				b += q[i] * s[i]
+		mx := math.Inf(-1)
+		for _, v := range u {
+			if v > mx || v != v {
+				mx = v
 			}
-			hs[j], qs[j] = a, b
 		}
+		c.umax, c.usum = mx, 0
+		if math.IsInf(mx, -1) {
+			clear(u) // no term: h is 0 here
+			return
+		}
+		if math.IsInf(mx, 1) || math.IsNaN(mx) {
+			return
+		}
+		var sum float64
+		for i, v := range u {
+			e := math.Exp(v - mx)
+			u[i] = e
+			sum += e
+		}
+		c.usum = sum
+	case phaseLogSumGrad:
+		h := o.h[lo:hi]
+		f := 0.0
+		if !math.IsInf(c.umax, -1) {
+			f = o.slope * math.Exp(c.umax-o.logS)
+		}
+		for i := range h {
+			h[i] *= f
+		}
+		o.gradSums(ci, h, o.q[lo:hi])
+	}
+}
+
+// normalizeChunk turns the chunk's log-density and exp(l - chunk max)
+// into log Q and Q.
+func (o *Objective) normalizeChunk(c *chunk, logq, q []float64) {
+	scale := math.Exp(c.max - o.lz)
+	if math.IsInf(c.max, -1) {
+		scale = 0
+	}
+	for i := range logq {
+		logq[i] -= o.lz
+		q[i] *= scale
+	}
+}
+
+// gradSums stores chunk ci's sum of h, and its sums of h s and q s for
+// every score s.
+func (o *Objective) gradSums(ci int, h, q []float64) {
+	c := &o.chunks[ci]
+	k := len(o.gradRaw)
+	hs, qs := o.gradParts[ci*k:(ci+1)*k], o.qsParts[ci*k:(ci+1)*k]
+	lo := c.lo
+	if o.lfam != nil {
+		// The score terms d and d^2, d = x - v, made on the way.
+		var hsum, h1, h2, q1, q2 float64
+		for i, v := range h {
+			d := o.ln.start + float64(lo+i)*o.ln.step
+			hsum += v
+			hd, qd := v*d, q[i]*d
+			h1 += hd
+			h2 += hd * d
+			q1 += qd
+			q2 += qd * d
+		}
+		c.hsum, hs[0], hs[1], qs[0], qs[1] = hsum, h1, h2, q1, q2
+		return
+	}
+	var hsum float64
+	for _, v := range h {
+		hsum += v
+	}
+	c.hsum = hsum
+	for j, s := range c.score {
+		var a, b float64
+		for i, v := range h {
+			a += v * s[i]
+			b += q[i] * s[i]
+		}
+		hs[j], qs[j] = a, b
 	}
 }
 
