@@ -219,6 +219,24 @@ func (o *Objective) Close() {
 	}
 }
 
+// Workers returns the number of goroutines an evaluation runs on: 1 when
+// one thread was asked for or the grid is too small to split.
+func (o *Objective) Workers() int {
+	var p *pool
+	switch {
+	case o.quad != nil:
+		p = o.quad.pool
+	case o.quad2 != nil:
+		p = o.quad2.pool
+	default:
+		p = o.pool
+	}
+	if p == nil {
+		return 1
+	}
+	return len(p.workers)
+}
+
 // Theta returns the parameters of the last evaluation. The slice is owned
 // by the Objective and overwritten by the next evaluation.
 func (o *Objective) Theta() []float64 { return o.theta }
