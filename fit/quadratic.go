@@ -15,11 +15,13 @@ const quadChunk = 4096
 // anchorEvery is how many points the recurrence runs before it is
 // re-anchored by two exact exponentials. The recurrence multiplies by
 // ratios whose rounding errors (eps/2 each) compound: after k steps a term
-// is off by about k^2 eps/4 relative, 5.7e-14 for k = 32, which is the
-// error exp itself makes on arguments of a few hundred (eps times the
-// argument). Measured worst cases: 6.6e-14 for k = 16, 9.0e-14 for 32,
-// 1.7e-13 for 64.
-const anchorEvery = 32
+// is off by about k^2 eps/4 relative, 1.1e-13 for k = 64, below the error
+// the anchors' own exps make on arguments of a few hundred (eps times the
+// argument). TestLineFillTerms measures it: the worst term is at 0.75 of
+// that combined bound for k = 64 (0.70 for 32; 128 exceeds it). Each anchor
+// costs two exps, so on the notebook's 200 points k = 64 takes 8 where 32
+// took 14.
+const anchorEvery = 64
 
 // quadPass evaluates forward KL(P||Q) and its gradient for a family whose
 // log-density is b x + c x^2 (dist.Quadratic) on a uniform 1-D grid, in
