@@ -42,13 +42,20 @@ func TestCasesBuild(t *testing.T) {
 	}
 }
 
+// benchRun times b.N epochs of a fit and reports ns per point and the
+// process's CPU time per point (over all its threads, setup included):
+// on a shared machine the CPU time shows the work done, the wall time
+// also the waits for a core.
 func benchRun(b *testing.B, prob *fit.Problem, opt fit.Optimizer, threads int) {
 	b.ReportAllocs()
+	cpu := bench.CPUTime()
 	res, err := fit.Run(b.Context(), prob, fit.Options{Optimizer: opt, Epochs: b.N, Engine: fit.Engine{Threads: threads}})
 	if err != nil || res.Status != fit.MaxEpochs {
 		b.Fatal(err, res.Status)
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(prob.Grid.Len()), "ns/point")
+	n := float64(b.N) * float64(prob.Grid.Len())
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/point")
+	b.ReportMetric(float64((bench.CPUTime() - cpu).Nanoseconds())/n, "cpu-ns/point")
 }
 
 // BenchmarkRatios runs every case that takes a size on 10^5 points and
