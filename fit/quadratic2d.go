@@ -60,7 +60,7 @@ func newQuad2Pass(prob *Problem, fam dist.Quadratic2D, threads int) *quad2Pass {
 	q.rows = make([]rowSums, q.ny)
 	q.rowsPerChunk = max(1, quadChunk/q.nx)
 	chunks := q.chunks()
-	if threads > 1 && chunks > 1 {
+	if threads > 1 && chunks >= quadMinChunks {
 		q.pool = newPool(min(threads, chunks), chunks, q.work)
 	}
 	return q

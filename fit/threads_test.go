@@ -77,7 +77,8 @@ func bump(g *grid.Grid) []float64 {
 // loss and gradient are the same to the bit on 1, 2, 3 and 7 threads, by
 // the specialized passes and the plain one, over several evaluations of
 // one Objective (so that the pool's runs follow each other as in a fit).
-// Grids have several chunks, so that the pool is used; a categorical
+// Grids have several chunks, so that the pool is used (at least 8 for
+// the quadratic families' recurrence, which splits no fewer); a categorical
 // model has at most dist.MaxCategoricalPoints points, one chunk, and is
 // checked all the same.
 func TestThreadsBitIdenticalEveryFamily(t *testing.T) {
@@ -104,7 +105,13 @@ func TestThreadsBitIdenticalEveryFamily(t *testing.T) {
 			t.Fatalf("%s: %v", fname, err)
 		}
 		if g == nil {
-			g = familyGrid(t, f, n)
+			m := n
+			_, q1 := f.(dist.Quadratic)
+			_, q2 := f.(dist.Quadratic2D)
+			if q1 || q2 {
+				m = 8*4096 + 123
+			}
+			g = familyGrid(t, f, m)
 		}
 		p := bump(g)
 		theta0, err := dist.Guess(f, g.X, g.Y, p)

@@ -15,7 +15,7 @@ import (
 // the work is split over more than one of them.
 func TestBenchReportsMedianSpreadAndSpeedup(t *testing.T) {
 	code, out, errOut := run(t, context.Background(), false, "bench", "--json", "--cases", "notebook,normal",
-		"--sizes", "2e4", "--threads", "1,2", "--runs", "3", "--run-time", "5ms")
+		"--sizes", "5e4", "--threads", "1,2", "--runs", "3", "--run-time", "5ms")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -35,7 +35,7 @@ func TestBenchReportsMedianSpreadAndSpeedup(t *testing.T) {
 		}
 		wantWorkers := 1
 		if r.Case == "normal" && r.Threads == 2 {
-			wantWorkers = 2 // 20000 points: 5 chunks
+			wantWorkers = 2 // 50000 points: 13 chunks
 		}
 		if r.Workers != wantWorkers {
 			t.Errorf("%+v: %d workers, want %d", r, r.Workers, wantWorkers)
