@@ -216,16 +216,18 @@ func Measure(c Case, points, threads int, opts Options) (Result, error) {
 		setups[i], setupCPUs[i], setupAllocs = float64(d.Nanoseconds()), float64(cpu.Nanoseconds()), a
 	}
 	setup, setupCPU := median(setups), median(setupCPUs)
-	// Epochs per run: grown from 1 until a run, setup included, lasts a
-	// quarter of opts.RunTime, then scaled to all of it.
+	// Epochs per run: grown from 1 until a run's epochs (its time less
+	// the setup's) last a quarter of opts.RunTime, then scaled to all of
+	// it, so that the setup's own variation is small beside them.
 	epochs := 1
 	for {
 		d, _, err := run(epochs)
 		if err != nil {
 			return Result{}, fmt.Errorf("%s: %w", c.Name, err)
 		}
-		if 4*d >= opts.RunTime || epochs >= 1<<30 {
-			epochs = max(1, int(float64(epochs)*float64(opts.RunTime)/float64(d)))
+		work := float64(d.Nanoseconds()) - setup
+		if 4*work >= float64(opts.RunTime.Nanoseconds()) || epochs >= 1<<30 {
+			epochs = max(1, int(float64(epochs)*float64(opts.RunTime.Nanoseconds())/work))
 			break
 		}
 		epochs *= 4

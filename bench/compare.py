@@ -175,8 +175,9 @@ def main():
     print("| case | points | klfit threads (workers) | klfit ns/epoch | NumPy ns/epoch | PyTorch ns/epoch | vs NumPy | vs PyTorch |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for case, points, threads, workers, k, n, t in rows:
-        tcol, tx = (fmt(t), f"{t[0] / k[0]:.0f}x") if t else ("-", "-")
-        print(f"| {case} | {points:,} | {threads} ({workers}) | {fmt(k)} | {fmt(n)} | {tcol} | {n[0] / k[0]:.0f}x | {tx} |")
+        ratio = (lambda a: f"{a / k[0]:.0f}x") if k[0] > 0 else (lambda a: "-")
+        tcol, tx = (fmt(t), ratio(t[0])) if t else ("-", "-")
+        print(f"| {case} | {points:,} | {threads} ({workers}) | {fmt(k)} | {fmt(n)} | {tcol} | {ratio(n[0])} | {tx} |")
     print()
     print(f"Medians of {repeats} runs (fastest-slowest); ratios of medians.")
 
