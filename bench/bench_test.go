@@ -55,7 +55,7 @@ func benchRun(b *testing.B, prob *fit.Problem, opt fit.Optimizer, threads int) {
 	}
 	n := float64(b.N) * float64(prob.Grid.Len())
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/point")
-	b.ReportMetric(float64((bench.CPUTime() - cpu).Nanoseconds())/n, "cpu-ns/point")
+	b.ReportMetric(float64((bench.CPUTime()-cpu).Nanoseconds())/n, "cpu-ns/point")
 }
 
 // BenchmarkRatios runs every case that takes a size on 10^5 points and
