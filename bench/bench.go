@@ -217,8 +217,9 @@ func Measure(c Case, points, threads int, opts Options) (Result, error) {
 	}
 	setup, setupCPU := median(setups), median(setupCPUs)
 	// Epochs per run: grown from 1 until a run's epochs (its time less
-	// the setup's) last a quarter of opts.RunTime, then scaled to all of
-	// it, so that the setup's own variation is small beside them.
+	// the setup's) last a quarter of opts.RunTime and four times the
+	// setup, then scaled to opts.RunTime, so that the setup's own
+	// variation is small beside them.
 	epochs := 1
 	for {
 		d, _, err := run(epochs)
@@ -226,7 +227,7 @@ func Measure(c Case, points, threads int, opts Options) (Result, error) {
 			return Result{}, fmt.Errorf("%s: %w", c.Name, err)
 		}
 		work := float64(d.Nanoseconds()) - setup
-		if 4*work >= float64(opts.RunTime.Nanoseconds()) || epochs >= 1<<30 {
+		if 4*work >= float64(opts.RunTime.Nanoseconds()) && work >= 4*setup || epochs >= 1<<30 {
 			epochs = max(1, int(float64(epochs)*float64(opts.RunTime.Nanoseconds())/work))
 			break
 		}
