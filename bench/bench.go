@@ -218,7 +218,7 @@ func Measure(c Case, points, threads int, opts Options) (Result, error) {
 	setup, setupCPU := median(setups), median(setupCPUs)
 	// Epochs per run: grown from 1 until a run's epochs (its time less
 	// the setup's) last a quarter of opts.RunTime and four times the
-	// setup, then scaled to opts.RunTime, so that the setup's own
+	// setup, then scaled to the larger of the two, so that the setup's own
 	// variation is small beside them.
 	epochs := 1
 	for {
@@ -228,7 +228,8 @@ func Measure(c Case, points, threads int, opts Options) (Result, error) {
 		}
 		work := float64(d.Nanoseconds()) - setup
 		if 4*work >= float64(opts.RunTime.Nanoseconds()) && work >= 4*setup || epochs >= 1<<30 {
-			epochs = max(1, int(float64(epochs)*float64(opts.RunTime.Nanoseconds())/work))
+			target := max(float64(opts.RunTime.Nanoseconds()), 4*setup)
+			epochs = max(1, int(float64(epochs)*target/work))
 			break
 		}
 		epochs *= 4
