@@ -36,9 +36,9 @@ type Engine struct {
 	// Threads bounds the goroutines one evaluation uses; 0 means
 	// runtime.GOMAXPROCS(0).
 	Threads int
-	// Plain disables the specialized passes (forward KL to a normal or
-	// bivariate normal model by recurrence), for checking them against the
-	// general one.
+	// Plain disables the specialized passes (a normal or bivariate normal
+	// model by recurrence, functions of the points cached per fit), for
+	// checking them against the general one.
 	Plain bool
 }
 
@@ -81,8 +81,9 @@ type Objective struct {
 	// through the derivatives of b and c: no exp and no family evaluation
 	// per point.
 	lfam    dist.Quadratic
-	lstart  float64 // the grid's first point
-	lvert   float64 // v
+	pcache  dist.PointCacher // the family, when it caches functions of the points
+	lstart  float64          // the grid's first point
+	lvert   float64          // v
 	ldb     []float64
 	ldc     []float64
 	ln      line
@@ -94,6 +95,7 @@ type chunk struct {
 	lo, hi int
 	x, y   []float64   // the chunk's coordinates (y nil in 1-D)
 	score  [][]float64 // the chunk's part of every score buffer
+	cache  [][]float64 // the chunk's part of the family's point cache
 	max    float64     // maximum of the family's log-density in the chunk
 	sum    float64     // sum of exp(logq - max) in the chunk
 	val    float64     // the chunk's share of an additive divergence
@@ -176,6 +178,16 @@ func NewObjectiveWith(prob *Problem, eng Engine) *Objective {
 			c.score = append(c.score, sc[c.lo:c.hi])
 		}
 		o.chunks = append(o.chunks, c)
+	}
+	if pc, ok := prob.Family.(dist.PointCacher); ok && o.lfam == nil && !eng.Plain {
+		o.pcache = pc
+		cache := pc.PointCache(g.X, g.Y)
+		for i := range o.chunks {
+			c := &o.chunks[i]
+			for _, cs := range cache {
+				c.cache = append(c.cache, cs[c.lo:c.hi])
+			}
+		}
 	}
 	o.gradParts = make([]float64, len(o.chunks)*len(o.score))
 	workers := 1
@@ -479,7 +491,11 @@ func (o *Objective) work(w, ci int) {
 		if o.wantScore {
 			score = c.score
 		}
-		pr.Family.Eval(o.theta, c.x, c.y, o.logq[lo:hi], score)
+		if o.pcache != nil {
+			o.pcache.EvalCached(o.theta, c.x, c.y, c.cache, o.logq[lo:hi], score)
+		} else {
+			pr.Family.Eval(o.theta, c.x, c.y, o.logq[lo:hi], score)
+		}
 		mx := math.Inf(-1)
 		for _, l := range o.logq[lo:hi] {
 			if l > mx || l != l { // NaN wins, to be reported
