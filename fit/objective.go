@@ -472,7 +472,13 @@ func (o *Objective) supportError(err error, offset int) error {
 // worker pool when there is one.
 func (o *Objective) runPhase(phase int) {
 	o.phase = phase
-	runChunks(o.pool, len(o.chunks), o.work)
+	if o.pool != nil {
+		o.pool.run()
+		return
+	}
+	for ci := range o.chunks {
+		o.work(0, ci)
+	}
 }
 
 // work runs the current phase on chunk ci with worker w's buffers.

@@ -209,15 +209,3 @@ func (p *pool) close() {
 	p.quit.Store(true)
 	p.wakeParked()
 }
-
-// runChunks runs job on every chunk, on p when it is not nil and on the
-// caller's goroutine alone otherwise.
-func runChunks(p *pool, chunks int, job func(w, chunk int)) {
-	if p != nil {
-		p.run()
-		return
-	}
-	for c := range chunks {
-		job(0, c)
-	}
-}

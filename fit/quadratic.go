@@ -101,7 +101,13 @@ func (q *quadPass) eval(theta, gradT []float64) float64 {
 	b, c := q.fam.Quadratic(theta, q.db, q.dc)
 	bp := b + 2*c*q.ref
 	q.ln = newLine(bp, c, q.start, q.step, q.n)
-	runChunks(q.pool, len(q.parts), q.work)
+	if q.pool != nil {
+		q.pool.run()
+	} else {
+		for ch := range q.parts {
+			q.work(0, ch)
+		}
+	}
 	var z, s1, s2 float64
 	for _, p := range q.parts {
 		z += p[0]

@@ -74,7 +74,13 @@ func (q *quad2Pass) eval(theta, gradT []float64) float64 {
 		return [5]float64{v[0] + 2*v[2]*q.rx + v[3]*q.ry, v[1] + 2*v[4]*q.ry + v[3]*q.rx, v[2], v[3], v[4]}
 	}
 	q.coef = shift(c)
-	runChunks(q.pool, q.chunks(), q.work)
+	if q.pool != nil {
+		q.pool.run()
+	} else {
+		for ch := range q.chunks() {
+			q.work(0, ch)
+		}
+	}
 	m := math.Inf(-1)
 	for _, r := range q.rows {
 		m = max(m, r.max)
