@@ -1,12 +1,14 @@
-// Package bench defines klfit's standard benchmark cases and measures them
-// with the testing package's benchmark driver. `klfit bench` prints them;
-// the Go benchmarks of this package run the same cases.
+// Package bench defines klfit's standard benchmark cases and times them:
+// several runs of each, reported as their median and spread. `klfit bench`
+// prints them; the Go benchmarks of this package run the same cases.
 package bench
 
 import (
 	"context"
 	"fmt"
-	"testing"
+	"runtime"
+	"slices"
+	"time"
 
 	"github.com/klfit/klfit/dist"
 	"github.com/klfit/klfit/divergence"
@@ -57,6 +59,18 @@ optimizer: {name: gd, learning_rate: 1e-6}
 `, 20/float64(points)))
 			},
 		},
+		generalCase("reverse", "normal model to N(0, 1) on [-8, 8], reverse KL (the general pass), gd",
+			"{family: normal, init: {mean: 1, variance: 2}}", "reverse_kl"),
+		generalCase("hellinger", "normal model to N(0, 1) on [-8, 8], Hellinger (the general pass), gd",
+			"{family: normal, init: {mean: 1, variance: 2}}", "hellinger"),
+		generalCase("js", "normal model to N(0, 1) on [-8, 8], Jensen-Shannon (the general pass), gd",
+			"{family: normal, init: {mean: 1, variance: 2}}", "js"),
+		generalCase("renyi", "normal model to N(0, 1) on [-8, 8], Renyi alpha 0.5 (the general pass), gd",
+			"{family: normal, init: {mean: 1, variance: 2}}", "{name: renyi, alpha: 0.5}"),
+		generalCase("mixture2", "2-component normal mixture model to N(0, 1) on [-8, 8], forward KL, gd",
+			"{family: mixture, components: 2, component: normal, init: {weights: [0.3, 0.7], mean: [-1, 1], variance: [1, 2]}}", "kl"),
+		generalCase("skew_normal", "skew-normal model to N(0, 1) on [-8, 8], forward KL, gd",
+			"{family: skew_normal, init: {loc: 0.5, scale: 1.5, alpha: 1}}", "kl"),
 		{
 			Name:        "mvnormal",
 			Description: "bivariate normal model to a bivariate normal on a 1000 x 1000 grid, forward KL, gd",
@@ -70,6 +84,20 @@ optimizer: {name: gd, learning_rate: 1e-6}
 			},
 		},
 	}
+}
+
+// generalCase is a case on [-8, 8] with a N(0, 1) target, the given model
+// and divergence (spec syntax), and gd with a learning rate small enough
+// that every epoch costs the same.
+func generalCase(name, desc, model, div string) Case {
+	return Case{Name: name, Description: desc, Problem: func(points int) (*fit.Problem, fit.Optimizer, error) {
+		return specProblem(fmt.Sprintf(`grid: {start: -8, stop: 8, step: %v}
+target: {family: normal, params: {mean: 0, variance: 1}}
+model: %s
+divergence: %s
+optimizer: {name: gd, learning_rate: 1e-6}
+`, 16/float64(points), model, div))
+	}}
 }
 
 // specProblem builds a case from a spec.
@@ -102,61 +130,149 @@ func normalProblem(points int) (*fit.Problem, fit.Optimizer, error) {
 	return prob, &fit.GD{LearningRate: 1e-6}, nil
 }
 
-// Result is one measurement.
+// Result is the measurement of one case, size and thread count over
+// several runs.
 type Result struct {
-	Case           string  `json:"case"`
-	Points         int     `json:"points"`
-	Threads        int     `json:"threads"`
-	NsPerEpoch     float64 `json:"ns_per_epoch"`
-	NsPerPoint     float64 `json:"ns_per_point"`
+	Case    string `json:"case"`
+	Points  int    `json:"points"`
+	Threads int    `json:"threads"`
+	// Workers is the number of goroutines an evaluation runs on: 1 when
+	// the grid is too small to split or the case's pass is not split.
+	Workers int `json:"workers"`
+	// Runs is the number of timed runs; NsPerEpoch is their median, and
+	// NsMin and NsMax their spread.
+	Runs       int     `json:"runs"`
+	NsPerEpoch float64 `json:"ns_per_epoch"`
+	NsMin      float64 `json:"ns_min"`
+	NsMax      float64 `json:"ns_max"`
+	NsPerPoint float64 `json:"ns_per_point"`
+	// CPUNsPerEpoch is the median CPU time of an epoch, over all the
+	// process's threads (0 where it is not measured): on a machine shared
+	// with other work it shows the work done, where ns per epoch also
+	// counts the time spent waiting for a core.
+	CPUNsPerEpoch float64 `json:"cpu_ns_per_epoch"`
+	// Epochs is the number of epochs of each run.
+	Epochs         int     `json:"epochs"`
 	AllocsPerEpoch float64 `json:"allocs_per_epoch"`
-	// Speedup is the case's ns per epoch on 1 thread divided by this
-	// one's (1 for a single thread; 0 when 1 thread was not measured).
-	Speedup float64 `json:"speedup"`
+	// Speedup is the median ns per epoch on 1 thread divided by this one's,
+	// set only where the pool is used (Workers > 1) and 1 thread was
+	// measured.
+	Speedup float64 `json:"speedup,omitempty"`
+}
+
+// Options says how long and how often Measure times a case.
+type Options struct {
+	// Runs is the number of timed runs (default 5).
+	Runs int
+	// RunTime is about how long each run lasts (default 200ms): the
+	// number of epochs is chosen from a first, untimed run.
+	RunTime time.Duration
 }
 
 // Measure times epochs of c on about points grid points with the given
-// number of threads: each benchmark iteration is one epoch of fit.Run
-// (optimizer step, loss and gradient at the new state, history row). A
-// fit's setup (its buffers, the target's moments, the first evaluation)
-// is measured on its own, as a fit of 0 epochs, and taken out of the time
-// and the allocations, so that the figures are those of the steady state.
-func Measure(c Case, points, threads int) (Result, error) {
+// number of threads. An epoch is one of fit.Run (optimizer step, loss and
+// gradient at the new state, history row). Each run is a fit of as many
+// epochs as fill about opts.RunTime; a fit's setup (its buffers, the
+// target's moments, the first evaluation) is timed apart, as a fit of 0
+// epochs (the median of opts.Runs), and taken out of each run's time and
+// allocations, so that the figures are those of the steady state. The
+// result is the median over opts.Runs runs, with their spread: on a
+// machine shared with other work, single runs vary by far more than the
+// differences worth measuring.
+func Measure(c Case, points, threads int, opts Options) (Result, error) {
+	if opts.Runs <= 0 {
+		opts.Runs = 5
+	}
+	if opts.RunTime <= 0 {
+		opts.RunTime = 200 * time.Millisecond
+	}
 	prob, opt, err := c.Problem(points)
 	if err != nil {
 		return Result{}, fmt.Errorf("%s: %w", c.Name, err)
 	}
-	var runErr error
-	run := func(epochs int) {
-		res, err := fit.Run(context.Background(), prob, fit.Options{Optimizer: opt, Epochs: epochs, Engine: fit.Engine{Threads: threads}})
+	eng := fit.Engine{Threads: threads}
+	var cpu time.Duration // of the last run
+	run := func(epochs int) (time.Duration, uint64, error) {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		allocs := ms.Mallocs
+		cpu0, start := cpuTime(), time.Now()
+		res, err := fit.Run(context.Background(), prob, fit.Options{Optimizer: opt, Epochs: epochs, Engine: eng})
+		d := time.Since(start)
+		cpu = cpuTime() - cpu0
 		if err == nil && res.Status != fit.MaxEpochs {
 			err = res.Failure
 		}
+		runtime.ReadMemStats(&ms)
+		return d, ms.Mallocs - allocs, err
+	}
+	setups, setupCPUs := make([]float64, opts.Runs), make([]float64, opts.Runs)
+	var setupAllocs uint64
+	for i := range setups {
+		d, a, err := run(0)
 		if err != nil {
-			runErr = err
+			return Result{}, fmt.Errorf("%s: %w", c.Name, err)
 		}
+		setups[i], setupCPUs[i], setupAllocs = float64(d.Nanoseconds()), float64(cpu.Nanoseconds()), a
 	}
-	setup := testing.Benchmark(func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			run(0)
+	setup, setupCPU := median(setups), median(setupCPUs)
+	// Epochs per run: grown from 1 until a run's epochs (its time less
+	// the setup's) last a quarter of opts.RunTime and four times the
+	// setup, then scaled to the larger of the two, so that the setup's own
+	// variation is small beside them.
+	epochs := 1
+	for {
+		d, _, err := run(epochs)
+		if err != nil {
+			return Result{}, fmt.Errorf("%s: %w", c.Name, err)
 		}
-	})
-	r := testing.Benchmark(func(b *testing.B) {
-		b.ReportAllocs()
-		run(b.N)
-	})
-	if runErr != nil {
-		return Result{}, fmt.Errorf("%s: %w", c.Name, runErr)
+		work := float64(d.Nanoseconds()) - setup
+		if 4*work >= float64(opts.RunTime.Nanoseconds()) && work >= 4*setup || epochs >= 1<<30 {
+			target := max(float64(opts.RunTime.Nanoseconds()), 4*setup)
+			epochs = max(1, int(float64(epochs)*target/work))
+			break
+		}
+		epochs *= 4
 	}
+	times, cpus := make([]float64, opts.Runs), make([]float64, opts.Runs)
+	var allocs float64
+	for i := range times {
+		d, a, err := run(epochs)
+		if err != nil {
+			return Result{}, fmt.Errorf("%s: %w", c.Name, err)
+		}
+		times[i] = max(float64(d.Nanoseconds())-setup, 0) / float64(epochs)
+		cpus[i] = max(float64(cpu.Nanoseconds())-setupCPU, 0) / float64(epochs)
+		allocs += max(float64(a)-float64(setupAllocs), 0) / float64(epochs)
+	}
+	obj := fit.NewObjectiveWith(prob, eng)
+	workers := obj.Workers()
+	obj.Close()
 	n := prob.Grid.Len()
-	ns := max(float64(r.T.Nanoseconds()-setup.NsPerOp()), 0) / float64(r.N)
+	med := median(times)
 	return Result{
 		Case:           c.Name,
 		Points:         n,
 		Threads:        threads,
-		NsPerEpoch:     ns,
-		NsPerPoint:     ns / float64(n),
-		AllocsPerEpoch: max(float64(int64(r.MemAllocs)-setup.AllocsPerOp()), 0) / float64(r.N),
+		Workers:        workers,
+		Runs:           opts.Runs,
+		NsPerEpoch:     med,
+		NsMin:          slices.Min(times),
+		NsMax:          slices.Max(times),
+		NsPerPoint:     med / float64(n),
+		CPUNsPerEpoch:  median(cpus),
+		Epochs:         epochs,
+		AllocsPerEpoch: allocs / float64(opts.Runs),
 	}, nil
+}
+
+// median returns the median of v (the mean of the middle two for an even
+// count); v is reordered.
+func median(v []float64) float64 {
+	slices.Sort(v)
+	n := len(v)
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
 }

@@ -42,11 +42,56 @@ func TestCasesBuild(t *testing.T) {
 	}
 }
 
+// benchRun times b.N epochs of a fit and reports ns per point and the
+// process's CPU time per point (over all its threads, setup included):
+// on a shared machine the CPU time shows the work done, the wall time
+// also the waits for a core.
 func benchRun(b *testing.B, prob *fit.Problem, opt fit.Optimizer, threads int) {
 	b.ReportAllocs()
+	cpu := bench.CPUTime()
 	res, err := fit.Run(b.Context(), prob, fit.Options{Optimizer: opt, Epochs: b.N, Engine: fit.Engine{Threads: threads}})
 	if err != nil || res.Status != fit.MaxEpochs {
 		b.Fatal(err, res.Status)
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(prob.Grid.Len()), "ns/point")
+	n := float64(b.N) * float64(prob.Grid.Len())
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/point")
+	b.ReportMetric(float64((bench.CPUTime()-cpu).Nanoseconds())/n, "cpu-ns/point")
+}
+
+// BenchmarkRatios runs every case that takes a size on 10^5 points and
+// one thread: the ratios are each case's ns/point over normal's,
+// read from one run (go test -bench Ratios -count 5 ./bench).
+func BenchmarkRatios(b *testing.B) {
+	for _, c := range bench.Cases() {
+		if c.Fixed != 0 {
+			continue
+		}
+		prob, opt, err := c.Problem(100_000)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(c.Name, func(b *testing.B) { benchRun(b, prob, opt, 1) })
+	}
+}
+
+// BenchmarkThreads runs the passes the pool splits on 1 and 2 threads:
+// normal (the recurrence) on 10^4 to 10^6 points; reverse (the general
+// pass by recurrence), renyi (its two passes) and mixture (the general
+// pass) on 10^4 and 10^5. Run it idle and with a busy loop on one core.
+func BenchmarkThreads(b *testing.B) {
+	sizes := map[string][]int{"normal": {10_000, 100_000, 1_000_000}, "reverse": {10_000, 100_000},
+		"renyi": {10_000, 100_000}, "mixture": {10_000, 100_000}}
+	for _, c := range bench.Cases() {
+		for _, n := range sizes[c.Name] {
+			prob, opt, err := c.Problem(n)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, threads := range []int{1, 2} {
+				b.Run(fmt.Sprintf("%s/points=%d/threads=%d", c.Name, prob.Grid.Len(), threads), func(b *testing.B) {
+					benchRun(b, prob, opt, threads)
+				})
+			}
+		}
+	}
 }

@@ -1,10 +1,16 @@
 #!/usr/bin/env python3
 """Time the same fits in klfit, NumPy and PyTorch, in one run, and print a table.
 
-Run from the repository root (Debian: apt-get install python3-numpy):
+Run from the repository root (Debian: apt-get install python3-numpy
+python3-torch; Debian's packages are for Debian's /usr/bin/python3):
 
     python3 bench/compare.py            # notebook, and normal on 1e4 and 1e6 points
     python3 bench/compare.py --quick    # fewer repetitions
+
+Every figure is the median of several runs (5, or 3 with --quick), klfit's
+from `klfit bench --runs`, with the spread of the runs beside it; ratios
+are of medians. On a machine shared with other work, run it more than
+once.
 
 The NumPy version is the notebook's epoch with an analytic gradient, in
 float64 on one thread: the model's log-density on the grid, log-sum-exp
@@ -98,19 +104,23 @@ def normal_case(points):
 
 
 def time_per_epoch(run, epochs, repeats):
-    best = float("inf")
+    """Median ns per epoch over repeats runs, and the fastest and slowest."""
+    ts = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         run(epochs)
-        best = min(best, (time.perf_counter() - t0) / (epochs + 1))
-    return best * 1e9
+        ts.append((time.perf_counter() - t0) / (epochs + 1) * 1e9)
+    ts.sort()
+    n = len(ts)
+    med = ts[n // 2] if n % 2 else (ts[n // 2 - 1] + ts[n // 2]) / 2
+    return med, ts[0], ts[-1]
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
     args = ap.parse_args()
-    repeats = 2 if args.quick else 5
+    repeats = 3 if args.quick else 5
 
     x, p = notebook()
     hist = fit(x, p, 5.0, 1.0, 0.01, 1000, False)
@@ -144,24 +154,32 @@ def main():
         if torch:
             torch_ns[("normal", len(xx))] = time_per_epoch(lambda n: fit_torch(xx, pp, 1.0, 2.0, 1e-6, n, True), epochs, repeats)
 
-    res = subprocess.run(["go", "run", "./cmd/klfit", "bench", "--json", "--cases", "notebook,normal", "--sizes", "1e4,1e6", "--threads", "1,2"],
+    res = subprocess.run(["go", "run", "./cmd/klfit", "bench", "--json", "--cases", "notebook,normal", "--sizes", "1e4,1e6",
+                          "--threads", "1,2", "--runs", str(repeats)],
                          capture_output=True, text=True, check=True)
     for r in json.loads(res.stdout):
         key = (r["case"], r["points"])
         if key not in np_ns:
             continue
-        rows.append((r["case"], r["points"], r["threads"], r["ns_per_epoch"], np_ns[key], torch_ns.get(key)))
+        k = (r["ns_per_epoch"], r["ns_min"], r["ns_max"])
+        rows.append((r["case"], r["points"], r["threads"], r["workers"], k, np_ns[key], torch_ns.get(key)))
 
     versions = f"NumPy {np.__version__}"
     if torch:
         versions += f", PyTorch {torch_version}"
     print(f"{versions}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; the notebook's final state agrees to 1e-9.")
     print()
-    print("| case | points | klfit threads | klfit ns/epoch | NumPy ns/epoch | PyTorch ns/epoch | vs NumPy | vs PyTorch |")
+    def fmt(m):
+        return f"{m[0]:,.0f} ({m[1]:,.0f}-{m[2]:,.0f})"
+
+    print("| case | points | klfit threads (workers) | klfit ns/epoch | NumPy ns/epoch | PyTorch ns/epoch | vs NumPy | vs PyTorch |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for case, points, threads, k, n, t in rows:
-        tcol, tx = (f"{t:,.0f}", f"{t / k:.0f}x") if t else ("-", "-")
-        print(f"| {case} | {points:,} | {threads} | {k:,.0f} | {n:,.0f} | {tcol} | {n / k:.0f}x | {tx} |")
+    for case, points, threads, workers, k, n, t in rows:
+        ratio = (lambda a: f"{a / k[0]:.0f}x") if k[0] > 0 else (lambda a: "-")
+        tcol, tx = (fmt(t), ratio(t[0])) if t else ("-", "-")
+        print(f"| {case} | {points:,} | {threads} ({workers}) | {fmt(k)} | {fmt(n)} | {tcol} | {ratio(n[0])} | {tx} |")
+    print()
+    print(f"Medians of {repeats} runs (fastest-slowest); ratios of medians.")
 
 
 if __name__ == "__main__":

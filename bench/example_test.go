@@ -15,5 +15,11 @@ func ExampleCases() {
 	// notebook
 	// normal
 	// mixture
+	// reverse
+	// hellinger
+	// js
+	// renyi
+	// mixture2
+	// skew_normal
 	// mvnormal
 }

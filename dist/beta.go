@@ -44,6 +44,12 @@ func (Beta) Support() string { return "(0, 1)" }
 
 // Eval implements Family.
 func (Beta) Eval(theta, x, _, logp []float64, score [][]float64) {
+	betaEval(theta, x, nil, nil, logp, score)
+}
+
+// betaEval is Eval, with log x and log(1 - x) from logx and log1x when
+// they are not nil (both or neither).
+func betaEval(theta, x, logx, log1x, logp []float64, score [][]float64) {
 	a, b := theta[0], theta[1]
 	c := -mathext.Lbeta(a, b)
 	logp = logp[:len(x)]
@@ -62,7 +68,12 @@ func (Beta) Eval(theta, x, _, logp []float64, score [][]float64) {
 			}
 			continue
 		}
-		lx, l1x := math.Log(xi), math.Log1p(-xi)
+		var lx, l1x float64
+		if logx != nil {
+			lx, l1x = logx[i], log1x[i]
+		} else {
+			lx, l1x = math.Log(xi), math.Log1p(-xi)
+		}
 		logp[i] = c + (a-1)*lx + (b-1)*l1x
 		if sa != nil {
 			sa[i] = lx + ca

@@ -44,6 +44,11 @@ func (Gamma) Support() string { return "(0, inf)" }
 
 // Eval implements Family.
 func (Gamma) Eval(theta, x, _, logp []float64, score [][]float64) {
+	gammaEval(theta, x, nil, logp, score)
+}
+
+// gammaEval is Eval, with log x from logx when it is not nil.
+func gammaEval(theta, x, logx, logp []float64, score [][]float64) {
 	k, r := theta[0], theta[1]
 	lg, _ := math.Lgamma(k)
 	lr := math.Log(r)
@@ -55,7 +60,7 @@ func (Gamma) Eval(theta, x, _, logp []float64, score [][]float64) {
 				logp[i] = math.Inf(-1)
 				continue
 			}
-			logp[i] = c + (k-1)*math.Log(xi) - r*xi
+			logp[i] = c + (k-1)*logOf(logx, x, i) - r*xi
 		}
 		return
 	}
@@ -67,7 +72,7 @@ func (Gamma) Eval(theta, x, _, logp []float64, score [][]float64) {
 			logp[i], sk[i], sr[i] = math.Inf(-1), 0, 0
 			continue
 		}
-		lx := math.Log(xi)
+		lx := logOf(logx, x, i)
 		logp[i] = c + (k-1)*lx - r*xi
 		sk[i] = ck + lx
 		sr[i] = cr - xi

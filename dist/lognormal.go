@@ -42,6 +42,11 @@ func (LogNormal) Support() string { return "(0, inf)" }
 
 // Eval implements Family.
 func (LogNormal) Eval(theta, x, _, logp []float64, score [][]float64) {
+	lognormalEval(theta, x, nil, logp, score)
+}
+
+// lognormalEval is Eval, with log x from logx when it is not nil.
+func lognormalEval(theta, x, logx, logp []float64, score [][]float64) {
 	mu, s := theta[0], theta[1]
 	inv2 := 1 / (s * s)
 	c := -math.Log(s) - logSqrt2Pi
@@ -52,7 +57,7 @@ func (LogNormal) Eval(theta, x, _, logp []float64, score [][]float64) {
 				logp[i] = math.Inf(-1)
 				continue
 			}
-			lx := math.Log(xi)
+			lx := logOf(logx, x, i)
 			d := lx - mu
 			logp[i] = c - lx - 0.5*d*d*inv2
 		}
@@ -64,7 +69,7 @@ func (LogNormal) Eval(theta, x, _, logp []float64, score [][]float64) {
 			logp[i], smu[i], ss[i] = math.Inf(-1), 0, 0
 			continue
 		}
-		lx := math.Log(xi)
+		lx := logOf(logx, x, i)
 		d := lx - mu
 		z := d * inv2
 		logp[i] = c - lx - 0.5*d*z

@@ -232,9 +232,11 @@ func (mx *Mixture) Eval(theta, x, y, logp []float64, score [][]float64) {
 	}
 	clear(s.cs)
 	for i := range logp {
-		m := math.Inf(-1)
+		m, cm := math.Inf(-1), 0
 		for c := range k {
-			m = max(m, s.buf[c*n+i])
+			if v := s.buf[c*n+i]; v > m {
+				m, cm = v, c
+			}
 		}
 		if math.IsInf(m, -1) { // no component has mass here
 			logp[i] = m
@@ -243,9 +245,13 @@ func (mx *Mixture) Eval(theta, x, y, logp []float64, score [][]float64) {
 			}
 			continue
 		}
+		// The largest term is exp(0) = 1: K-1 exponentials.
 		var sum float64
 		for c := range k {
-			e := math.Exp(s.buf[c*n+i] - m)
+			e := 1.0
+			if c != cm {
+				e = math.Exp(s.buf[c*n+i] - m)
+			}
 			s.buf[c*n+i] = e
 			sum += e
 		}

@@ -57,13 +57,13 @@ func (SkewNormal) Eval(theta, x, _, logp []float64, score [][]float64) {
 	for i, xi := range x {
 		z := (xi - m) * inv
 		t := al * z
-		lp := c - 0.5*z*z + logPhi(t)
+		lphi, lam := logPhiHazard(t)
+		lp := c - 0.5*z*z + lphi
 		if math.IsInf(lp, -1) {
 			logp[i], sm[i], ss[i], sa[i] = lp, 0, 0, 0
 			continue
 		}
 		logp[i] = lp
-		lam := normHazard(t)
 		g := z - al*lam
 		sm[i] = g * inv
 		ss[i] = (z*g - 1) * inv

@@ -47,6 +47,23 @@ func normHazard(t float64) float64 {
 	return math.Exp(-0.5*t*t - logSqrt2Pi - logPhi(t))
 }
 
+// logPhiHazard returns log Phi(t) and phi(t)/Phi(t) together, with one
+// erfc where logPhi and normHazard called apart take two and an exp of a
+// log: phi(t)/Phi(t) is divided directly wherever both are normal numbers
+// (t > -35), and taken from the asymptotic series below.
+func logPhiHazard(t float64) (logP, hazard float64) {
+	switch {
+	case t > 0:
+		e := math.Erfc(t / math.Sqrt2)
+		return math.Log1p(-0.5 * e), math.Exp(-0.5*t*t-logSqrt2Pi) / (1 - 0.5*e)
+	case t > -35:
+		p := 0.5 * math.Erfc(-t/math.Sqrt2)
+		return math.Log(p), math.Exp(-0.5*t*t-logSqrt2Pi) / p
+	}
+	ms := millsSeries(t)
+	return -0.5*t*t - math.Log(-t) - logSqrt2Pi + math.Log(ms), -t / ms
+}
+
 // besselI01e returns e^-k I0(k) and e^-k I1(k), the exponentially scaled
 // modified Bessel functions of the first kind of orders 0 and 1, for
 // k >= 0: by their power series up to k = 15 (positive terms, so no

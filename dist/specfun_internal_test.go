@@ -31,3 +31,23 @@ func TestTrigamma(t *testing.T) {
 		}
 	}
 }
+
+// TestLogPhiHazard checks the one-erfc pair against logPhi and normHazard
+// (each checked against reference values) at 1e-12 relative, from deep in
+// the left tail, across the switch points, to where Phi rounds to 1.
+func TestLogPhiHazard(t *testing.T) {
+	ts := []float64{-1e3, -60, -35.0000001, -35, -34.9999999, -20, -5, -1, -1e-9, 0, 1e-9, 0.5, 1, 3, 8, 38, 40, 1e3}
+	for i := range 4000 {
+		ts = append(ts, -40+80*float64(i)/4000)
+	}
+	for _, x := range ts {
+		lp, h := logPhiHazard(x)
+		wl, wh := logPhi(x), normHazard(x)
+		if math.Abs(lp-wl) > 1e-12*math.Max(math.Abs(wl), 1e-300) {
+			t.Errorf("t=%v: log Phi %.17g, want %.17g", x, lp, wl)
+		}
+		if math.Abs(h-wh) > 1e-12*math.Abs(wh) {
+			t.Errorf("t=%v: hazard %.17g, want %.17g", x, h, wh)
+		}
+	}
+}

@@ -45,6 +45,11 @@ func (Weibull) Support() string { return "(0, inf)" }
 
 // Eval implements Family.
 func (Weibull) Eval(theta, x, _, logp []float64, score [][]float64) {
+	weibullEval(theta, x, nil, logp, score)
+}
+
+// weibullEval is Eval, with log x from logx when it is not nil.
+func weibullEval(theta, x, logx, logp []float64, score [][]float64) {
 	k, lam := theta[0], theta[1]
 	ll := math.Log(lam)
 	c := math.Log(k) - ll
@@ -62,7 +67,7 @@ func (Weibull) Eval(theta, x, _, logp []float64, score [][]float64) {
 			}
 			continue
 		}
-		lr := math.Log(xi) - ll
+		lr := logOf(logx, x, i) - ll
 		t := math.Exp(k * lr)
 		if t > 1e300 {
 			logp[i] = math.Inf(-1)

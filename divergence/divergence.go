@@ -50,6 +50,21 @@ type Additive interface {
 	Additive()
 }
 
+// LogSum is implemented by divergences that are a function of one sum over
+// the grid, D = F(log S) with S = sum_i exp(u_i) and u_i a function of P_i
+// and Q_i alone, such as the Renyi divergence. Then
+// h_i = F'(log S) exp(u_i - log S), and the fit engine evaluates them in
+// two parallel passes with one exp per point: the u_i and each chunk's
+// part of S, then h and the gradient terms.
+type LogSum interface {
+	Divergence
+	// Terms stores u_i in u, -Inf where a point adds nothing to S, on any
+	// part of the grid (a *SupportError's index is relative to the part).
+	Terms(p, logp, q, logq, u []float64) error
+	// Finish returns D and F'(log S) from log S (finite).
+	Finish(logS float64) (value, slope float64)
+}
+
 // SupportError reports an infinite divergence: the target has mass at grid
 // point Index where the model has none (or the reverse).
 type SupportError struct {

@@ -239,23 +239,52 @@ func (r Renyi) Eval(p, logp, q, logq, h []float64) (float64, error) {
 	if math.IsInf(m, -1) {
 		return math.Inf(1), &SupportError{Index: firstPositive(p), Reason: "the target and the model have no mass in common"}
 	}
+	// One exp per point: the terms exp(t - m), kept in h when it is
+	// given, are scaled by -exp(m - log S) = -1/s afterwards.
 	var s float64
 	for i := range p {
+		var e float64
 		if p[i] > 0 && q[i] > 0 {
-			s += math.Exp(a*logp[i] + (1-a)*logq[i] - m)
+			e = math.Exp(a*logp[i] + (1-a)*logq[i] - m)
+			s += e
+		}
+		if h != nil {
+			h[i] = e
 		}
 	}
 	logS := m + math.Log(s)
 	if h != nil {
-		for i := range p {
-			if p[i] > 0 && q[i] > 0 {
-				h[i] = -math.Exp(a*logp[i] + (1-a)*logq[i] - logS)
-			} else {
-				h[i] = 0
-			}
+		f := -1 / s
+		for i := range h {
+			h[i] *= f
 		}
 	}
 	return logS / (a - 1), nil
+}
+
+// Terms implements LogSum: u_i = alpha log P_i + (1-alpha) log Q_i over
+// the common support.
+func (r Renyi) Terms(p, logp, q, logq, u []float64) error {
+	a := r.Alpha
+	if !(a > 0) || a == 1 {
+		return errors.New("renyi: alpha must be > 0 and not 1")
+	}
+	for i := range p {
+		switch {
+		case p[i] > 0 && q[i] > 0:
+			u[i] = a*logp[i] + (1-a)*logq[i]
+		case a > 1 && p[i] > 0:
+			return &SupportError{Index: i, Reason: reasonTargetMass}
+		default:
+			u[i] = math.Inf(-1)
+		}
+	}
+	return nil
+}
+
+// Finish implements LogSum: D = log S/(alpha - 1), and h_i = -S_i/S.
+func (r Renyi) Finish(logS float64) (value, slope float64) {
+	return logS / (r.Alpha - 1), -1
 }
 
 func firstPositive(p []float64) int {

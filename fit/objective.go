@@ -37,9 +37,9 @@ type Engine struct {
 	// Threads bounds the goroutines one evaluation uses; 0 means
 	// runtime.GOMAXPROCS(0).
 	Threads int
-	// Plain disables the specialized passes (forward KL to a normal or
-	// bivariate normal model by recurrence), for checking them against the
-	// general one.
+	// Plain disables the specialized passes (a normal or bivariate normal
+	// model by recurrence, functions of the points cached per fit), for
+	// checking them against the general one.
 	Plain bool
 }
 
@@ -64,16 +64,35 @@ type Objective struct {
 	score            [][]float64
 	chunks           []chunk
 	pool             *pool
-	phase            int     // which phase the workers run
-	wantScore        bool    // whether this evaluation needs scores
-	m, lz, hsum      float64 // global maximum, log-normalizer, sum of h
-	// logSum is the log of the model's normalized density summed over
-	// the grid at the last evaluation: times the cell size, its mass on
-	// the grid (see checkGridMass).
-	logSum    float64
-	gradParts []float64 // per chunk, per parameter: sum h s (or (h - H q) s)
-	qsParts   []float64 // per chunk, per parameter: sum q s
-	additive  divergence.Additive
+	phase            int       // which phase the workers run
+	wantScore        bool      // whether this evaluation needs scores
+	m, lz, hsum      float64   // global maximum, log-normalizer, sum of h
+	gradParts        []float64 // per chunk, per parameter: sum h s (or (h - H q) s)
+	qsParts          []float64 // per chunk, per parameter: sum q s
+	additive         divergence.Additive
+	logSum           divergence.LogSum
+	logS, slope      float64 // a LogSum divergence's log S and F'(log S)
+
+	// For a dist.Quadratic family on a 1-D grid, the general pass takes
+	// the log-density b x + c x^2 = c d^2 + const, d = x - v with v the
+	// vertex -b/(2c) (the form that keeps its precision for a narrow
+	// model far from 0), from the line and its exponentials from the
+	// recurrence (see line.fill), and in place of the family's scores the
+	// terms d and d^2, whose gradient terms are mapped to the parameters'
+	// through the derivatives of b and c: no exp and no family evaluation
+	// per point.
+	lfam    dist.Quadratic
+	pcache  dist.PointCacher // the family, when it caches functions of the points
+	lstart  float64          // the grid's first point
+	lvert   float64          // v
+	ldb     []float64
+	ldc     []float64
+	ln      line
+	gradRaw []float64 // the gradient with respect to the score terms
+	// gridLogSum is the log of the model's normalized density summed
+	// over the grid at the last evaluation: times the cell size, its mass
+	// on the grid (see checkGridMass).
+	gridLogSum float64
 }
 
 // chunk is one chunk's share of an evaluation.
@@ -81,10 +100,13 @@ type chunk struct {
 	lo, hi int
 	x, y   []float64   // the chunk's coordinates (y nil in 1-D)
 	score  [][]float64 // the chunk's part of every score buffer
+	cache  [][]float64 // the chunk's part of the family's point cache
 	max    float64     // maximum of the family's log-density in the chunk
 	sum    float64     // sum of exp(logq - max) in the chunk
 	val    float64     // the chunk's share of an additive divergence
 	hsum   float64     // the chunk's sum of h
+	umax   float64     // a LogSum divergence's largest u_i in the chunk
+	usum   float64     // and its sum of exp(u_i - umax)
 	err    error       // the chunk's divergence error
 }
 
@@ -98,10 +120,12 @@ const parallelMin = 2 * chunkSize
 
 // The phases of the general pass the workers run.
 const (
-	phaseEval      = iota // family log-density and scores, chunk max and sum
-	phaseNormalize        // log Q and Q
-	phaseGradient         // per-chunk gradient terms
-	phaseAdditive         // log Q, Q, an additive divergence and gradient terms
+	phaseEval       = iota // family log-density and scores, chunk max and sum
+	phaseNormalize         // log Q and Q
+	phaseGradient          // per-chunk gradient terms
+	phaseAdditive          // log Q, Q, an additive divergence and gradient terms
+	phaseTerms             // log Q, Q, a LogSum divergence's terms and chunk sums
+	phaseLogSumGrad        // its h and the gradient terms
 )
 
 // NewObjective returns an Objective for prob with the default Engine.
@@ -131,11 +155,21 @@ func NewObjectiveWith(prob *Problem, eng Engine) *Objective {
 		o.logp[i] = math.Log(p) // -Inf where p is 0: never read by 0 log 0 terms
 	}
 	o.logq, o.q = make([]float64, n), make([]float64, n)
+	g := prob.Grid
+	if q, ok := prob.Family.(dist.Quadratic); ok && !eng.Plain && g.Dim() == 1 {
+		o.lfam, o.ldb, o.ldc = q, make([]float64, k), make([]float64, k)
+		a := g.Axes[0]
+		o.lstart = a.Start
+		o.ln = line{step: a.Delta, n: a.N}
+		k = 2
+	}
 	o.score = make([][]float64, k)
 	for j := range o.score {
-		o.score[j] = make([]float64, n)
+		if o.lfam == nil { // the line pass makes its terms on the way
+			o.score[j] = make([]float64, n)
+		}
 	}
-	g := prob.Grid
+	o.gradRaw = make([]float64, k)
 	for lo := 0; lo < n; lo += chunkSize {
 		c := chunk{lo: lo, hi: min(lo+chunkSize, n)}
 		c.x = g.X[c.lo:c.hi]
@@ -143,26 +177,43 @@ func NewObjectiveWith(prob *Problem, eng Engine) *Objective {
 			c.y = g.Y[c.lo:c.hi]
 		}
 		for _, sc := range o.score {
+			if sc == nil {
+				break
+			}
 			c.score = append(c.score, sc[c.lo:c.hi])
 		}
 		o.chunks = append(o.chunks, c)
 	}
-	o.gradParts = make([]float64, len(o.chunks)*k)
+	if pc, ok := prob.Family.(dist.PointCacher); ok && o.lfam == nil && !eng.Plain {
+		o.pcache = pc
+		cache := pc.PointCache(g.X, g.Y)
+		for i := range o.chunks {
+			c := &o.chunks[i]
+			for _, cs := range cache {
+				c.cache = append(c.cache, cs[c.lo:c.hi])
+			}
+		}
+	}
+	o.gradParts = make([]float64, len(o.chunks)*len(o.score))
 	workers := 1
 	if threads > 1 && n >= parallelMin {
 		workers = min(threads, len(o.chunks))
-		o.pool = newPool(workers, o.work)
+		o.pool = newPool(workers, len(o.chunks), o.work)
 	}
 	if a, ok := prob.Divergence.(divergence.Additive); ok {
 		// h is used chunk by chunk: one chunk's worth a worker.
 		o.additive = a
-		o.qsParts = make([]float64, len(o.chunks)*k)
+		o.qsParts = make([]float64, len(o.chunks)*len(o.score))
 		o.hWork = make([][]float64, workers)
 		for w := range o.hWork {
 			o.hWork[w] = make([]float64, chunkSize)
 		}
 	} else {
 		o.h = make([]float64, n)
+		if ls, ok := prob.Divergence.(divergence.LogSum); ok {
+			o.logSum = ls
+			o.qsParts = make([]float64, len(o.chunks)*len(o.score))
+		}
 	}
 	return o
 }
@@ -183,6 +234,24 @@ func (o *Objective) Close() {
 	if o.pool != nil {
 		o.pool.close()
 	}
+}
+
+// Workers returns the number of goroutines an evaluation runs on: 1 when
+// one thread was asked for or the grid is too small to split.
+func (o *Objective) Workers() int {
+	var p *pool
+	switch {
+	case o.quad != nil:
+		p = o.quad.pool
+	case o.quad2 != nil:
+		p = o.quad2.pool
+	default:
+		p = o.pool
+	}
+	if p == nil {
+		return 1
+	}
+	return len(p.workers)
 }
 
 // Theta returns the parameters of the last evaluation. The slice is owned
@@ -210,10 +279,10 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 		var val float64
 		if o.quad != nil {
 			val = o.quad.eval(o.theta, gradT)
-			o.logSum = o.quad.logSum
+			o.gridLogSum = o.quad.logSum
 		} else {
 			val = o.quad2.eval(o.theta, gradT)
-			o.logSum = o.quad2.logSum
+			o.gridLogSum = o.quad2.logSum
 		}
 		if grad != nil {
 			pr.Transform.PullBack(grad, u, o.theta, o.gradT)
@@ -225,6 +294,9 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 	}
 	if o.additive != nil {
 		return o.evalAdditive(u, grad)
+	}
+	if o.logSum != nil {
+		return o.evalLogSum(u, grad)
 	}
 	o.runPhase(phaseNormalize)
 
@@ -246,13 +318,14 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 		o.hsum += v
 	}
 	o.runPhase(phaseGradient)
-	k := len(o.gradT)
-	clear(o.gradT)
+	k := len(o.gradRaw)
+	clear(o.gradRaw)
 	for c := range o.chunks {
 		for j := range k {
-			o.gradT[j] += o.gradParts[c*k+j]
+			o.gradRaw[j] += o.gradParts[c*k+j]
 		}
 	}
+	o.toParams()
 	pr.Transform.PullBack(grad, u, o.theta, o.gradT)
 	return val, nil
 }
@@ -263,6 +336,13 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 // in chunk order. The uniform grid weight cancels.
 func (o *Objective) logNormalizer(wantScore bool) error {
 	o.wantScore = wantScore
+	var lnorm float64 // the log-density's log normalizing constant, when it is left out
+	if o.lfam != nil {
+		b, c := o.lfam.Quadratic(o.theta, o.ldb, o.ldc)
+		lnorm = 0.5 * math.Log(math.Pi/-c) // the integral of exp(c d^2)
+		o.lvert = -b / (2 * c)
+		o.ln = newLine(0, c, o.lstart-o.lvert, o.ln.step, o.ln.n)
+	}
 	o.runPhase(phaseEval)
 	m := math.Inf(-1)
 	for _, c := range o.chunks {
@@ -282,7 +362,7 @@ func (o *Objective) logNormalizer(wantScore bool) error {
 		z += c.sum * math.Exp(c.max-m)
 	}
 	o.m, o.lz = m, m+math.Log(z)
-	o.logSum = o.lz
+	o.gridLogSum = o.lz - lnorm
 	return nil
 }
 
@@ -305,17 +385,86 @@ func (o *Objective) evalAdditive(u, grad []float64) (float64, error) {
 	if grad == nil {
 		return val, nil
 	}
-	k := len(o.gradT)
+	o.combineSums()
+	o.prob.Transform.PullBack(grad, u, o.theta, o.gradT)
+	return val, nil
+}
+
+// combineSums sets the gradient with respect to theta from the chunks'
+// sums of h s and q s, combined in chunk order, and o.hsum:
+// dD/dtheta_k = sum_i h_i s_ki - H sum_i q_i s_ki.
+func (o *Objective) combineSums() {
+	k := len(o.gradRaw)
 	for j := range k {
 		var hs, qs float64
 		for c := range o.chunks {
 			hs += o.gradParts[c*k+j]
 			qs += o.qsParts[c*k+j]
 		}
-		o.gradT[j] = hs - o.hsum*qs
+		o.gradRaw[j] = hs - o.hsum*qs
 	}
+	o.toParams()
+}
+
+// evalLogSum finishes an evaluation for a LogSum divergence in two
+// parallel passes: the first normalizes each chunk and stores
+// exp(u_i - the chunk's largest u) in h, with its sum; log S combines
+// the chunks in order; the second scales h to F'(log S) exp(u_i - log S)
+// and sums the gradient terms.
+func (o *Objective) evalLogSum(u, grad []float64) (float64, error) {
+	o.runPhase(phaseTerms)
+	m := math.Inf(-1)
+	for _, c := range o.chunks {
+		if c.err != nil {
+			return math.Inf(1), o.supportError(c.err, c.lo)
+		}
+		m = max(m, c.umax)
+	}
+	if math.IsInf(m, -1) || math.IsNaN(m) {
+		// No common support, or a bad term: the divergence says which.
+		val, err := o.prob.Divergence.Eval(o.prob.P, o.logp, o.q, o.logq, nil)
+		if err != nil {
+			return val, o.supportError(err, 0)
+		}
+		return val, nil
+	}
+	var s float64
+	for _, c := range o.chunks {
+		if !math.IsInf(c.umax, -1) {
+			s += c.usum * math.Exp(c.umax-m)
+		}
+	}
+	o.logS = m + math.Log(s)
+	val, slope := o.logSum.Finish(o.logS)
+	if grad == nil {
+		return val, nil
+	}
+	o.slope = slope
+	o.runPhase(phaseLogSumGrad)
+	o.hsum = 0
+	for _, c := range o.chunks {
+		o.hsum += c.hsum
+	}
+	o.combineSums()
 	o.prob.Transform.PullBack(grad, u, o.theta, o.gradT)
 	return val, nil
+}
+
+// toParams sets the gradient with respect to theta from gradRaw: a copy,
+// or for a quadratic family, whose log-density is b2 d + c d^2 plus a
+// constant with d = x - v (v = lvert, held fixed) and b2 = b + 2 c v
+// (0 at theta, not its derivative), dD/dtheta_k = gradRaw[0] db2/dtheta_k
+// + gradRaw[1] dc/dtheta_k (the constant's derivative multiplies
+// sum (h - H q) = 0).
+func (o *Objective) toParams() {
+	if o.lfam == nil {
+		copy(o.gradT, o.gradRaw)
+		return
+	}
+	v := o.lvert
+	for k := range o.gradT {
+		o.gradT[k] = o.gradRaw[0]*(o.ldb[k]+2*v*o.ldc[k]) + o.gradRaw[1]*o.ldc[k]
+	}
 }
 
 // supportError turns a divergence's error into the engine's, naming the
@@ -335,94 +484,181 @@ func (o *Objective) runPhase(phase int) {
 	o.phase = phase
 	if o.pool != nil {
 		o.pool.run()
-	} else {
-		o.work(0, 1)
+		return
+	}
+	for ci := range o.chunks {
+		o.work(0, ci)
 	}
 }
 
-// work runs the current phase on chunks w, w+workers, ...
-func (o *Objective) work(w, workers int) {
+// work runs the current phase on chunk ci with worker w's buffers.
+func (o *Objective) work(w, ci int) {
 	pr := o.prob
-	k := len(o.gradT)
-	for ci := w; ci < len(o.chunks); ci += workers {
-		c := &o.chunks[ci]
-		lo, hi := c.lo, c.hi
-		switch o.phase {
-		case phaseEval:
-			var score [][]float64
-			if o.wantScore {
-				score = c.score
-			}
+	k := len(o.gradRaw)
+	c := &o.chunks[ci]
+	lo, hi := c.lo, c.hi
+	switch o.phase {
+	case phaseEval:
+		if o.lfam != nil {
+			c.max, c.sum = o.ln.fill(o.logq[lo:hi], o.q[lo:hi], lo)
+			return
+		}
+		var score [][]float64
+		if o.wantScore {
+			score = c.score
+		}
+		if o.pcache != nil {
+			o.pcache.EvalCached(o.theta, c.x, c.y, c.cache, o.logq[lo:hi], score)
+		} else {
 			pr.Family.Eval(o.theta, c.x, c.y, o.logq[lo:hi], score)
-			mx := math.Inf(-1)
-			for _, l := range o.logq[lo:hi] {
-				if l > mx || l != l { // NaN wins, to be reported
-					mx = l
-				}
-			}
-			c.max = mx
-			if math.IsInf(mx, 0) || math.IsNaN(mx) {
-				c.sum = 0
-				continue
-			}
-			var sum float64
-			for i, l := range o.logq[lo:hi] {
-				e := math.Exp(l - mx)
-				o.q[lo+i] = e
-				sum += e
-			}
-			c.sum = sum
-		case phaseNormalize:
-			scale := math.Exp(c.max - o.lz)
-			if math.IsInf(c.max, -1) {
-				scale = 0
-			}
-			for i := lo; i < hi; i++ {
-				o.logq[i] -= o.lz
-				o.q[i] *= scale
-			}
-		case phaseGradient:
-			parts := o.gradParts[ci*k : (ci+1)*k]
-			for j, s := range o.score {
-				var acc float64
-				for i := lo; i < hi; i++ {
-					acc += (o.h[i] - o.hsum*o.q[i]) * s[i]
-				}
-				parts[j] = acc
-			}
-		case phaseAdditive:
-			scale := math.Exp(c.max - o.lz)
-			if math.IsInf(c.max, -1) {
-				scale = 0
-			}
-			logq, q := o.logq[lo:hi], o.q[lo:hi]
-			for i := range logq {
-				logq[i] -= o.lz
-				q[i] *= scale
-			}
-			var h []float64
-			if o.wantScore {
-				h = o.hWork[w][:hi-lo]
-			}
-			c.val, c.err = o.additive.Eval(pr.P[lo:hi], o.logp[lo:hi], q, logq, h)
-			if !o.wantScore || c.err != nil {
-				continue
-			}
-			var hsum float64
-			for _, v := range h {
-				hsum += v
-			}
-			c.hsum = hsum
-			hs, qs := o.gradParts[ci*k:(ci+1)*k], o.qsParts[ci*k:(ci+1)*k]
-			for j, s := range c.score {
-				var a, b float64
-				for i, v := range h {
-					a += v * s[i]
-					b += q[i] * s[i]
-				}
-				hs[j], qs[j] = a, b
+		}
+		mx := math.Inf(-1)
+		for _, l := range o.logq[lo:hi] {
+			if l > mx || l != l { // NaN wins, to be reported
+				mx = l
 			}
 		}
+		c.max = mx
+		if math.IsInf(mx, 0) || math.IsNaN(mx) {
+			c.sum = 0
+			return
+		}
+		var sum float64
+		for i, l := range o.logq[lo:hi] {
+			e := math.Exp(l - mx)
+			o.q[lo+i] = e
+			sum += e
+		}
+		c.sum = sum
+	case phaseNormalize:
+		scale := math.Exp(c.max - o.lz)
+		if math.IsInf(c.max, -1) {
+			scale = 0
+		}
+		for i := lo; i < hi; i++ {
+			o.logq[i] -= o.lz
+			o.q[i] *= scale
+		}
+	case phaseGradient:
+		parts := o.gradParts[ci*k : (ci+1)*k]
+		if o.lfam != nil {
+			var a, b float64
+			for i := lo; i < hi; i++ {
+				d := o.ln.start + float64(i)*o.ln.step
+				t := (o.h[i] - o.hsum*o.q[i]) * d
+				a += t
+				b += t * d
+			}
+			parts[0], parts[1] = a, b
+			return
+		}
+		for j, s := range o.score {
+			var acc float64
+			for i := lo; i < hi; i++ {
+				acc += (o.h[i] - o.hsum*o.q[i]) * s[i]
+			}
+			parts[j] = acc
+		}
+	case phaseAdditive:
+		logq, q := o.logq[lo:hi], o.q[lo:hi]
+		o.normalizeChunk(c, logq, q)
+		var h []float64
+		if o.wantScore {
+			h = o.hWork[w][:hi-lo]
+		}
+		c.val, c.err = o.additive.Eval(pr.P[lo:hi], o.logp[lo:hi], q, logq, h)
+		if !o.wantScore || c.err != nil {
+			return
+		}
+		o.gradSums(ci, h, q)
+	case phaseTerms:
+		logq, q := o.logq[lo:hi], o.q[lo:hi]
+		o.normalizeChunk(c, logq, q)
+		u := o.h[lo:hi]
+		if c.err = o.logSum.Terms(pr.P[lo:hi], o.logp[lo:hi], q, logq, u); c.err != nil {
+			return
+		}
+		mx := math.Inf(-1)
+		for _, v := range u {
+			if v > mx || v != v {
+				mx = v
+			}
+		}
+		c.umax, c.usum = mx, 0
+		if math.IsInf(mx, -1) {
+			clear(u) // no term: h is 0 here
+			return
+		}
+		if math.IsInf(mx, 1) || math.IsNaN(mx) {
+			return
+		}
+		var sum float64
+		for i, v := range u {
+			e := math.Exp(v - mx)
+			u[i] = e
+			sum += e
+		}
+		c.usum = sum
+	case phaseLogSumGrad:
+		h := o.h[lo:hi]
+		f := 0.0
+		if !math.IsInf(c.umax, -1) {
+			f = o.slope * math.Exp(c.umax-o.logS)
+		}
+		for i := range h {
+			h[i] *= f
+		}
+		o.gradSums(ci, h, o.q[lo:hi])
+	}
+}
+
+// normalizeChunk turns the chunk's log-density and exp(l - chunk max)
+// into log Q and Q.
+func (o *Objective) normalizeChunk(c *chunk, logq, q []float64) {
+	scale := math.Exp(c.max - o.lz)
+	if math.IsInf(c.max, -1) {
+		scale = 0
+	}
+	for i := range logq {
+		logq[i] -= o.lz
+		q[i] *= scale
+	}
+}
+
+// gradSums stores chunk ci's sum of h, and its sums of h s and q s for
+// every score s.
+func (o *Objective) gradSums(ci int, h, q []float64) {
+	c := &o.chunks[ci]
+	k := len(o.gradRaw)
+	hs, qs := o.gradParts[ci*k:(ci+1)*k], o.qsParts[ci*k:(ci+1)*k]
+	lo := c.lo
+	if o.lfam != nil {
+		// The score terms d and d^2, d = x - v, made on the way.
+		var hsum, h1, h2, q1, q2 float64
+		for i, v := range h {
+			d := o.ln.start + float64(lo+i)*o.ln.step
+			hsum += v
+			hd, qd := v*d, q[i]*d
+			h1 += hd
+			h2 += hd * d
+			q1 += qd
+			q2 += qd * d
+		}
+		c.hsum, hs[0], hs[1], qs[0], qs[1] = hsum, h1, h2, q1, q2
+		return
+	}
+	var hsum float64
+	for _, v := range h {
+		hsum += v
+	}
+	c.hsum = hsum
+	for j, s := range c.score {
+		var a, b float64
+		for i, v := range h {
+			a += v * s[i]
+			b += q[i] * s[i]
+		}
+		hs[j], qs[j] = a, b
 	}
 }
 
@@ -500,7 +736,7 @@ func (e *GridError) Error() string {
 // checkGridMass returns a *GridError when the last evaluation's model
 // does not lie on the grid (see MinGridMass).
 func (o *Objective) checkGridMass() error {
-	logMass := o.logSum + math.Log(o.prob.Grid.Weight)
+	logMass := o.gridLogSum + math.Log(o.prob.Grid.Weight)
 	mass := math.Exp(logMass)
 	if mass >= MinGridMass && mass <= MaxGridMass {
 		return nil

@@ -1,43 +1,79 @@
 package fit
 
 import (
+	"runtime"
 	"sync/atomic"
 	"time"
 )
 
-// pool runs one job on a fixed set of goroutines, each knowing its index,
-// without allocating per run. Results must not depend on which goroutine
-// does what: jobs split work into fixed chunks and leave the combining of
-// chunk results, in chunk order, to the caller.
+// pool runs a job made of a fixed number of chunks on a fixed set of
+// goroutines, without allocating per run. Each chunk writes its own
+// results; the caller combines them in chunk order afterwards, so results
+// do not depend on which goroutine ran which chunk, nor on how many there
+// are.
 //
-// Between runs a worker spins for a while before it parks. A fit calls run
-// once an epoch, microseconds apart, and waking a parked goroutine's thread
-// costs 150 to 250 µs on a virtual machine (measured here): more than a
-// whole epoch on 10^5 points. A worker that finds no run within
-// workerSpin parks on its channel, so an idle pool costs nothing.
+// Chunks are not dealt out in advance: the caller and the workers claim
+// them one at a time from a shared counter, and the caller runs chunks
+// too. A worker that is late, because it is parked or because another
+// process holds its core, takes fewer chunks or none, and the run is not
+// held up by it: the caller only ever waits for chunks a worker is
+// actually running, at most one per worker.
+//
+// Between runs a worker spins for a budget, then parks. Waking a parked
+// goroutine's thread costs 150 to 250 µs on a virtual machine (measured
+// here), more than a whole epoch on 10^5 points, so a worker that parked
+// in every gap between two runs would never help. The budget follows the
+// gaps the caller measures between runs (see spinFor), so that a worker
+// spins through the short serial part of an epoch but not through long
+// serial stretches, where spinning would only take a core from the caller
+// or from another process.
 type pool struct {
-	job     func(w, workers int)
-	gen     atomic.Uint64 // incremented by each run
-	done    chan struct{} // one token per worker and run
+	job    func(w, chunk int) // runs one chunk with worker w's buffers
+	chunks int
+
+	// next is the run's generation (high 32 bits) and the next chunk to
+	// claim (low 32 bits).
+	next atomic.Uint64
+	// done counts the chunks of the current run that have finished.
+	done atomic.Int64
+	// waiting is set while the caller is parked on finished.
+	waiting  atomic.Bool
+	finished chan struct{}
+	// spin is how long, in ns, an idle worker polls before it parks.
+	spin    atomic.Int64
 	quit    atomic.Bool
 	workers []worker
+	gen     uint64
+	lastEnd time.Time // when the previous run returned
 }
 
 type worker struct {
 	parked atomic.Bool
 	wake   chan struct{} // buffered: a wake-up is never lost, may be stale
+	_      [48]byte      // keeps two workers' flags off one cache line
 }
 
-// workerSpin is how long an idle worker polls for a new run before it
-// parks. It covers the gap between two epochs' runs: the serial part of
-// an evaluation, the optimizer's step, observers, and the wait for the
-// slowest share of the previous run.
-const workerSpin = time.Millisecond
+// Bounds of an idle worker's spin before it parks. A worker spins for
+// spinGaps times the gap the caller measured before the last run, within
+// these bounds: a gap longer than maxWorkerSpin is left to parking.
+const (
+	minWorkerSpin = 5 * time.Microsecond
+	maxWorkerSpin = 200 * time.Microsecond
+	spinGaps      = 4
+)
 
-// newPool returns a pool of n workers (the caller's goroutine is worker 0)
-// that run job.
-func newPool(n int, job func(w, workers int)) *pool {
-	p := &pool{job: job, workers: make([]worker, n), done: make(chan struct{}, n)}
+// Bounds of the caller's wait for the last chunks, in polls before it
+// parks: about the time of 2 chunks, as the caller measured its own.
+const (
+	minCallerSpin = 2 * time.Microsecond
+	maxCallerSpin = 100 * time.Microsecond
+)
+
+// newPool returns a pool of n goroutines (the caller's goroutine is
+// worker 0) that run job on chunks 0 to chunks-1.
+func newPool(n, chunks int, job func(w, chunk int)) *pool {
+	p := &pool{job: job, chunks: chunks, workers: make([]worker, n), finished: make(chan struct{}, 1)}
+	p.spin.Store(int64(maxWorkerSpin))
 	for w := 1; w < n; w++ {
 		p.workers[w].wake = make(chan struct{}, 1)
 		go p.loop(w)
@@ -45,60 +81,117 @@ func newPool(n int, job func(w, workers int)) *pool {
 	return p
 }
 
+// claim returns a chunk of the current run to run, or false when none is
+// left.
+func (p *pool) claim() (int, uint64, bool) {
+	v := p.next.Add(1) - 1
+	i := int(uint32(v))
+	return i, v >> 32, i < p.chunks
+}
+
 func (p *pool) loop(w int) {
 	me := &p.workers[w]
-	var seen uint64
+	var seen uint64 // the last generation this worker found no chunk in
 	for {
+		// Wait for a new run: spin for the budget, then park.
 		idle := time.Now()
-		for i := 0; p.gen.Load() == seen; i++ {
+		budget := time.Duration(p.spin.Load())
+		for i := 0; p.next.Load()>>32 == seen; i++ {
 			if p.quit.Load() {
 				return
 			}
-			if i%256 != 255 || time.Since(idle) < workerSpin {
+			if i%64 != 63 || time.Since(idle) < budget {
 				continue
 			}
-			// Park. run() increments gen before it looks at parked, and
-			// this re-reads gen after setting parked: one of the two sees
-			// the other, so the worker cannot sleep through a run.
+			// Park. run() publishes the generation before it looks at
+			// parked, and this re-reads the generation after setting
+			// parked: one of the two sees the other, so the worker
+			// cannot sleep through a run.
 			me.parked.Store(true)
-			if p.gen.Load() == seen && !p.quit.Load() {
+			if p.next.Load()>>32 == seen && !p.quit.Load() {
 				<-me.wake
 			}
 			me.parked.Store(false)
+			if p.quit.Load() {
+				return
+			}
 			idle = time.Now()
 		}
-		seen = p.gen.Load()
-		p.job(w, len(p.workers))
-		p.done <- struct{}{}
-	}
-}
-
-// run runs the job on every worker and waits for all of them. It polls
-// for their results for as long as its own share took (at least
-// minSpin): shares are equal, so the others are about done when this one
-// is. Only then does it block, so that a busy machine is not made busier.
-// Blocking early would cost more than it saves: the worker that wakes this
-// goroutine queues it on its own processor, where it waits to be stolen by
-// a thread that has to be woken first.
-func (p *pool) run() {
-	n := len(p.workers)
-	start := time.Now()
-	p.gen.Add(1)
-	p.wakeParked()
-	p.job(0, n)
-	limit := max(time.Since(start), minSpin)
-	for i := 0; len(p.done) < n-1; i++ {
-		if i%1024 == 1023 && time.Since(start) > 2*limit {
-			break
+		for {
+			c, gen, ok := p.claim()
+			if !ok {
+				seen = gen
+				break
+			}
+			p.job(w, c)
+			if p.done.Add(1) == int64(p.chunks) && p.waiting.Load() {
+				select {
+				case p.finished <- struct{}{}:
+				default: // a wake-up is already waiting
+				}
+				// Let the caller run on this thread at once rather than
+				// wait for another thread to be woken to steal it.
+				runtime.Gosched()
+			}
 		}
 	}
-	for w := 1; w < n; w++ {
-		<-p.done
-	}
 }
 
-// minSpin is the least time run polls for the workers' results.
-const minSpin = 50 * time.Microsecond
+// run runs every chunk of the job, on the caller's goroutine and on any
+// worker that joins in time, and returns when all have finished.
+func (p *pool) run() {
+	start := time.Now()
+	if !p.lastEnd.IsZero() {
+		p.spin.Store(int64(spinFor(start.Sub(p.lastEnd))))
+	}
+	p.done.Store(0)
+	p.gen++
+	p.next.Store(p.gen << 32)
+	p.wakeParked()
+	ran := 0
+	for {
+		c, _, ok := p.claim()
+		if !ok {
+			break
+		}
+		p.job(0, c)
+		p.done.Add(1)
+		ran++
+	}
+	n := int64(p.chunks)
+	if p.done.Load() < n {
+		// The others each finish at most one chunk: poll for about two
+		// chunks' time, then park until the last one wakes this goroutine.
+		limit := maxCallerSpin
+		if ran > 0 {
+			limit = min(max(2*time.Since(start)/time.Duration(ran), minCallerSpin), maxCallerSpin)
+		}
+		polled := time.Now()
+		for i := 0; p.done.Load() < n; i++ {
+			if i%64 == 63 && time.Since(polled) > limit {
+				break
+			}
+		}
+		for p.done.Load() < n {
+			p.waiting.Store(true)
+			if p.done.Load() < n {
+				<-p.finished // may be a stale wake-up: the loop re-checks
+			}
+			p.waiting.Store(false)
+		}
+	}
+	p.lastEnd = time.Now()
+}
+
+// spinFor returns an idle worker's spin budget after a gap between runs:
+// a few times the gap, or the least budget when the gap is too long to
+// spin through.
+func spinFor(gap time.Duration) time.Duration {
+	if gap > maxWorkerSpin {
+		return minWorkerSpin
+	}
+	return min(max(spinGaps*gap, minWorkerSpin), maxWorkerSpin)
+}
 
 func (p *pool) wakeParked() {
 	for w := 1; w < len(p.workers); w++ {

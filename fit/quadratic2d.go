@@ -60,9 +60,9 @@ func newQuad2Pass(prob *Problem, fam dist.Quadratic2D, threads int) *quad2Pass {
 	q.x0, q.y0 = ax.Start-q.rx, ay.Start-q.ry
 	q.rows = make([]rowSums, q.ny)
 	q.rowsPerChunk = max(1, quadChunk/q.nx)
-	chunks := (q.ny + q.rowsPerChunk - 1) / q.rowsPerChunk
-	if threads > 1 && chunks > 1 {
-		q.pool = newPool(min(threads, chunks), q.work)
+	chunks := q.chunks()
+	if threads > 1 && chunks >= quadMinChunks {
+		q.pool = newPool(min(threads, chunks), chunks, q.work)
 	}
 	return q
 }
@@ -78,7 +78,9 @@ func (q *quad2Pass) eval(theta, gradT []float64) float64 {
 	if q.pool != nil {
 		q.pool.run()
 	} else {
-		q.work(0, 1)
+		for ch := range q.chunks() {
+			q.work(0, ch)
+		}
 	}
 	m := math.Inf(-1)
 	for _, r := range q.rows {
@@ -123,15 +125,17 @@ func (q *quad2Pass) eval(theta, gradT []float64) float64 {
 	return loss
 }
 
-// work sums rows in chunks w, w+workers, ... of rowsPerChunk rows.
-func (q *quad2Pass) work(w, workers int) {
+// chunks returns the number of chunks of rowsPerChunk rows.
+func (q *quad2Pass) chunks() int { return (q.ny + q.rowsPerChunk - 1) / q.rowsPerChunk }
+
+// work sums the rows of chunk ch.
+func (q *quad2Pass) work(_, ch int) {
 	b1, b2, c11, c12, c22 := q.coef[0], q.coef[1], q.coef[2], q.coef[3], q.coef[4]
-	for lo := w * q.rowsPerChunk; lo < q.ny; lo += workers * q.rowsPerChunk {
-		for i := lo; i < min(lo+q.rowsPerChunk, q.ny); i++ {
-			y := q.y0 + float64(i)*q.dy
-			ln := newLine(b1+c12*y, c11, q.x0, q.dx, q.nx)
-			q.rows[i] = rowSums{max: ln.m + y*(b2+c22*y), s: ln.sums(0, q.nx)}
-		}
+	lo := ch * q.rowsPerChunk
+	for i := lo; i < min(lo+q.rowsPerChunk, q.ny); i++ {
+		y := q.y0 + float64(i)*q.dy
+		ln := newLine(b1+c12*y, c11, q.x0, q.dx, q.nx)
+		q.rows[i] = rowSums{max: ln.m + y*(b2+c22*y), s: ln.sums(0, q.nx)}
 	}
 }
 

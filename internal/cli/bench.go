@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -17,18 +18,27 @@ type benchOptions struct {
 	Sizes   string
 	Threads string
 	Cases   string
+	Runs    int
+	RunTime time.Duration
 }
 
 func newBenchCmd(ios *IOStreams) *cobra.Command {
 	o := &benchOptions{}
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Time an epoch of the standard fits: ns per epoch and per point, allocations, speedup",
+		Short: "Time an epoch of the standard fits: median ns per epoch and its spread, allocations, speedup",
 		Long: `bench times epochs of klfit's standard fits (an epoch is an optimizer step,
-the loss and gradient at the new state, and its history row), with Go's
-benchmark driver, on the grid sizes and thread counts asked for, and prints
-ns per epoch, ns per point, allocations per epoch and the speedup over one
-thread.
+the loss and gradient at the new state, and its history row) on the grid
+sizes and thread counts asked for. Each figure is the median of --runs runs
+of about --run-time each, with the spread of the runs (fastest-slowest):
+on a machine shared with other work, single runs vary by more than the
+differences worth measuring. It prints ns per epoch and per point,
+allocations per epoch, the number of goroutines an evaluation runs on
+(workers), and the speedup over one thread where the work is split (a
+grid too small to split has none to report).
+
+python3 bench/compare.py, run from the source tree, times the same fits in
+NumPy and PyTorch in the same run and prints the ratios.
 
 Cases:
 ` + caseList(),
@@ -41,6 +51,8 @@ Cases:
 	cmd.Flags().StringVar(&o.Sizes, "sizes", "200,1e4,1e6", "grid sizes for the cases that take one (comma-separated; 1e6 is accepted)")
 	cmd.Flags().StringVar(&o.Threads, "threads", "1,2", "thread counts (comma-separated)")
 	cmd.Flags().StringVar(&o.Cases, "cases", "", "cases to run (comma-separated; default all)")
+	cmd.Flags().IntVar(&o.Runs, "runs", 5, "timed runs of each case, size and thread count")
+	cmd.Flags().DurationVar(&o.RunTime, "run-time", 200*time.Millisecond, "about how long each run lasts")
 	return cmd
 }
 
@@ -75,6 +87,12 @@ func runBench(ios *IOStreams, o *benchOptions) error {
 	if err != nil {
 		return usageError(err)
 	}
+	if o.Runs < 1 {
+		return usageError(fmt.Errorf("--runs: must be at least 1, got %d", o.Runs))
+	}
+	if o.RunTime <= 0 {
+		return usageError(fmt.Errorf("--run-time: must be positive, got %v", o.RunTime))
+	}
 	cases := bench.Cases()
 	if o.Cases != "" {
 		var picked []bench.Case
@@ -100,19 +118,19 @@ func runBench(ios *IOStreams, o *benchOptions) error {
 		for _, n := range ns {
 			var one float64
 			for _, t := range threads {
-				r, err := bench.Measure(c, n, t)
+				r, err := bench.Measure(c, n, t, bench.Options{Runs: o.Runs, RunTime: o.RunTime})
 				if err != nil {
 					return &ExitError{Code: ExitFailure, Err: err}
 				}
 				if t == 1 {
 					one = r.NsPerEpoch
 				}
-				if one > 0 {
+				if one > 0 && r.Workers > 1 {
 					r.Speedup = one / r.NsPerEpoch
 				}
 				results = append(results, r)
 				if !o.JSON {
-					fmt.Fprintf(ios.ErrOut, "%s, %d points, %d %s: %.4g ns/epoch\n", c.Name, r.Points, t, map[bool]string{true: "thread", false: "threads"}[t == 1], r.NsPerEpoch)
+					fmt.Fprintf(ios.ErrOut, "%s, %d points, %d %s: %.4g ns/epoch (%.4g-%.4g)\n", c.Name, r.Points, t, map[bool]string{true: "thread", false: "threads"}[t == 1], r.NsPerEpoch, r.NsMin, r.NsMax)
 				}
 			}
 		}
@@ -126,15 +144,19 @@ func runBench(ios *IOStreams, o *benchOptions) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(ios.Out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "case\tpoints\tthreads\tns/epoch\tns/point\tallocs/epoch\tspeedup\t")
+	fmt.Fprintln(tw, "case\tpoints\tthreads\tworkers\tns/epoch\tspread\tns/point\tcpu ns/epoch\tallocs/epoch\tspeedup\t")
 	for _, r := range results {
 		speedup := "-"
 		if r.Speedup > 0 {
 			speedup = fmt.Sprintf("%.2f", r.Speedup)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.4g\t%.3g\t%.2g\t%s\t\n", r.Case, r.Points, r.Threads, r.NsPerEpoch, r.NsPerPoint, r.AllocsPerEpoch, speedup)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.4g\t%.4g-%.4g\t%.3g\t%.4g\t%.2g\t%s\t\n", r.Case, r.Points, r.Threads, r.Workers, r.NsPerEpoch, r.NsMin, r.NsMax, r.NsPerPoint, r.CPUNsPerEpoch, r.AllocsPerEpoch, speedup)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(ios.Out, "\nns/epoch: median of %d runs; spread: fastest-slowest run; cpu ns/epoch: CPU time over all threads (median); speedup: over 1 thread, where the work is split (workers > 1).\n", o.Runs)
+	return err
 }
 
 func caseNames(cs []bench.Case) []string {

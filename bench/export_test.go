@@ -1,0 +1,4 @@
+package bench
+
+// CPUTime exposes cpuTime to the package's external tests.
+var CPUTime = cpuTime
