@@ -93,6 +93,7 @@ type Objective struct {
 	// over the grid at the last evaluation: times the cell size, its mass
 	// on the grid (see checkGridMass).
 	gridLogSum float64
+	logWeight  float64 // log of the grid's cell size, once known
 }
 
 // chunk is one chunk's share of an evaluation.
@@ -736,13 +737,18 @@ func (e *GridError) Error() string {
 // checkGridMass returns a *GridError when the last evaluation's model
 // does not lie on the grid (see MinGridMass).
 func (o *Objective) checkGridMass() error {
-	logMass := o.gridLogSum + math.Log(o.prob.Grid.Weight)
-	mass := math.Exp(logMass)
-	if mass >= MinGridMass && mass <= MaxGridMass {
+	if o.logWeight == 0 && o.prob.Grid.Weight != 1 { // once per objective: no log on the hot path
+		o.logWeight = math.Log(o.prob.Grid.Weight)
+	}
+	logMass := o.gridLogSum + o.logWeight
+	if logMass >= logMinGridMass && logMass <= logMaxGridMass {
 		return nil
 	}
-	return &GridError{Mass: mass, LogMass: logMass, Range: gridRange(o.prob.Grid)}
+	return &GridError{Mass: math.Exp(logMass), LogMass: logMass, Range: gridRange(o.prob.Grid)}
 }
+
+// The logarithms of MinGridMass and MaxGridMass.
+var logMinGridMass, logMaxGridMass = math.Log(MinGridMass), math.Log(MaxGridMass)
 
 // gridRange describes a grid's range for messages.
 func gridRange(g *grid.Grid) string {
