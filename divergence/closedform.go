@@ -310,7 +310,13 @@ func renyiNormal(a float64, p, q []float64) (float64, error) {
 	}
 	va := a*q[1] + (1-a)*p[1]
 	if !(va > 0) {
-		return math.Inf(1), &SupportError{Reason: fmt.Sprintf("the Renyi divergence of order %v is infinite: the target's tails are too heavy for the model (alpha v_q + (1-alpha) v_p <= 0)", a)}
+		// a > 1: v_p >= a v_q/(a-1) > v_q, P's tails are the heavier;
+		// a < 0: v_q >= (1-a) v_p/(-a) > v_p, Q's are.
+		heavy, light := "the target", "the model"
+		if a < 0 {
+			heavy, light = light, heavy
+		}
+		return math.Inf(1), &SupportError{Reason: fmt.Sprintf("the Renyi divergence of order %v is infinite: %s's tails are too heavy for %s (alpha v_q + (1-alpha) v_p <= 0)", a, heavy, light)}
 	}
 	d := p[0] - q[0]
 	return a*d*d/(2*va) - (math.Log(va)-(1-a)*math.Log(p[1])-a*math.Log(q[1]))/(2*(a-1)), nil

@@ -46,6 +46,13 @@ type Density struct {
 	// Family and Theta are set for a member of a family, for closed forms.
 	Family string
 	Theta  []float64
+	// Tails are the lower and upper tails of a 1-D density (see
+	// dist.Tailer); the zero Tail where they are not known.
+	Tails [2]dist.Tail
+	// Breaks are points inside the support where the density may jump or
+	// grow without bound (a mixture component's support bounds): the
+	// quadrature puts a cell edge on each.
+	Breaks []float64
 }
 
 // ParseSupport reads a family's support as written by dist.Family.Support,
@@ -92,12 +99,23 @@ func FromTarget(t target.Target) (*Density, error) {
 		var mean, second, wsum float64
 		allMoments := true
 		var samplers []func(*rand.Rand, []float64, []float64)
-		for _, c := range tt.Components {
+		var bounds []float64
+		tailsKnown := true
+		for i, c := range tt.Components {
 			var cd Density
 			cd.Lo, cd.Hi = [2]float64{-inf, -inf}, [2]float64{inf, inf}
 			familyDensity(&cd, c.Family)
 			for k := 0; k < 2; k++ {
 				lo[k], hi[k] = math.Min(lo[k], cd.Lo[k]), math.Max(hi[k], cd.Hi[k])
+			}
+			bounds = append(bounds, cd.Lo[0], cd.Hi[0])
+			// The heaviest component's tail is the mixture's on each
+			// side where it reaches farthest.
+			tailsKnown = tailsKnown && cd.tailsKnown()
+			for s := 0; s < 2; s++ {
+				if i == 0 || dist.Heavier(cd.Tails[s], d.Tails[s]) {
+					d.Tails[s] = cd.Tails[s]
+				}
 			}
 			if cd.Scale[0] > 0 && d.Dim == 1 {
 				m, v := cd.Center[0], cd.Scale[0]*cd.Scale[0]
@@ -110,6 +128,14 @@ func FromTarget(t target.Target) (*Density, error) {
 			samplers = append(samplers, cd.Sample)
 		}
 		d.Lo, d.Hi = lo, hi
+		if !tailsKnown || d.Dim != 1 {
+			d.Tails = [2]dist.Tail{}
+		}
+		for _, b := range bounds {
+			if b > lo[0] && b < hi[0] {
+				d.Breaks = append(d.Breaks, b)
+			}
+		}
 		if allMoments && wsum > 0 {
 			d.Center[0] = mean
 			d.Scale[0] = math.Sqrt(math.Max(second-mean*mean, 0))
@@ -153,6 +179,7 @@ func familyDensity(d *Density, t target.Family) {
 	if lo, hi, ok := ParseSupport(f.Support()); ok && d.Dim == 1 {
 		d.Lo[0], d.Hi[0] = lo, hi
 	}
+	setTails(d, f, t.Theta)
 	if m, ok := f.(dist.Moments); ok && d.Dim == 1 {
 		mean, v := m.Mean(t.Theta), m.Variance(t.Theta)
 		if !math.IsNaN(mean) && !math.IsInf(mean, 0) && v > 0 && !math.IsInf(v, 0) {
@@ -276,6 +303,9 @@ func EstimateDivergence(ctx context.Context, d Divergence, p, q *Density, opts O
 		if method == MethodClosedForm {
 			return nil, fmt.Errorf("no closed form is known for %s between %s and %s (known: %s)", d.Name(), p.Label, q.Label, strings.Join(ClosedForms(), "; "))
 		}
+		if e := byTails(d, p, q); e != nil {
+			return e, nil
+		}
 		e, err := Quadrature(ctx, d, p, q, opts)
 		if err == nil || ctx.Err() != nil {
 			return e, err
@@ -288,12 +318,24 @@ func EstimateDivergence(ctx context.Context, d Divergence, p, q *Density, opts O
 		}
 		mc.Note = "grid quadrature failed (" + err.Error() + "); estimated by Monte Carlo instead"
 		return mc, nil
-	case MethodGrid:
-		return Quadrature(ctx, d, p, q, opts)
-	case MethodMC:
+	case MethodGrid, MethodMC:
+		if e := byTails(d, p, q); e != nil {
+			return e, nil
+		}
+		if method == MethodGrid {
+			return Quadrature(ctx, d, p, q, opts)
+		}
 		return MonteCarlo(ctx, d, p, q, opts)
 	}
 	return nil, fmt.Errorf("unknown method %q (known: auto, closed, grid, mc)", method)
+}
+
+// byTails returns the +Inf estimate the tail classes decide, or nil.
+func byTails(d Divergence, p, q *Density) *Estimate {
+	if r := InfiniteByTails(d, p, q); r != "" {
+		return &Estimate{Value: math.Inf(1), Method: MethodTails, Converged: true, Reason: r}
+	}
+	return nil
 }
 
 func pqReason(r string) string {

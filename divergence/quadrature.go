@@ -7,6 +7,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+
+	"github.com/klfit/klfit/dist"
 )
 
 // The estimators work on a window: a box that holds the mass of both P and
@@ -22,6 +24,9 @@ type qgrid struct {
 	n      [2]int
 	x, y   []float64
 	cell   float64 // cell volume
+	// logw is each cell's log width, for a 1-D grid of unequal cells
+	// (nil: every cell has volume cell).
+	logw []float64
 }
 
 func newQGrid(dim int, lo, hi [2]float64, n int) *qgrid {
@@ -77,8 +82,15 @@ func evalLog(d *Density, g *qgrid, l []float64) error {
 }
 
 // normalize turns log-densities into log-masses on the grid in place and
-// returns the masses and the log of the density's integral over the grid.
-func normalize(l []float64, cell float64) (mass []float64, logZ float64) {
+// returns the masses and the log of the density's integral over the grid:
+// mass_i is proportional to exp(l_i) times the cell's width (exp(logw_i),
+// or cell for every cell when logw is nil).
+func normalize(l, logw []float64, cell float64) (mass []float64, logZ float64) {
+	if logw != nil {
+		for i := range l {
+			l[i] += logw[i]
+		}
+	}
 	m := math.Inf(-1)
 	for _, v := range l {
 		m = math.Max(m, v)
@@ -95,6 +107,9 @@ func normalize(l []float64, cell float64) (mass []float64, logZ float64) {
 	for i, v := range l {
 		l[i] = v - lz
 		mass[i] = math.Exp(l[i])
+	}
+	if logw != nil {
+		return mass, lz
 	}
 	return mass, lz + math.Log(cell)
 }
@@ -198,38 +213,216 @@ func edgeMax(g *qgrid, l []float64, k, side int) float64 {
 	return m
 }
 
-// gridValue computes D(P, Q) on g from the normalized grid masses.
-func gridValue(d Divergence, p, q *Density, g *qgrid) (float64, string, error) {
+// A piece is an interval between two breakpoints of a 1-D window (the
+// window's ends, the supports' finite bounds, a mixture's inner bounds),
+// on which both densities are smooth. Its cells are the images of equal
+// cells of u in (0, 1) under x = a + (b-a) phi(u),
+//
+//	phi(u) = u^m0 / (u^m0 + (1-u)^m1),
+//
+// which crowds them toward an end where a density grows without bound or
+// vanishes like a fractional power |x-b|^s: the midpoint rule in u then
+// sees u^(m(s+1)-1) there, smooth enough for an error of order m(s+1).
+// m = 1 at both ends is the plain midpoint rule.
+type piece struct {
+	a, b   float64
+	m0, m1 float64
+	// s0, s1 are the lowest exponent of the densities at each end (for
+	// the error of what float64 cannot resolve next to a bound); NaN when
+	// not known, 0 at a window end that bounds no support.
+	s0, s1 float64
+	cells  int
+}
+
+// grading returns the power m for an end where a density behaves like
+// |x-b|^s (NaN: not known): the midpoint rule in u then has an error of
+// order m (s+1) >= 3 there, up to m = 24.
+func grading(s float64) float64 {
+	switch {
+	case math.IsNaN(s):
+		return 4
+	case math.IsInf(s, 1) || s >= 0.5:
+		return 2
+	}
+	return math.Min(24, math.Max(2, math.Ceil(3/(s+1))))
+}
+
+// endExponent returns the lowest exponent, among p and q, of a density
+// whose support has bound x on the given side of a piece (lower: the
+// piece starts at x), and whether x bounds either support there.
+func endExponent(x float64, lowerEnd bool, p, q *Density) (s float64, isBound bool) {
+	s = math.Inf(1)
+	for _, d := range []*Density{p, q} {
+		side, b := 1, d.Hi[0]
+		if lowerEnd {
+			side, b = 0, d.Lo[0]
+		}
+		inner := false
+		for _, br := range d.Breaks {
+			inner = inner || br == x
+		}
+		switch {
+		case b == x:
+			isBound = true
+			if d.Tails[side].Kind == dist.TailBound {
+				s = math.Min(s, d.Tails[side].Power)
+			} else {
+				s = math.NaN()
+			}
+		case inner:
+			isBound = true
+			s = math.NaN()
+		}
+		if math.IsNaN(s) {
+			return s, true
+		}
+	}
+	if !isBound {
+		return 0, false
+	}
+	return s, true
+}
+
+// pieces splits the 1-D window [lo, hi] at every finite support bound and
+// inner break of p and q inside it and gives each piece a share of n
+// cells (at least 16) in proportion to its length.
+func pieces(lo, hi float64, n int, p, q *Density) []piece {
+	cuts := []float64{lo, hi}
+	for _, d := range []*Density{p, q} {
+		for _, b := range append([]float64{d.Lo[0], d.Hi[0]}, d.Breaks...) {
+			if b > lo && b < hi {
+				cuts = append(cuts, b)
+			}
+		}
+	}
+	sort.Float64s(cuts)
+	var ps []piece
+	for i := 0; i+1 < len(cuts); i++ {
+		a, b := cuts[i], cuts[i+1]
+		if !(b > a) {
+			continue
+		}
+		pc := piece{a: a, b: b, m0: 1, m1: 1}
+		if s, ok := endExponent(a, true, p, q); ok {
+			pc.s0, pc.m0 = s, grading(s)
+		}
+		if s, ok := endExponent(b, false, p, q); ok {
+			pc.s1, pc.m1 = s, grading(s)
+		}
+		pc.cells = max(16, int(math.Round(float64(n)*(b-a)/(hi-lo))))
+		ps = append(ps, pc)
+	}
+	return ps
+}
+
+// phi returns phi(u) and 1 - phi(u) for the piece's powers, each to full
+// relative precision.
+func (pc *piece) phi(u float64) (f, c float64) {
+	a, b := math.Pow(u, pc.m0), math.Pow(1-u, pc.m1)
+	return a / (a + b), b / (a + b)
+}
+
+// newPieceGrid lays out the cells of the pieces, each with cells<<level
+// cells, and lists the cells whose midpoint float64 cannot place as close
+// to the piece's end as it is (it rounds to the end and is moved to the
+// nearest float64 inside), with the exponent at that end.
+func newPieceGrid(ps []piece, level int) (g *qgrid, clamped []int, exps []float64) {
+	g = &qgrid{dim: 1, lo: [2]float64{ps[0].a}, hi: [2]float64{ps[len(ps)-1].b}}
+	for _, pc := range ps {
+		n := pc.cells << level
+		h := 1 / float64(n)
+		w := pc.b - pc.a
+		for i := 0; i < n; i++ {
+			f0, c0 := pc.phi(float64(i) * h)
+			f1, c1 := pc.phi(float64(i+1) * h)
+			um := (float64(i) + 0.5) * h
+			fm, cm := pc.phi(um)
+			var x, width float64
+			if um < 0.5 {
+				x, width = pc.a+w*fm, w*(f1-f0)
+			} else {
+				x, width = pc.b-w*cm, w*(c0-c1)
+			}
+			if !(width > 0) {
+				continue // below float64's range: no mass to speak of
+			}
+			switch {
+			case x <= pc.a || um < 0.5 && x == math.Nextafter(pc.a, pc.b) && w*fm < x-pc.a:
+				x = math.Nextafter(pc.a, pc.b)
+				clamped, exps = append(clamped, len(g.x)), append(exps, pc.s0)
+			case x >= pc.b || um >= 0.5 && x == math.Nextafter(pc.b, pc.a) && w*cm < pc.b-x:
+				x = math.Nextafter(pc.b, pc.a)
+				clamped, exps = append(clamped, len(g.x)), append(exps, pc.s1)
+			}
+			g.x = append(g.x, x)
+			g.logw = append(g.logw, math.Log(width))
+		}
+	}
+	g.n = [2]int{len(g.x), 1}
+	return g, clamped, exps
+}
+
+// gridValue computes D(P, Q) on g from the normalized grid masses. For a
+// grid with clamped cells it also returns a bound on the error they make:
+// near an end where a density behaves like t^s, a cell that float64
+// places too far out sees the density there instead of its larger
+// values closer in, which can miss up to 1/(s+1) times the cell's mass
+// (10 times when s is not known); each such mass can move the value by
+// at most (2 + |log P/Q|) times itself.
+func gridValue(d Divergence, p, q *Density, g *qgrid, clamped []int, exps []float64) (v, unresolved float64, reason string, err error) {
 	lp, lq := make([]float64, len(g.x)), make([]float64, len(g.x))
 	if err := evalLog(p, g, lp); err != nil {
-		return 0, "", err
+		return 0, 0, "", err
 	}
 	if err := evalLog(q, g, lq); err != nil {
-		return 0, "", err
+		return 0, 0, "", err
 	}
-	mp, zp := normalize(lp, g.cell)
-	mq, zq := normalize(lq, g.cell)
+	mp, zp := normalize(lp, g.logw, g.cell)
+	mq, zq := normalize(lq, g.logw, g.cell)
 	if math.IsInf(zp, -1) {
-		return 0, "", fmt.Errorf("%s has no mass on the window", p.Label)
+		return 0, 0, "", fmt.Errorf("%s has no mass on the window", p.Label)
 	}
 	if math.IsInf(zq, -1) {
-		return math.Inf(1), "Q has no mass where P has", nil
+		return math.Inf(1), 0, "Q has no mass where P has", nil
 	}
-	v, err := d.Eval(mp, lp, mq, lq, nil)
+	v, err = d.Eval(mp, lp, mq, lq, nil)
 	if err != nil {
 		var se *SupportError
 		if errors.As(err, &se) {
-			return math.Inf(1), pqReason(se.Reason) + " (at " + g.point(se.Index) + ")", nil
+			return math.Inf(1), 0, pqReason(se.Reason) + " (at " + g.point(se.Index) + ")", nil
 		}
-		return 0, "", err
+		return 0, 0, "", err
 	}
-	return v, "", nil
+	for j, i := range clamped {
+		k := 10.0
+		if s := exps[j]; !math.IsNaN(s) {
+			k = math.Max(1, 1/(s+1))
+		}
+		dl := 0.0
+		if mp[i] > 0 && mq[i] > 0 {
+			dl = math.Abs(lp[i] - lq[i])
+		}
+		unresolved += (mp[i] + mq[i]) * k * (2 + dl)
+	}
+	return v, unresolved, "", nil
 }
 
-// Quadrature estimates D(P, Q) on midpoint grids over a window holding
-// both densities' mass, doubling the points per axis until two successive
-// grids agree within opts.Tolerance times max(1, |D|). The estimate's
-// Error is the last difference.
+// roundoff is the relative size, against max(1, |D|), below which two
+// grids' difference is rounding: it is the smallest error a grid
+// estimate states.
+const roundoff = 1e-13
+
+// Quadrature estimates D(P, Q) by the midpoint rule over a window holding
+// both densities' mass. In 1-D the window is cut at every finite support
+// bound of P and Q, each piece integrated on its own cells (crowded toward
+// bounds where a density is singular); in 2-D it is one grid. The cells
+// are doubled until three successive grids v1, v2, v3 show a difference
+// |v3 - v2| within opts.Tolerance times max(1, |D|) that has shrunk at
+// least 2^1.5 times from |v2 - v1| (an observed order of 1.5 or more: a
+// first-order error, whose remainder equals the last difference, cannot
+// pass). The estimate's Error is |v3 - v2|, which bounds the remaining
+// error of any order above 1, plus what float64 cannot resolve next to a
+// singular bound, and at least 1e-13 max(1, |D|).
 func Quadrature(ctx context.Context, d Divergence, p, q *Density, opts Options) (*Estimate, error) {
 	tol := opts.Tolerance
 	if tol <= 0 {
@@ -243,20 +436,35 @@ func Quadrature(ctx context.Context, d Divergence, p, q *Density, opts Options) 
 	if err != nil {
 		return nil, err
 	}
-	n := 1024
-	if p.Dim == 2 {
-		n = 64
-	} else {
-		lo, hi, n = alignToBound(lo, hi, n, p, q)
+	var ps []piece
+	base := 64
+	if p.Dim == 1 {
+		ps = pieces(lo[0], hi[0], 1024, p, q)
+		base = 0
+		for _, pc := range ps {
+			base += pc.cells
+		}
+	}
+	build := func(level int) (*qgrid, []int, []float64) {
+		if p.Dim == 1 {
+			return newPieceGrid(ps, level)
+		}
+		return newQGrid(2, lo, hi, base<<level), nil, nil
+	}
+	size := func(level int) int {
+		if p.Dim == 1 {
+			return base << level
+		}
+		return (base << level) * (base << level)
 	}
 	e := &Estimate{Method: MethodGrid, Tolerance: tol, Lo: lo, Hi: hi}
-	prev := math.NaN()
-	for {
+	var vals []float64
+	for level := 0; ; level++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		g := newQGrid(p.Dim, lo, hi, n)
-		v, reason, err := gridValue(d, p, q, g)
+		g, clamped, exps := build(level)
+		v, unresolved, reason, err := gridValue(d, p, q, g, clamped, exps)
 		if err != nil {
 			return nil, err
 		}
@@ -265,77 +473,75 @@ func Quadrature(ctx context.Context, d Divergence, p, q *Density, opts Options) 
 			e.Reason, e.Converged, e.Error = reason, true, 0
 			return e, nil
 		}
-		if !math.IsNaN(prev) {
-			e.Error = math.Abs(v - prev)
-			if e.Error <= tol*math.Max(1, math.Abs(v)) {
-				e.Converged = true
-				return e, widerCheck(d, p, q, g, e, tol)
+		vals = append(vals, v)
+		scale := math.Max(1, math.Abs(v))
+		if k := len(vals); k >= 2 {
+			d2 := math.Abs(vals[k-1] - vals[k-2])
+			e.Error = math.Max(d2, roundoff*scale) + unresolved
+			if k >= 3 && e.Error <= tol*scale {
+				d1 := vals[k-2] - vals[k-3]
+				s2 := vals[k-1] - vals[k-2]
+				floor := roundoff * scale
+				ordered := math.Abs(d1) >= math.Pow(2, 1.5)*math.Abs(s2) && (math.Abs(s2) <= floor || d1*s2 > 0)
+				if ordered || math.Abs(d1) <= floor && math.Abs(s2) <= floor {
+					e.Converged = true
+					return e, widerCheck(d, p, q, e, tol, level)
+				}
 			}
 		}
-		prev = v
-		next := 2 * n
-		if p.Dim == 2 && next*next > maxPts || p.Dim == 1 && next > maxPts {
+		if size(level+1) > maxPts {
+			if len(vals) >= 3 {
+				e.Note = orderNote(vals)
+			}
 			return e, nil
 		}
-		n = next
 	}
 }
 
+// orderNote describes the last three grids of a refinement that did not
+// converge.
+func orderNote(v []float64) string {
+	k := len(v)
+	d1, d2 := v[k-2]-v[k-3], v[k-1]-v[k-2]
+	if d2 == 0 || d1/d2 <= 0 {
+		return fmt.Sprintf("the last three grids give %.10g, %.10g, %.10g: no steady convergence", v[k-3], v[k-2], v[k-1])
+	}
+	return fmt.Sprintf("the last three grids give %.10g, %.10g, %.10g: observed order %.2g, the error may exceed their difference", v[k-3], v[k-2], v[k-1], math.Log2(d1/d2))
+}
+
 // widerCheck recomputes the value on a window twice as wide on every
-// unbounded side, with the same cells: when the value moves by more than
-// the tolerance, the integral depends on the tails the window cuts off
-// (it may diverge), and the estimate is marked as not converged.
-func widerCheck(d Divergence, p, q *Density, g *qgrid, e *Estimate, tol float64) error {
+// side where the supports go on, with cells of about the same size: when
+// the value moves by more than the tolerance and the grids' error, the
+// integral depends on the tails the window cuts off (it may diverge), and
+// the estimate is marked as not converged.
+func widerCheck(d Divergence, p, q *Density, e *Estimate, tol float64, level int) error {
 	if p.Dim != 1 {
 		return nil
 	}
 	lo, hi := e.Lo, e.Hi
 	w := hi[0] - lo[0]
-	cells := g.n[0]
 	slo, shi := math.Min(p.Lo[0], q.Lo[0]), math.Max(p.Hi[0], q.Hi[0])
-	if lo[0] > slo && !math.IsInf(slo, 0) || math.IsInf(slo, -1) {
-		lo[0] -= w / 2
-		cells += cells / 2
+	grown := false
+	if lo[0] > slo {
+		lo[0], grown = math.Max(lo[0]-w/2, slo), true
 	}
-	if hi[0] < shi && !math.IsInf(shi, 0) || math.IsInf(shi, 1) {
-		hi[0] += w / 2
-		cells += g.n[0] / 2
+	if hi[0] < shi {
+		hi[0], grown = math.Min(hi[0]+w/2, shi), true
 	}
-	if cells == g.n[0] {
+	if !grown || level > 12 {
 		return nil
 	}
-	if cells > 1<<24 {
-		return nil
-	}
-	wide := newQGrid(1, lo, hi, cells)
-	v, _, err := gridValue(d, p, q, wide)
+	ps := pieces(lo[0], hi[0], int(1024*(hi[0]-lo[0])/w), p, q)
+	g, clamped, exps := newPieceGrid(ps, level)
+	v, _, _, err := gridValue(d, p, q, g, clamped, exps)
 	if err != nil {
 		return err
 	}
-	if diff := math.Abs(v - e.Value); diff > tol*math.Max(1, math.Abs(e.Value)) {
+	if diff := math.Abs(v - e.Value); diff > tol*math.Max(1, math.Abs(e.Value))+2*e.Error {
 		e.Converged = false
 		e.Note = fmt.Sprintf("the value changes by %.3g on a window twice as wide (%.6g): the integral depends on the tails, and may diverge", diff, v)
 	}
 	return nil
-}
-
-// alignToBound moves a 1-D window so that a finite support bound inside
-// it (where a density jumps) falls on a cell edge of every grid of the
-// refinement: a cell that straddles a jump would make the midpoint rule
-// first order only. It returns the window and its number of cells.
-func alignToBound(lo, hi [2]float64, n int, p, q *Density) ([2]float64, [2]float64, int) {
-	for _, b := range []float64{p.Lo[0], p.Hi[0], q.Lo[0], q.Hi[0]} {
-		if math.IsInf(b, 0) || !(b > lo[0] && b < hi[0]) {
-			continue
-		}
-		h := (hi[0] - lo[0]) / float64(n)
-		k := math.Ceil((b - lo[0]) / h)
-		lo[0] = b - k*h
-		m := math.Ceil((hi[0] - lo[0]) / h)
-		hi[0] = lo[0] + m*h
-		return lo, hi, int(m)
-	}
-	return lo, hi, n
 }
 
 // MonteCarlo estimates D(P, Q) as a mean over independent draws (seeded by
@@ -472,7 +678,7 @@ func prepare(d *Density, g *qgrid) (*mcDensity, error) {
 	if err := evalLog(d, g, l); err != nil {
 		return nil, err
 	}
-	mass, logZ := normalize(l, g.cell)
+	mass, logZ := normalize(l, nil, g.cell)
 	if math.IsInf(logZ, -1) {
 		return nil, fmt.Errorf("%s has no mass on the window", d.Label)
 	}
