@@ -269,9 +269,15 @@ type Estimate struct {
 	Lo, Hi [2]float64
 	// Reason says why the value is +Inf.
 	Reason string
-	// Note says why a grid estimate is not trusted although two grids
-	// agreed (the value moves with the window).
+	// Note says why an estimate is not trusted (a grid whose value moves
+	// with the window, Monte Carlo draws with a heavy tail), or how it was
+	// obtained when the method asked for failed.
 	Note string
+	// ParetoK is, for Monte Carlo, the largest Pareto shape k̂ of the
+	// draws' terms (see package psis): above 0.5 their variance is likely
+	// infinite and the estimate is not converged. -Inf for terms with no
+	// tail at all; 0 for other methods.
+	ParetoK float64
 }
 
 // EstimateDivergence estimates D(P, Q) by the method opts asks for: auto
@@ -316,7 +322,11 @@ func EstimateDivergence(ctx context.Context, d Divergence, p, q *Density, opts O
 		if merr != nil {
 			return nil, err
 		}
-		mc.Note = "grid quadrature failed (" + err.Error() + "); estimated by Monte Carlo instead"
+		note := "grid quadrature failed (" + err.Error() + "); estimated by Monte Carlo instead"
+		if mc.Note != "" {
+			note += "; " + mc.Note
+		}
+		mc.Note = note
 		return mc, nil
 	case MethodGrid, MethodMC:
 		if e := byTails(d, p, q); e != nil {

@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/klfit/klfit/dist"
+	"github.com/klfit/klfit/internal/psis"
 )
 
 // The estimators work on a window: a box that holds the mass of both P and
@@ -556,7 +557,7 @@ func MonteCarlo(ctx context.Context, d Divergence, p, q *Density, opts Options) 
 	if n <= 0 {
 		n = 100000
 	}
-	e := &Estimate{Method: MethodMC, Samples: n, Converged: true}
+	e := &Estimate{Method: MethodMC, Samples: n, Converged: true, ParetoK: math.Inf(-1)}
 	var prepared [2]*mcDensity
 	needGrid := !p.Normalized || !q.Normalized || p.Sample == nil || q.Sample == nil
 	var g *qgrid
@@ -625,9 +626,12 @@ func MonteCarlo(ctx context.Context, d Divergence, p, q *Density, opts Options) 
 		if side == 1 {
 			src = mq
 		}
-		m, v, bad, err := mcMean(ctx, rng, src, mp, mq, f, n)
+		m, v, k, bad, err := mcMean(ctx, rng, src, mp, mq, f, n)
 		if err != nil {
 			return nil, err
+		}
+		if !(k <= e.ParetoK) {
+			e.ParetoK = k
 		}
 		if bad != "" || math.IsInf(m, 1) {
 			e.Value, e.Reason = math.Inf(1), bad
@@ -645,8 +649,30 @@ func MonteCarlo(ctx context.Context, d Divergence, p, q *Density, opts Options) 
 	e.Value, e.Error = finish(mean, math.Sqrt(variance))
 	if math.IsInf(e.Value, 1) {
 		e.Reason = "P has mass where Q has none"
+		return e, nil
 	}
+	judgeTail(e)
 	return e, nil
+}
+
+// judgeTail marks a Monte Carlo estimate as not converged when the Pareto
+// k̂ of its terms says their variance is likely infinite (k̂ > 0.5: the
+// standard error then bounds nothing) or that the mean itself cannot be
+// trusted (k̂ above psis.SampleThreshold for the number of draws), or
+// when k̂ could not be estimated.
+func judgeTail(e *Estimate) {
+	k, thr := e.ParetoK, psis.SampleThreshold(e.Samples)
+	switch {
+	case math.IsNaN(k):
+		e.Converged = false
+		e.Note = "the Pareto k̂ of the draws' terms could not be estimated (too few draws): the standard error is not checked"
+	case k > thr:
+		e.Converged = false
+		e.Note = fmt.Sprintf("Pareto k̂ = %.3g of the draws' terms, above %.2g: their tail is so heavy that the estimate cannot be trusted (the divergence may be infinite)", k, thr)
+	case k > 0.5:
+		e.Converged = false
+		e.Note = fmt.Sprintf("Pareto k̂ = %.3g of the draws' terms, above 0.5: their variance is likely infinite, so the standard error does not bound the error", k)
+	}
 }
 
 // mcDensity is a density ready for Monte Carlo: a normalized log-density
@@ -712,7 +738,8 @@ func prepare(d *Density, g *qgrid) (*mcDensity, error) {
 
 // mcMean draws n points from src and returns the mean and variance of
 // f(log p, log q) over them, or the reason the divergence is infinite.
-func mcMean(ctx context.Context, rng *rand.Rand, src, p, q *mcDensity, f func(lp, lq float64) float64, n int) (mean, variance float64, bad string, err error) {
+// It also returns the Pareto k̂ of the terms' magnitudes (see psis).
+func mcMean(ctx context.Context, rng *rand.Rand, src, p, q *mcDensity, f func(lp, lq float64) float64, n int) (mean, variance, k float64, bad string, err error) {
 	const batch = 4096
 	x := make([]float64, batch)
 	var y []float64
@@ -722,9 +749,10 @@ func mcMean(ctx context.Context, rng *rand.Rand, src, p, q *mcDensity, f func(lp
 	lp, lq := make([]float64, batch), make([]float64, batch)
 	var s, s2 float64
 	count := 0
+	logAbs := make([]float64, 0, n)
 	for done := 0; done < n; done += batch {
 		if err := ctx.Err(); err != nil {
-			return 0, 0, "", err
+			return 0, 0, 0, "", err
 		}
 		b := min(batch, n-done)
 		xb := x[:b]
@@ -734,29 +762,30 @@ func mcMean(ctx context.Context, rng *rand.Rand, src, p, q *mcDensity, f func(lp
 		}
 		src.sample(rng, xb, yb)
 		if err := p.log(lp[:b], xb, yb); err != nil {
-			return 0, 0, "", err
+			return 0, 0, 0, "", err
 		}
 		if err := q.log(lq[:b], xb, yb); err != nil {
-			return 0, 0, "", err
+			return 0, 0, 0, "", err
 		}
 		for i := 0; i < b; i++ {
 			if src == p && math.IsInf(lq[i], -1) && !math.IsInf(lp[i], -1) {
 				if v := f(0, math.Inf(-1)); math.IsInf(v, 0) {
-					return math.Inf(1), 0, fmt.Sprintf("P has mass where Q has none (a draw of P at x=%.6g)", xb[i]), nil
+					return math.Inf(1), 0, 0, fmt.Sprintf("P has mass where Q has none (a draw of P at x=%.6g)", xb[i]), nil
 				}
 			}
 			if src == q && math.IsInf(lp[i], -1) && !math.IsInf(lq[i], -1) {
 				if v := f(math.Inf(-1), 0); math.IsInf(v, 0) {
-					return math.Inf(1), 0, fmt.Sprintf("Q has mass where P has none (a draw of Q at x=%.6g)", xb[i]), nil
+					return math.Inf(1), 0, 0, fmt.Sprintf("Q has mass where P has none (a draw of Q at x=%.6g)", xb[i]), nil
 				}
 			}
 			v := f(lp[i], lq[i])
 			s += v
 			s2 += v * v
 			count++
+			logAbs = append(logAbs, math.Log(math.Abs(v)))
 		}
 	}
 	mean = s / float64(count)
 	variance = math.Max(s2/float64(count)-mean*mean, 0)
-	return mean, variance, "", nil
+	return mean, variance, psis.ParetoK(logAbs), "", nil
 }

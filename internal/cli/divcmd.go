@@ -97,20 +97,21 @@ reason.
 
 // divResult is what `klfit div --json` prints.
 type divResult struct {
-	P          string     `json:"p"`
-	Q          string     `json:"q"`
-	Divergence string     `json:"divergence"`
-	Direction  string     `json:"direction"`
-	Value      spec.Float `json:"value"`
-	Method     string     `json:"method"`
-	Error      spec.Float `json:"error"`
-	Tolerance  *float64   `json:"tolerance,omitempty"`
-	Converged  bool       `json:"converged"`
-	Points     int        `json:"points,omitempty"`
-	Samples    int        `json:"samples,omitempty"`
-	Seed       *uint64    `json:"seed,omitempty"`
-	Reason     string     `json:"reason,omitempty"`
-	Note       string     `json:"note,omitempty"`
+	P          string      `json:"p"`
+	Q          string      `json:"q"`
+	Divergence string      `json:"divergence"`
+	Direction  string      `json:"direction"`
+	Value      spec.Float  `json:"value"`
+	Method     string      `json:"method"`
+	Error      spec.Float  `json:"error"`
+	Tolerance  *float64    `json:"tolerance,omitempty"`
+	Converged  bool        `json:"converged"`
+	Points     int         `json:"points,omitempty"`
+	Samples    int         `json:"samples,omitempty"`
+	Seed       *uint64     `json:"seed,omitempty"`
+	ParetoK    *spec.Float `json:"pareto_k,omitempty"`
+	Reason     string      `json:"reason,omitempty"`
+	Note       string      `json:"note,omitempty"`
 }
 
 func buildDensity(which, text string) (*divergence.Density, string, error) {
@@ -186,7 +187,8 @@ func runDiv(ctx context.Context, ios *IOStreams, o *divOptions) error {
 	case divergence.MethodGrid:
 		res.Tolerance, res.Points = &e.Tolerance, e.Points
 	case divergence.MethodMC:
-		res.Samples, res.Seed = e.Samples, &o.Seed
+		k := spec.Float(e.ParetoK)
+		res.Samples, res.Seed, res.ParetoK = e.Samples, &o.Seed, &k
 	}
 	if o.JSON {
 		var buf bytes.Buffer
@@ -199,6 +201,9 @@ func runDiv(ctx context.Context, ios *IOStreams, o *divOptions) error {
 		return err
 	}
 	fmt.Fprintln(ios.Out, formatDiv(d, e))
+	if e.Note != "" && !(e.Method == divergence.MethodGrid && strings.Contains(formatDiv(d, e), e.Note)) {
+		fmt.Fprintf(ios.Out, "  note: %s\n", e.Note)
+	}
 	fmt.Fprintf(ios.Out, "  P = %s\n  Q = %s\n  %s\n", pText, qText, d.Direction())
 	return nil
 }
@@ -206,7 +211,9 @@ func runDiv(ctx context.Context, ios *IOStreams, o *divOptions) error {
 func formatDiv(d divergence.Divergence, e *divergence.Estimate) string {
 	sym := d.Symbol()
 	if math.IsInf(e.Value, 1) {
-		return fmt.Sprintf("%s = +Inf: %s", sym, e.Reason)
+		how := map[string]string{divergence.MethodClosedForm: "closed form", divergence.MethodGrid: "grid",
+			divergence.MethodMC: "Monte Carlo", divergence.MethodTails: "decided from the tails, before sampling"}[e.Method]
+		return fmt.Sprintf("%s = +Inf (%s): %s", sym, how, e.Reason)
 	}
 	v := pyFloat(e.Value)
 	switch e.Method {
@@ -222,5 +229,9 @@ func formatDiv(d divergence.Divergence, e *divergence.Estimate) string {
 		}
 		return fmt.Sprintf("%s = %s (grid: %d points on [%.6g, %.6g]; %s)", sym, v, e.Points, e.Lo[0], e.Hi[0], conv)
 	}
-	return fmt.Sprintf("%s = %s ± %.3g (Monte Carlo: %d draws, standard error %.3g)", sym, v, e.Error, e.Samples, e.Error)
+	conv := ""
+	if !e.Converged {
+		conv = "; NOT converged"
+	}
+	return fmt.Sprintf("%s = %s ± %.3g (Monte Carlo: %d draws, standard error %.3g, Pareto k̂ %.3g%s)", sym, v, e.Error, e.Samples, e.Error, e.ParetoK, conv)
 }
