@@ -90,8 +90,9 @@ func (t Tail) String() string {
 }
 
 // Heavier reports whether tail a falls more slowly than tail b to leading
-// order (a bound is the lightest of all; ties are not heavier; an unknown
-// tail is heavier than any known one).
+// order (a bound is the lightest of all, and of two bounds the one with
+// the lower exponent is heavier; ties are not heavier; an unknown tail is
+// heavier than any known one).
 func Heavier(a, b Tail) bool {
 	if a.Kind != b.Kind {
 		return a.Kind < b.Kind
@@ -101,6 +102,8 @@ func Heavier(a, b Tail) bool {
 		return a.Index < b.Index
 	case TailLogSquare, TailDoubleExp:
 		return a.Rate < b.Rate
+	case TailBound:
+		return a.Power < b.Power
 	case TailExp:
 		if a.Power != b.Power {
 			return a.Power < b.Power
@@ -225,3 +228,13 @@ func (mx *Mixture) Tails(theta []float64) (lower, upper Tail) {
 	}
 	return lower, upper
 }
+
+// Kinker is implemented by families whose density has points where it is
+// continuous but not smooth (a kink, such as the Laplace's at its
+// location): quadrature puts a cell edge there.
+type Kinker interface {
+	Kinks(theta []float64) []float64
+}
+
+// Kinks implements Kinker: the location.
+func (Laplace) Kinks(theta []float64) []float64 { return []float64{theta[0]} }

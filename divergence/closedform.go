@@ -389,7 +389,9 @@ func log1pDiff(c, t float64) float64 {
 			term = -term
 		}
 		s += term
-		if math.Abs(term) <= 1e-17*math.Abs(s) {
+		// Stop on a bound of the term, not the term: c^k - c vanishes
+		// for every odd k when c = -1.
+		if (math.Abs(ck)+math.Abs(c))*math.Abs(tk) <= 1e-17*math.Abs(s) {
 			break
 		}
 		ck *= c

@@ -53,6 +53,9 @@ type Density struct {
 	// grow without bound (a mixture component's support bounds): the
 	// quadrature puts a cell edge on each.
 	Breaks []float64
+	// Kinks are points where the density is continuous but not smooth
+	// (dist.Kinker): the quadrature puts a cell edge on each.
+	Kinks []float64
 }
 
 // ParseSupport reads a family's support as written by dist.Family.Support,
@@ -109,6 +112,7 @@ func FromTarget(t target.Target) (*Density, error) {
 				lo[k], hi[k] = math.Min(lo[k], cd.Lo[k]), math.Max(hi[k], cd.Hi[k])
 			}
 			bounds = append(bounds, cd.Lo[0], cd.Hi[0])
+			d.Kinks = append(d.Kinks, cd.Kinks...)
 			// The heaviest component's tail is the mixture's on each
 			// side where it reaches farthest.
 			tailsKnown = tailsKnown && cd.tailsKnown()
@@ -180,6 +184,9 @@ func familyDensity(d *Density, t target.Family) {
 		d.Lo[0], d.Hi[0] = lo, hi
 	}
 	setTails(d, f, t.Theta)
+	if k, ok := f.(dist.Kinker); ok && d.Dim == 1 {
+		d.Kinks = k.Kinks(t.Theta)
+	}
 	if m, ok := f.(dist.Moments); ok && d.Dim == 1 {
 		mean, v := m.Mean(t.Theta), m.Variance(t.Theta)
 		if !math.IsNaN(mean) && !math.IsInf(mean, 0) && v > 0 && !math.IsInf(v, 0) {

@@ -284,13 +284,13 @@ func endExponent(x float64, lowerEnd bool, p, q *Density) (s float64, isBound bo
 	return s, true
 }
 
-// pieces splits the 1-D window [lo, hi] at every finite support bound and
-// inner break of p and q inside it and gives each piece a share of n
+// pieces splits the 1-D window [lo, hi] at every finite support bound,
+// inner break and kink of p and q inside it and gives each piece a share of n
 // cells (at least 16) in proportion to its length.
 func pieces(lo, hi float64, n int, p, q *Density) []piece {
 	cuts := []float64{lo, hi}
 	for _, d := range []*Density{p, q} {
-		for _, b := range append([]float64{d.Lo[0], d.Hi[0]}, d.Breaks...) {
+		for _, b := range append(append([]float64{d.Lo[0], d.Hi[0]}, d.Breaks...), d.Kinks...) {
 			if b > lo && b < hi {
 				cuts = append(cuts, b)
 			}
@@ -319,6 +319,9 @@ func pieces(lo, hi float64, n int, p, q *Density) []piece {
 // phi returns phi(u) and 1 - phi(u) for the piece's powers, each to full
 // relative precision.
 func (pc *piece) phi(u float64) (f, c float64) {
+	if pc.m0 == 1 && pc.m1 == 1 {
+		return u, 1 - u
+	}
 	a, b := math.Pow(u, pc.m0), math.Pow(1-u, pc.m1)
 	return a / (a + b), b / (a + b)
 }
@@ -333,9 +336,10 @@ func newPieceGrid(ps []piece, level int) (g *qgrid, clamped []int, exps []float6
 		n := pc.cells << level
 		h := 1 / float64(n)
 		w := pc.b - pc.a
+		f1, c1 := pc.phi(0)
 		for i := 0; i < n; i++ {
-			f0, c0 := pc.phi(float64(i) * h)
-			f1, c1 := pc.phi(float64(i+1) * h)
+			f0, c0 := f1, c1
+			f1, c1 = pc.phi(float64(i+1) * h)
 			um := (float64(i) + 0.5) * h
 			fm, cm := pc.phi(um)
 			var x, width float64
