@@ -544,6 +544,7 @@ func widerCheck(d Divergence, p, q *Density, e *Estimate, tol float64, level int
 	}
 	if diff := math.Abs(v - e.Value); diff > tol*math.Max(1, math.Abs(e.Value))+2*e.Error {
 		e.Converged = false
+		e.Error = math.Max(e.Error, diff)
 		e.Note = fmt.Sprintf("the value changes by %.3g on a window twice as wide (%.6g): the integral depends on the tails, and may diverge", diff, v)
 	}
 	return nil

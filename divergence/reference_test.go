@@ -1,14 +1,18 @@
 package divergence_test
 
 import (
+	"context"
 	"encoding/csv"
+	"fmt"
 	"math"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/klfit/klfit/dist"
 	"github.com/klfit/klfit/divergence"
+	"github.com/klfit/klfit/target"
 )
 
 // readCSV reads a reference table from testdata, header first.
@@ -94,4 +98,96 @@ func TestClosedFormsReference(t *testing.T) {
 			t.Errorf("%s %s %v || %v: %.17g, mpmath %.17g (relative error %.2g)", divergence.Label(d), r[2], p, q, got, want, rel)
 		}
 	}
+}
+
+// familyDensity builds a density from "family(name=value, ...)", the
+// values in the family's parameter order.
+func familyDensity(t testing.TB, s string) *divergence.Density {
+	t.Helper()
+	name, rest, ok := strings.Cut(s, "(")
+	if !ok {
+		t.Fatalf("bad family %q", s)
+	}
+	f, err := dist.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var theta []float64
+	for i, kv := range strings.Split(strings.TrimSuffix(rest, ")"), ",") {
+		k, v, _ := strings.Cut(kv, "=")
+		if strings.TrimSpace(k) != f.Params()[i].Name {
+			t.Fatalf("%s: parameter %d is %s, not %s", s, i, f.Params()[i].Name, k)
+		}
+		x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		theta = append(theta, x)
+	}
+	d, err := divergence.FromTarget(target.Family{Family: f, Theta: theta})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Label = s
+	return d
+}
+
+// TestPairsReference checks the estimates between members of different
+// families against mpmath quadrature at 40 digits (testdata/reference.py),
+// by every method that applies: an infinite divergence must be +Inf (by
+// the tails, the supports, or the grid), or at least not claimed
+// converged; a finite one converged must hold the truth within its stated
+// error (five standard errors for Monte Carlo, a seeded draw). The test
+// also counts how many estimates converged, and fails when fewer than
+// the ones known to converge do.
+func TestPairsReference(t *testing.T) {
+	if testing.Short() {
+		t.Skip("grid refinements up to 4M points")
+	}
+	rows := readCSV(t, "pairs.csv")
+	converged := map[string]int{}
+	for _, r := range rows {
+		p, q := familyDensity(t, r[0]), familyDensity(t, r[1])
+		d := newDivergence(t, r[2], r[3])
+		truth := math.Inf(1)
+		if r[4] != "inf" {
+			v, err := strconv.ParseFloat(r[4], 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			truth = v
+		}
+		for _, method := range []string{divergence.MethodAuto, divergence.MethodMC} {
+			e, err := divergence.EstimateDivergence(context.Background(), d, p, q, divergence.Options{Method: method, Seed: 7})
+			if err != nil {
+				t.Errorf("%s(%s || %s) by %s: %v", divergence.Label(d), r[0], r[1], method, err)
+				continue
+			}
+			what := fmt.Sprintf("%s(%s || %s) by %s (%s)", divergence.Label(d), r[0], r[1], method, e.Method)
+			switch {
+			case math.IsInf(truth, 1):
+				if !math.IsInf(e.Value, 1) && e.Converged {
+					t.Errorf("%s = %.10g ± %.3g, converged, but the divergence is infinite", what, e.Value, e.Error)
+				}
+				if math.IsInf(e.Value, 1) && e.Reason == "" {
+					t.Errorf("%s = +Inf without a reason", what)
+				}
+			case math.IsInf(e.Value, 0) || math.IsNaN(e.Value):
+				t.Errorf("%s = %v (%s), true value %.10g", what, e.Value, e.Reason, truth)
+			case e.Converged:
+				bound := e.Error
+				if e.Method == divergence.MethodMC {
+					bound = 5 * e.Error
+				}
+				if !(math.Abs(e.Value-truth) <= bound) {
+					t.Errorf("%s = %.12g, stated error %.3g, true value %.12g (off by %.3g)", what, e.Value, e.Error, truth, math.Abs(e.Value-truth))
+				}
+			}
+			if e.Converged {
+				converged[method]++
+			}
+			t.Logf("%s = %.12g (error %.3g, converged %v) true %.12g %s", what, e.Value, e.Error, e.Converged, truth, e.Note)
+		}
+	}
+	t.Logf("%d pairs and divergences; converged: %v", len(rows), converged)
 }
