@@ -258,16 +258,19 @@ type Options struct {
 // Estimate is a divergence's value with how it was obtained.
 type Estimate struct {
 	Value float64
-	// Method is closed_form, grid or mc.
+	// Method is closed_form, grid, mc or tails (+Inf decided from the
+	// tail classes before any sampling).
 	Method string
-	// Error is the estimate's uncertainty: 0 for a closed form; for grid,
-	// the difference between the last two grids; for mc, the standard
-	// error.
+	// Error is the estimate's uncertainty: 0 for a closed form or a
+	// verdict of the tails; for grid, the difference between the last two
+	// grids (see Quadrature); for mc, the standard error.
 	Error float64
 	// Tolerance is the agreement the grid refinement asked for (grid only).
 	Tolerance float64
 	// Converged is false when the grid refinement stopped at MaxPoints
-	// before two grids agreed.
+	// before three grids agreed at an order above 1, when the value moves
+	// with the window, or when Monte Carlo's draws have a heavy tail (see
+	// ParetoK).
 	Converged bool
 	// Points is the number of points of the finest grid; Samples the
 	// number of Monte Carlo draws.
