@@ -65,14 +65,18 @@ tables (table(file.csv)). Methods:
           exponential, gamma, beta, laplace, lognormal, mvnormal,
           categorical; hellinger, renyi and alpha for normals), else grid
   closed  the closed form, or an error when none is known
-  grid    quadrature on a window holding both distributions' mass, the
-          points doubled until two grids agree within --tolerance
-          (relative to max(1, |D|)); the error is their last difference
+  grid    quadrature on a window holding both distributions' mass, cut
+          at every support bound, the cells doubled until three grids
+          agree within --tolerance (relative to max(1, |D|)) at an
+          observed order above 1.5; the error is their last difference
   mc      Monte Carlo: the mean over --samples draws (seeded by --seed),
-          with its standard error
+          with its standard error and the Pareto k̂ of the draws' terms
+          (above 0.5 the variance is likely infinite: not converged)
 
-An infinite divergence (the supports do not match) prints +Inf with the
-reason.
+An infinite divergence prints +Inf with the reason: the supports do not
+match, or the families' tails make an integral diverge (decided before
+any sampling, e.g. a Cauchy against a normal for kl). Every answer names
+its method, and any note follows on its own line.
 
 ` + divergenceHelp(),
 		Args: func(_ *cobra.Command, args []string) error {
