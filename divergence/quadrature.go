@@ -285,10 +285,15 @@ func endExponent(x float64, lowerEnd bool, p, q *Density) (s float64, isBound bo
 }
 
 // pieces splits the 1-D window [lo, hi] at every finite support bound,
-// inner break and kink of p and q inside it and gives each piece a share of n
+// inner break and kink of p and q inside it, and at the given kinks and gives each piece a share of n
 // cells (at least 16) in proportion to its length.
-func pieces(lo, hi float64, n int, p, q *Density) []piece {
+func pieces(lo, hi float64, n int, p, q *Density, kinks ...float64) []piece {
 	cuts := []float64{lo, hi}
+	for _, k := range kinks {
+		if k > lo && k < hi {
+			cuts = append(cuts, k)
+		}
+	}
 	for _, d := range []*Density{p, q} {
 		for _, b := range append(append([]float64{d.Lo[0], d.Hi[0]}, d.Breaks...), d.Kinks...) {
 			if b > lo && b < hi {
@@ -443,8 +448,17 @@ func Quadrature(ctx context.Context, d Divergence, p, q *Density, opts Options) 
 	}
 	var ps []piece
 	base := 64
+	var kinks []float64
 	if p.Dim == 1 {
 		ps = pieces(lo[0], hi[0], 1024, p, q)
+		if _, ok := d.(TV); ok {
+			// |p - q| has a kink wherever the densities cross.
+			kinks, err = crossings(p, q, ps)
+			if err != nil {
+				return nil, err
+			}
+			ps = pieces(lo[0], hi[0], 1024, p, q, kinks...)
+		}
 		base = 0
 		for _, pc := range ps {
 			base += pc.cells
@@ -490,7 +504,7 @@ func Quadrature(ctx context.Context, d Divergence, p, q *Density, opts Options) 
 				ordered := math.Abs(d1) >= math.Pow(2, 1.5)*math.Abs(s2) && (math.Abs(s2) <= floor || d1*s2 > 0)
 				if ordered || math.Abs(d1) <= floor && math.Abs(s2) <= floor {
 					e.Converged = true
-					return e, widerCheck(d, p, q, e, tol, level)
+					return e, widerCheck(d, p, q, e, tol, level, kinks)
 				}
 			}
 		}
@@ -501,6 +515,56 @@ func Quadrature(ctx context.Context, d Divergence, p, q *Density, opts Options) 
 			return e, nil
 		}
 	}
+}
+
+// crossings returns the points where the densities p and q cross, found
+// as sign changes of log p - log q between the nodes of the pieces'
+// grid with 4 times their cells, each narrowed by bisection to float64's
+// resolution.
+func crossings(p, q *Density, ps []piece) ([]float64, error) {
+	g, _, _ := newPieceGrid(ps, 2)
+	lp, lq := make([]float64, len(g.x)), make([]float64, len(g.x))
+	if err := evalLog(p, g, lp); err != nil {
+		return nil, err
+	}
+	if err := evalLog(q, g, lq); err != nil {
+		return nil, err
+	}
+	diff := func(x float64) (float64, error) {
+		var a, b [1]float64
+		if err := p.LogDensity(a[:], []float64{x}, nil); err != nil {
+			return 0, err
+		}
+		if err := q.LogDensity(b[:], []float64{x}, nil); err != nil {
+			return 0, err
+		}
+		return a[0] - b[0], nil
+	}
+	var out []float64
+	for i := 0; i+1 < len(g.x); i++ {
+		d0, d1 := lp[i]-lq[i], lp[i+1]-lq[i+1]
+		if math.IsNaN(d0) || math.IsNaN(d1) || !(d0 < 0 && d1 > 0 || d0 > 0 && d1 < 0) {
+			continue
+		}
+		a, b := g.x[i], g.x[i+1]
+		for it := 0; it < 200; it++ {
+			m := a + (b-a)/2
+			if m <= a || m >= b {
+				break
+			}
+			dm, err := diff(m)
+			if err != nil {
+				return nil, err
+			}
+			if dm < 0 == (d0 < 0) {
+				a = m
+			} else {
+				b = m
+			}
+		}
+		out = append(out, a+(b-a)/2)
+	}
+	return out, nil
 }
 
 // orderNote describes the last three grids of a refinement that did not
@@ -519,7 +583,7 @@ func orderNote(v []float64) string {
 // the value moves by more than the tolerance and the grids' error, the
 // integral depends on the tails the window cuts off (it may diverge), and
 // the estimate is marked as not converged.
-func widerCheck(d Divergence, p, q *Density, e *Estimate, tol float64, level int) error {
+func widerCheck(d Divergence, p, q *Density, e *Estimate, tol float64, level int, kinks []float64) error {
 	if p.Dim != 1 {
 		return nil
 	}
@@ -536,7 +600,7 @@ func widerCheck(d Divergence, p, q *Density, e *Estimate, tol float64, level int
 	if !grown || level > 12 {
 		return nil
 	}
-	ps := pieces(lo[0], hi[0], int(1024*(hi[0]-lo[0])/w), p, q)
+	ps := pieces(lo[0], hi[0], int(1024*(hi[0]-lo[0])/w), p, q, kinks...)
 	g, clamped, exps := newPieceGrid(ps, level)
 	v, _, _, err := gridValue(d, p, q, g, clamped, exps)
 	if err != nil {

