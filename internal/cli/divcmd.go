@@ -224,12 +224,12 @@ func formatDiv(d divergence.Divergence, e *divergence.Estimate) string {
 	case divergence.MethodClosedForm:
 		return fmt.Sprintf("%s = %s (closed form, relative error below 1e-12)", sym, v)
 	case divergence.MethodGrid:
-		conv := fmt.Sprintf("two grids agree within %.3g, tolerance %g relative to max(1, |D|)", e.Error, e.Tolerance)
+		conv := fmt.Sprintf("error %.3g: three grids agree, their differences shrinking at an order above 1.5; tolerance %g relative to max(1, |D|)", e.Error, e.Tolerance)
 		switch {
 		case e.Note != "":
 			conv = "NOT converged: " + e.Note
 		case !e.Converged:
-			conv = fmt.Sprintf("NOT converged: the last two grids differ by %.3g, more than the tolerance %g", e.Error, e.Tolerance)
+			conv = fmt.Sprintf("NOT converged: the last two grids differ by %.3g, more than the tolerance %g, or do not shrink at an order above 1.5", e.Error, e.Tolerance)
 		}
 		return fmt.Sprintf("%s = %s (grid: %d points on [%.6g, %.6g]; %s)", sym, v, e.Points, e.Lo[0], e.Hi[0], conv)
 	}
