@@ -287,7 +287,8 @@ type Estimate struct {
 	// ParetoK is, for Monte Carlo, the largest Pareto shape k̂ of the
 	// draws' terms (see package psis): above 0.5 their variance is likely
 	// infinite and the estimate is not converged. -Inf for terms with no
-	// tail at all; 0 for other methods.
+	// tail at all; NaN for JS, Hellinger and total variation, whose terms
+	// always have a finite variance; 0 for other methods.
 	ParetoK float64
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 
 	"github.com/klfit/klfit/dist"
@@ -720,6 +721,15 @@ func MonteCarlo(ctx context.Context, d Divergence, p, q *Density, opts Options) 
 		e.Reason = "P has mass where Q has none"
 		return e, nil
 	}
+	switch d.(type) {
+	case JS, Hellinger, TV:
+		// Their terms have a finite variance whatever P and Q: JS's
+		// (log 2 - log(1 + q/p))/2 and Hellinger's 1 - sqrt(q/p) have
+		// second moments at most E_P[q/p] + 1 <= 2, TV's lie in [0, 1]. A
+		// tail fit would only misread the pile-up of terms at their cap.
+		e.ParetoK = math.NaN()
+		return e, nil
+	}
 	judgeTail(e)
 	return e, nil
 }
@@ -856,5 +866,28 @@ func mcMean(ctx context.Context, rng *rand.Rand, src, p, q *mcDensity, f func(lp
 	}
 	mean = s / float64(count)
 	variance = math.Max(s2/float64(count)-mean*mean, 0)
-	return mean, variance, psis.ParetoK(logAbs), "", nil
+	return mean, variance, tailShape(logAbs), "", nil
+}
+
+// tailShape returns the Pareto k̂ of the terms whose log magnitudes are
+// logAbs, and -Inf (no tail) when the largest terms are equal to within
+// rounding, as for a divergence whose terms are constant past a point
+// (exponential against Laplace draws), where a fit to rounding noise
+// would say nothing.
+func tailShape(logAbs []float64) float64 {
+	k := psis.ParetoK(logAbs)
+	n, m := len(logAbs), psis.TailLength(len(logAbs))
+	if !math.IsNaN(k) || m < 5 {
+		return k
+	}
+	lw := slices.Clone(logAbs)
+	slices.Sort(lw)
+	top, cut := lw[n-1], lw[n-m-1]
+	if math.IsNaN(top) || math.IsNaN(cut) {
+		return k
+	}
+	if math.IsInf(top, -1) || top-cut <= 1e-12*math.Max(1, math.Abs(top)) {
+		return math.Inf(-1)
+	}
+	return k
 }

@@ -191,8 +191,11 @@ func runDiv(ctx context.Context, ios *IOStreams, o *divOptions) error {
 	case divergence.MethodGrid:
 		res.Tolerance, res.Points = &e.Tolerance, e.Points
 	case divergence.MethodMC:
-		k := spec.Float(e.ParetoK)
-		res.Samples, res.Seed, res.ParetoK = e.Samples, &o.Seed, &k
+		res.Samples, res.Seed = e.Samples, &o.Seed
+		if !math.IsNaN(e.ParetoK) {
+			k := spec.Float(e.ParetoK)
+			res.ParetoK = &k
+		}
 	}
 	if o.JSON {
 		var buf bytes.Buffer
@@ -237,5 +240,9 @@ func formatDiv(d divergence.Divergence, e *divergence.Estimate) string {
 	if !e.Converged {
 		conv = "; NOT converged"
 	}
-	return fmt.Sprintf("%s = %s ± %.3g (Monte Carlo: %d draws, standard error %.3g, Pareto k̂ %.3g%s)", sym, v, e.Error, e.Samples, e.Error, e.ParetoK, conv)
+	tail := fmt.Sprintf("Pareto k̂ %.3g", e.ParetoK)
+	if math.IsNaN(e.ParetoK) {
+		tail = "terms of finite variance"
+	}
+	return fmt.Sprintf("%s = %s ± %.3g (Monte Carlo: %d draws, standard error %.3g, %s%s)", sym, v, e.Error, e.Samples, e.Error, tail, conv)
 }
