@@ -208,3 +208,10 @@ func trigamma(x float64) float64 {
 	return r + 1/x + 0.5*f +
 		f/x*(1.0/6-f*(1.0/30-f*(1.0/42-f*(1.0/30-f*(5.0/66-f*691.0/2730)))))
 }
+
+// Digamma returns psi(x) = d/dx log Gamma(x) for x > 0, to a few ulps
+// (gonum's mathext.Digamma is good to only about 5e-11).
+func Digamma(x float64) float64 { return digamma(x) }
+
+// Trigamma returns psi'(x) for x > 0, to a few ulps.
+func Trigamma(x float64) float64 { return trigamma(x) }

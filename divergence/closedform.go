@@ -5,7 +5,9 @@ import (
 	"math"
 	"sort"
 
-	"gonum.org/v1/gonum/mathext"
+	"gonum.org/v1/gonum/integrate/quad"
+
+	"github.com/klfit/klfit/dist"
 )
 
 // A closed form gives a divergence between two members of one family
@@ -100,55 +102,60 @@ func checkLen(family string, p, q []float64, n int) error {
 	return nil
 }
 
-// klNormal is KL(N(m1, v1) || N(m2, v2)) = (log(v2/v1) + (v1 + (m1-m2)^2)/v2 - 1)/2.
+// klNormal is KL(N(m1, v1) || N(m2, v2)) = (log(v2/v1) + (v1 + (m1-m2)^2)/v2 - 1)/2,
+// computed as (t - log1p(t) + (m1-m2)^2/v2)/2 with t = (v1-v2)/v2, which
+// keeps every digit between nearly equal normals.
 func klNormal(p, q []float64) (float64, error) {
 	if err := checkLen("normal", p, q, 2); err != nil {
 		return 0, err
 	}
 	d := p[0] - q[0]
-	r := p[1] / q[1]
-	return 0.5 * (-math.Log(r) + r + d*d/q[1] - 1), nil
+	return 0.5 * (xMinusLog1p((p[1]-q[1])/q[1]) + d*d/q[1]), nil
 }
 
-// klExponential is log(r1/r2) + r2/r1 - 1.
+// klExponential is log(r1/r2) + r2/r1 - 1 = t - log1p(t), t = (r2-r1)/r1.
 func klExponential(p, q []float64) (float64, error) {
 	if err := checkLen("exponential", p, q, 1); err != nil {
 		return 0, err
 	}
-	r := q[0] / p[0]
-	return -math.Log(r) + r - 1, nil
+	return xMinusLog1p((q[0] - p[0]) / p[0]), nil
 }
 
 // klGamma is, for shape a and rate b,
-// (a1-a2) psi(a1) - lgamma(a1) + lgamma(a2) + a2 (log b1 - log b2) + a1 (b2-b1)/b1.
+// (a1-a2) psi(a1) - lgamma(a1) + lgamma(a2) + a2 (log b1 - log b2) + a1 (b2-b1)/b1,
+// computed as R(a1, a2-a1) + a1 (t - log1p(t)) - (a2-a1) log1p(t) with
+// t = (b2-b1)/b1 and R the Taylor remainder of lgamma (see lgammaRemainder).
 func klGamma(p, q []float64) (float64, error) {
 	if err := checkLen("gamma", p, q, 2); err != nil {
 		return 0, err
 	}
 	a1, b1, a2, b2 := p[0], p[1], q[0], q[1]
-	lg1, _ := math.Lgamma(a1)
-	lg2, _ := math.Lgamma(a2)
-	return (a1-a2)*mathext.Digamma(a1) - lg1 + lg2 + a2*(math.Log(b1)-math.Log(b2)) + a1*(b2-b1)/b1, nil
+	t := (b2 - b1) / b1
+	return lgammaRemainder(a1, a2-a1) + a1*xMinusLog1p(t) - (a2-a1)*math.Log1p(t), nil
 }
 
 // klBeta is log B(a2,b2) - log B(a1,b1) + (a1-a2) psi(a1) + (b1-b2) psi(b1)
-// + (a2-a1+b2-b1) psi(a1+b1).
+// + (a2-a1+b2-b1) psi(a1+b1), computed as
+// R(a1, a2-a1) + R(b1, b2-b1) - R(a1+b1, a2+b2-a1-b1) with R the Taylor
+// remainder of lgamma (see lgammaRemainder).
 func klBeta(p, q []float64) (float64, error) {
 	if err := checkLen("beta", p, q, 2); err != nil {
 		return 0, err
 	}
 	a1, b1, a2, b2 := p[0], p[1], q[0], q[1]
-	return mathext.Lbeta(a2, b2) - mathext.Lbeta(a1, b1) + (a1-a2)*mathext.Digamma(a1) + (b1-b2)*mathext.Digamma(b1) +
-		(a2-a1+b2-b1)*mathext.Digamma(a1+b1), nil
+	return lgammaRemainder(a1, a2-a1) + lgammaRemainder(b1, b2-b1) - lgammaRemainder(a1+b1, (a2-a1)+(b2-b1)), nil
 }
 
-// klLaplace is log(s2/s1) + |m1-m2|/s2 + (s1/s2) exp(-|m1-m2|/s1) - 1.
+// klLaplace is log(s2/s1) + |m1-m2|/s2 + (s1/s2) exp(-|m1-m2|/s1) - 1,
+// computed as t - log1p(t) + r (exp(-e) - 1 + e) with r = s1/s2,
+// t = r - 1 and e = |m1-m2|/s1: two terms >= 0, without cancellation.
 func klLaplace(p, q []float64) (float64, error) {
 	if err := checkLen("laplace", p, q, 2); err != nil {
 		return 0, err
 	}
-	d := math.Abs(p[0] - q[0])
-	return math.Log(q[1]/p[1]) + d/q[1] + p[1]/q[1]*math.Exp(-d/p[1]) - 1, nil
+	r := p[1] / q[1]
+	e := math.Abs(p[0]-q[0]) / p[1]
+	return xMinusLog1p((p[1]-q[1])/q[1]) + r*expm1PlusX(e), nil
 }
 
 // klLognormal is the normal KL of the logarithms:
@@ -157,7 +164,11 @@ func klLognormal(p, q []float64) (float64, error) {
 	if err := checkLen("lognormal", p, q, 2); err != nil {
 		return 0, err
 	}
-	return klNormal([]float64{p[0], p[1] * p[1]}, []float64{q[0], q[1] * q[1]})
+	// t = (s1^2 - s2^2)/s2^2 from the difference of the sigmas, exact
+	// for nearly equal ones.
+	d := p[0] - q[0]
+	v2 := q[1] * q[1]
+	return 0.5 * (xMinusLog1p((p[1]-q[1])*(p[1]+q[1])/v2) + d*d/v2), nil
 }
 
 // klCategorical is sum p log(p/q) over the normalized masses, with
@@ -295,10 +306,11 @@ func hellingerNormal(p, q []float64) (float64, error) {
 	if err := checkLen("normal", p, q, 2); err != nil {
 		return 0, err
 	}
+	// 2 s1 s2/(v1+v2) = 1 - (s1-s2)^2/(v1+v2), s1 - s2 = (v1-v2)/(s1+s2).
 	d := p[0] - q[0]
 	s := p[1] + q[1]
-	bc := math.Sqrt(2*math.Sqrt(p[1]*q[1])/s) * math.Exp(-d*d/(4*s))
-	return -math.Expm1(math.Log(bc)), nil
+	ds := (p[1] - q[1]) / (math.Sqrt(p[1]) + math.Sqrt(q[1]))
+	return -math.Expm1(0.5*math.Log1p(-ds*ds/s) - d*d/(4*s)), nil
 }
 
 // renyiNormal is the Renyi divergence of order a between normals:
@@ -308,10 +320,108 @@ func renyiNormal(a float64, p, q []float64) (float64, error) {
 	if err := checkLen("normal", p, q, 2); err != nil {
 		return 0, err
 	}
-	va := a*q[1] + (1-a)*p[1]
-	if !(va > 0) {
-		return math.Inf(1), &SupportError{Reason: fmt.Sprintf("the Renyi divergence of order %v is infinite: the target's tails are too heavy for the model (alpha v_q + (1-alpha) v_p <= 0)", a)}
+	// va = v2 (1 + c t) with c = 1 - a and t = (v1-v2)/v2; the log term
+	// is log1p(c t) - c log1p(t), summed as a series when small.
+	c, t := 1-a, (p[1]-q[1])/q[1]
+	va := q[1] + c*(p[1]-q[1])
+	if !(va > 0) || !(c*t > -1) {
+		// a > 1: v_p >= a v_q/(a-1) > v_q, P's tails are the heavier;
+		// a < 0: v_q >= (1-a) v_p/(-a) > v_p, Q's are.
+		heavy, light := "the target", "the model"
+		if a < 0 {
+			heavy, light = light, heavy
+		}
+		return math.Inf(1), &SupportError{Reason: fmt.Sprintf("the Renyi divergence of order %v is infinite: %s's tails are too heavy for %s (alpha v_q + (1-alpha) v_p <= 0)", a, heavy, light)}
 	}
 	d := p[0] - q[0]
-	return a*d*d/(2*va) - (math.Log(va)-(1-a)*math.Log(p[1])-a*math.Log(q[1]))/(2*(a-1)), nil
+	return a*d*d/(2*va) + log1pDiff(c, t)/(2*c), nil
 }
+
+// xMinusLog1p returns t - log1p(t) >= 0 for t > -1, by its series for
+// small |t|, where the difference would cancel.
+func xMinusLog1p(t float64) float64 {
+	if math.Abs(t) >= 0.1 {
+		return t - math.Log1p(t)
+	}
+	// sum_{k>=2} (-t)^k / k
+	var s float64
+	pow := t * t
+	for k := 2; k < 40; k++ {
+		term := pow / float64(k)
+		s += term
+		if math.Abs(term) <= 1e-17*math.Abs(s) {
+			break
+		}
+		pow *= -t
+	}
+	return s
+}
+
+// expm1PlusX returns exp(-e) - 1 + e >= 0, by its series for small e.
+func expm1PlusX(e float64) float64 {
+	if math.Abs(e) >= 0.1 {
+		return math.Expm1(-e) + e
+	}
+	// sum_{k>=2} (-e)^k / k!
+	var s float64
+	term := e * e / 2
+	for k := 3; k < 40; k++ {
+		s += term
+		if math.Abs(term) <= 1e-17*math.Abs(s) {
+			break
+		}
+		term *= -e / float64(k)
+	}
+	return s
+}
+
+// log1pDiff returns log1p(c t) - c log1p(t), by its series
+// sum_{k>=2} (-1)^(k+1) (c^k - c) t^k / k when |t| and |c t| are small.
+func log1pDiff(c, t float64) float64 {
+	if math.Abs(t) >= 0.1 || math.Abs(c*t) >= 0.1 {
+		return math.Log1p(c*t) - c*math.Log1p(t)
+	}
+	var s float64
+	ck, tk := c*c, t*t
+	for k := 2; k < 60; k++ {
+		term := (ck - c) * tk / float64(k)
+		if k%2 == 0 {
+			term = -term
+		}
+		s += term
+		// Stop on a bound of the term, not the term: c^k - c vanishes
+		// for every odd k when c = -1.
+		if (math.Abs(ck)+math.Abs(c))*math.Abs(tk) <= 1e-17*math.Abs(s) {
+			break
+		}
+		ck *= c
+		tk *= t
+	}
+	return s
+}
+
+// lgammaRemainder returns lgamma(a+e) - lgamma(a) - e psi(a), the
+// remainder of lgamma's first-order Taylor expansion at a > 0 (a+e > 0).
+// For |e| <= a/5 it is e^2 times the integral over [0, 1] of
+// (1-s) psi'(a + s e) ds, by 10-point Gauss-Legendre (psi' is analytic
+// far around the interval: exact to rounding), so nearly equal shapes
+// lose no digits to cancellation.
+func lgammaRemainder(a, e float64) float64 {
+	if math.Abs(e) > 0.2*a {
+		l1, _ := math.Lgamma(a + e)
+		l0, _ := math.Lgamma(a)
+		return l1 - l0 - e*dist.Digamma(a)
+	}
+	var s float64
+	for i, u := range glNodes {
+		s += glWeights[i] * (1 - u) * dist.Trigamma(a+u*e)
+	}
+	return e * e * s
+}
+
+// glNodes and glWeights are the 10-point Gauss-Legendre rule on [0, 1].
+var glNodes, glWeights = func() ([]float64, []float64) {
+	x, w := make([]float64, 10), make([]float64, 10)
+	quad.Legendre{}.FixedLocations(x, w, 0, 1)
+	return x, w
+}()

@@ -136,7 +136,7 @@ func TestEstimateMixtureAndExpression(t *testing.T) {
 	}, -40, 40, []float64{-10, -5, 0, 5, 10}, 2000)
 	g := estimate(t, divergence.ForwardKL{}, pe, qn, divergence.MethodGrid)
 	m := estimate(t, divergence.ForwardKL{}, pe, qn, divergence.MethodMC)
-	// The grid estimate stops when two grids agree to its default
+	// The grid estimate stops when three grids agree to its default
 	// tolerance, 1e-6 relative to max(1, |D|): that is the agreement to ask.
 	if math.Abs(g.Value-ref) > 1e-6 {
 		t.Errorf("expression: grid %v, reference %v", g.Value, ref)

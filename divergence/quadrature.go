@@ -6,7 +6,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
+
+	"github.com/klfit/klfit/dist"
+	"github.com/klfit/klfit/internal/psis"
 )
 
 // The estimators work on a window: a box that holds the mass of both P and
@@ -22,6 +26,9 @@ type qgrid struct {
 	n      [2]int
 	x, y   []float64
 	cell   float64 // cell volume
+	// logw is each cell's log width, for a 1-D grid of unequal cells
+	// (nil: every cell has volume cell).
+	logw []float64
 }
 
 func newQGrid(dim int, lo, hi [2]float64, n int) *qgrid {
@@ -77,8 +84,15 @@ func evalLog(d *Density, g *qgrid, l []float64) error {
 }
 
 // normalize turns log-densities into log-masses on the grid in place and
-// returns the masses and the log of the density's integral over the grid.
-func normalize(l []float64, cell float64) (mass []float64, logZ float64) {
+// returns the masses and the log of the density's integral over the grid:
+// mass_i is proportional to exp(l_i) times the cell's width (exp(logw_i),
+// or cell for every cell when logw is nil).
+func normalize(l, logw []float64, cell float64) (mass []float64, logZ float64) {
+	if logw != nil {
+		for i := range l {
+			l[i] += logw[i]
+		}
+	}
 	m := math.Inf(-1)
 	for _, v := range l {
 		m = math.Max(m, v)
@@ -95,6 +109,9 @@ func normalize(l []float64, cell float64) (mass []float64, logZ float64) {
 	for i, v := range l {
 		l[i] = v - lz
 		mass[i] = math.Exp(l[i])
+	}
+	if logw != nil {
+		return mass, lz
 	}
 	return mass, lz + math.Log(cell)
 }
@@ -198,38 +215,225 @@ func edgeMax(g *qgrid, l []float64, k, side int) float64 {
 	return m
 }
 
-// gridValue computes D(P, Q) on g from the normalized grid masses.
-func gridValue(d Divergence, p, q *Density, g *qgrid) (float64, string, error) {
+// A piece is an interval between two breakpoints of a 1-D window (the
+// window's ends, the supports' finite bounds, a mixture's inner bounds),
+// on which both densities are smooth. Its cells are the images of equal
+// cells of u in (0, 1) under x = a + (b-a) phi(u),
+//
+//	phi(u) = u^m0 / (u^m0 + (1-u)^m1),
+//
+// which crowds them toward an end where a density grows without bound or
+// vanishes like a fractional power |x-b|^s: the midpoint rule in u then
+// sees u^(m(s+1)-1) there, smooth enough for an error of order m(s+1).
+// m = 1 at both ends is the plain midpoint rule.
+type piece struct {
+	a, b   float64
+	m0, m1 float64
+	// s0, s1 are the lowest exponent of the densities at each end (for
+	// the error of what float64 cannot resolve next to a bound); NaN when
+	// not known, 0 at a window end that bounds no support.
+	s0, s1 float64
+	cells  int
+}
+
+// grading returns the power m for an end where a density behaves like
+// |x-b|^s (NaN: not known): the midpoint rule in u then has an error of
+// order m (s+1) >= 3 there, up to m = 24.
+func grading(s float64) float64 {
+	switch {
+	case math.IsNaN(s):
+		return 4
+	case math.IsInf(s, 1) || s >= 0.5:
+		return 2
+	}
+	return math.Min(24, math.Max(2, math.Ceil(3/(s+1))))
+}
+
+// endExponent returns the lowest exponent, among p and q, of a density
+// whose support has bound x on the given side of a piece (lower: the
+// piece starts at x), and whether x bounds either support there.
+func endExponent(x float64, lowerEnd bool, p, q *Density) (s float64, isBound bool) {
+	s = math.Inf(1)
+	for _, d := range []*Density{p, q} {
+		side, b := 1, d.Hi[0]
+		if lowerEnd {
+			side, b = 0, d.Lo[0]
+		}
+		inner := false
+		for _, br := range d.Breaks {
+			inner = inner || br == x
+		}
+		switch {
+		case b == x:
+			isBound = true
+			if d.Tails[side].Kind == dist.TailBound {
+				s = math.Min(s, d.Tails[side].Power)
+			} else {
+				s = math.NaN()
+			}
+		case inner:
+			isBound = true
+			s = math.NaN()
+		}
+		if math.IsNaN(s) {
+			return s, true
+		}
+	}
+	if !isBound {
+		return 0, false
+	}
+	return s, true
+}
+
+// pieces splits the 1-D window [lo, hi] at every finite support bound,
+// inner break and kink of p and q inside it, and at the given kinks and gives each piece a share of n
+// cells (at least 16) in proportion to its length.
+func pieces(lo, hi float64, n int, p, q *Density, kinks ...float64) []piece {
+	cuts := []float64{lo, hi}
+	for _, k := range kinks {
+		if k > lo && k < hi {
+			cuts = append(cuts, k)
+		}
+	}
+	for _, d := range []*Density{p, q} {
+		for _, b := range append(append([]float64{d.Lo[0], d.Hi[0]}, d.Breaks...), d.Kinks...) {
+			if b > lo && b < hi {
+				cuts = append(cuts, b)
+			}
+		}
+	}
+	sort.Float64s(cuts)
+	var ps []piece
+	for i := 0; i+1 < len(cuts); i++ {
+		a, b := cuts[i], cuts[i+1]
+		if !(b > a) {
+			continue
+		}
+		pc := piece{a: a, b: b, m0: 1, m1: 1}
+		if s, ok := endExponent(a, true, p, q); ok {
+			pc.s0, pc.m0 = s, grading(s)
+		}
+		if s, ok := endExponent(b, false, p, q); ok {
+			pc.s1, pc.m1 = s, grading(s)
+		}
+		pc.cells = max(16, int(math.Round(float64(n)*(b-a)/(hi-lo))))
+		ps = append(ps, pc)
+	}
+	return ps
+}
+
+// phi returns phi(u) and 1 - phi(u) for the piece's powers, each to full
+// relative precision.
+func (pc *piece) phi(u float64) (f, c float64) {
+	if pc.m0 == 1 && pc.m1 == 1 {
+		return u, 1 - u
+	}
+	a, b := math.Pow(u, pc.m0), math.Pow(1-u, pc.m1)
+	return a / (a + b), b / (a + b)
+}
+
+// newPieceGrid lays out the cells of the pieces, each with cells<<level
+// cells, and lists the cells whose midpoint float64 cannot place as close
+// to the piece's end as it is (it rounds to the end and is moved to the
+// nearest float64 inside), with the exponent at that end.
+func newPieceGrid(ps []piece, level int) (g *qgrid, clamped []int, exps []float64) {
+	g = &qgrid{dim: 1, lo: [2]float64{ps[0].a}, hi: [2]float64{ps[len(ps)-1].b}}
+	for _, pc := range ps {
+		n := pc.cells << level
+		h := 1 / float64(n)
+		w := pc.b - pc.a
+		f1, c1 := pc.phi(0)
+		for i := 0; i < n; i++ {
+			f0, c0 := f1, c1
+			f1, c1 = pc.phi(float64(i+1) * h)
+			um := (float64(i) + 0.5) * h
+			fm, cm := pc.phi(um)
+			var x, width float64
+			if um < 0.5 {
+				x, width = pc.a+w*fm, w*(f1-f0)
+			} else {
+				x, width = pc.b-w*cm, w*(c0-c1)
+			}
+			if !(width > 0) {
+				continue // below float64's range: no mass to speak of
+			}
+			switch {
+			case x <= pc.a || um < 0.5 && x == math.Nextafter(pc.a, pc.b) && w*fm < x-pc.a:
+				x = math.Nextafter(pc.a, pc.b)
+				clamped, exps = append(clamped, len(g.x)), append(exps, pc.s0)
+			case x >= pc.b || um >= 0.5 && x == math.Nextafter(pc.b, pc.a) && w*cm < pc.b-x:
+				x = math.Nextafter(pc.b, pc.a)
+				clamped, exps = append(clamped, len(g.x)), append(exps, pc.s1)
+			}
+			g.x = append(g.x, x)
+			g.logw = append(g.logw, math.Log(width))
+		}
+	}
+	g.n = [2]int{len(g.x), 1}
+	return g, clamped, exps
+}
+
+// gridValue computes D(P, Q) on g from the normalized grid masses. For a
+// grid with clamped cells it also returns a bound on the error they make:
+// near an end where a density behaves like t^s, a cell that float64
+// places too far out sees the density there instead of its larger
+// values closer in, which can miss up to 1/(s+1) times the cell's mass
+// (10 times when s is not known); each such mass can move the value by
+// at most (2 + |log P/Q|) times itself.
+func gridValue(d Divergence, p, q *Density, g *qgrid, clamped []int, exps []float64) (v, unresolved float64, reason string, err error) {
 	lp, lq := make([]float64, len(g.x)), make([]float64, len(g.x))
 	if err := evalLog(p, g, lp); err != nil {
-		return 0, "", err
+		return 0, 0, "", err
 	}
 	if err := evalLog(q, g, lq); err != nil {
-		return 0, "", err
+		return 0, 0, "", err
 	}
-	mp, zp := normalize(lp, g.cell)
-	mq, zq := normalize(lq, g.cell)
+	mp, zp := normalize(lp, g.logw, g.cell)
+	mq, zq := normalize(lq, g.logw, g.cell)
 	if math.IsInf(zp, -1) {
-		return 0, "", fmt.Errorf("%s has no mass on the window", p.Label)
+		return 0, 0, "", fmt.Errorf("%s has no mass on the window", p.Label)
 	}
 	if math.IsInf(zq, -1) {
-		return math.Inf(1), "Q has no mass where P has", nil
+		return math.Inf(1), 0, "Q has no mass where P has", nil
 	}
-	v, err := d.Eval(mp, lp, mq, lq, nil)
+	v, err = d.Eval(mp, lp, mq, lq, nil)
 	if err != nil {
 		var se *SupportError
 		if errors.As(err, &se) {
-			return math.Inf(1), pqReason(se.Reason) + " (at " + g.point(se.Index) + ")", nil
+			return math.Inf(1), 0, pqReason(se.Reason) + " (at " + g.point(se.Index) + ")", nil
 		}
-		return 0, "", err
+		return 0, 0, "", err
 	}
-	return v, "", nil
+	for j, i := range clamped {
+		k := 10.0
+		if s := exps[j]; !math.IsNaN(s) {
+			k = math.Max(1, 1/(s+1))
+		}
+		dl := 0.0
+		if mp[i] > 0 && mq[i] > 0 {
+			dl = math.Abs(lp[i] - lq[i])
+		}
+		unresolved += (mp[i] + mq[i]) * k * (2 + dl)
+	}
+	return v, unresolved, "", nil
 }
 
-// Quadrature estimates D(P, Q) on midpoint grids over a window holding
-// both densities' mass, doubling the points per axis until two successive
-// grids agree within opts.Tolerance times max(1, |D|). The estimate's
-// Error is the last difference.
+// roundoff is the relative size, against max(1, |D|), below which two
+// grids' difference is rounding: it is the smallest error a grid
+// estimate states.
+const roundoff = 1e-13
+
+// Quadrature estimates D(P, Q) by the midpoint rule over a window holding
+// both densities' mass. In 1-D the window is cut at every finite support
+// bound of P and Q, each piece integrated on its own cells (crowded toward
+// bounds where a density is singular); in 2-D it is one grid. The cells
+// are doubled until three successive grids v1, v2, v3 show a difference
+// |v3 - v2| within opts.Tolerance times max(1, |D|) that has shrunk at
+// least 2^1.5 times from |v2 - v1| (an observed order of 1.5 or more: a
+// first-order error, whose remainder equals the last difference, cannot
+// pass). The estimate's Error is |v3 - v2|, which bounds the remaining
+// error of any order above 1, plus what float64 cannot resolve next to a
+// singular bound, and at least 1e-13 max(1, |D|).
 func Quadrature(ctx context.Context, d Divergence, p, q *Density, opts Options) (*Estimate, error) {
 	tol := opts.Tolerance
 	if tol <= 0 {
@@ -243,20 +447,44 @@ func Quadrature(ctx context.Context, d Divergence, p, q *Density, opts Options) 
 	if err != nil {
 		return nil, err
 	}
-	n := 1024
-	if p.Dim == 2 {
-		n = 64
-	} else {
-		lo, hi, n = alignToBound(lo, hi, n, p, q)
+	var ps []piece
+	base := 64
+	var kinks []float64
+	if p.Dim == 1 {
+		ps = pieces(lo[0], hi[0], 1024, p, q)
+		if _, ok := d.(TV); ok {
+			// |p - q| has a kink wherever the densities cross.
+			kinks, err = crossings(p, q, ps)
+			if err != nil {
+				return nil, err
+			}
+			ps = pieces(lo[0], hi[0], 1024, p, q, kinks...)
+		}
+		base = 0
+		for _, pc := range ps {
+			base += pc.cells
+		}
+	}
+	build := func(level int) (*qgrid, []int, []float64) {
+		if p.Dim == 1 {
+			return newPieceGrid(ps, level)
+		}
+		return newQGrid(2, lo, hi, base<<level), nil, nil
+	}
+	size := func(level int) int {
+		if p.Dim == 1 {
+			return base << level
+		}
+		return (base << level) * (base << level)
 	}
 	e := &Estimate{Method: MethodGrid, Tolerance: tol, Lo: lo, Hi: hi}
-	prev := math.NaN()
-	for {
+	var vals []float64
+	for level := 0; ; level++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		g := newQGrid(p.Dim, lo, hi, n)
-		v, reason, err := gridValue(d, p, q, g)
+		g, clamped, exps := build(level)
+		v, unresolved, reason, err := gridValue(d, p, q, g, clamped, exps)
 		if err != nil {
 			return nil, err
 		}
@@ -265,77 +493,126 @@ func Quadrature(ctx context.Context, d Divergence, p, q *Density, opts Options) 
 			e.Reason, e.Converged, e.Error = reason, true, 0
 			return e, nil
 		}
-		if !math.IsNaN(prev) {
-			e.Error = math.Abs(v - prev)
-			if e.Error <= tol*math.Max(1, math.Abs(v)) {
-				e.Converged = true
-				return e, widerCheck(d, p, q, g, e, tol)
+		vals = append(vals, v)
+		scale := math.Max(1, math.Abs(v))
+		if k := len(vals); k >= 2 {
+			d2 := math.Abs(vals[k-1] - vals[k-2])
+			e.Error = math.Max(d2, roundoff*scale) + unresolved
+			if k >= 3 && e.Error <= tol*scale {
+				d1 := vals[k-2] - vals[k-3]
+				s2 := vals[k-1] - vals[k-2]
+				floor := roundoff * scale
+				ordered := math.Abs(d1) >= math.Pow(2, 1.5)*math.Abs(s2) && (math.Abs(s2) <= floor || d1*s2 > 0)
+				if ordered || math.Abs(d1) <= floor && math.Abs(s2) <= floor {
+					e.Converged = true
+					return e, widerCheck(d, p, q, e, tol, level, kinks)
+				}
 			}
 		}
-		prev = v
-		next := 2 * n
-		if p.Dim == 2 && next*next > maxPts || p.Dim == 1 && next > maxPts {
+		if size(level+1) > maxPts {
+			if len(vals) >= 3 {
+				e.Note = orderNote(vals)
+			}
 			return e, nil
 		}
-		n = next
 	}
 }
 
+// crossings returns the points where the densities p and q cross, found
+// as sign changes of log p - log q between the nodes of the pieces'
+// grid with 4 times their cells, each narrowed by bisection to float64's
+// resolution.
+func crossings(p, q *Density, ps []piece) ([]float64, error) {
+	g, _, _ := newPieceGrid(ps, 2)
+	lp, lq := make([]float64, len(g.x)), make([]float64, len(g.x))
+	if err := evalLog(p, g, lp); err != nil {
+		return nil, err
+	}
+	if err := evalLog(q, g, lq); err != nil {
+		return nil, err
+	}
+	diff := func(x float64) (float64, error) {
+		var a, b [1]float64
+		if err := p.LogDensity(a[:], []float64{x}, nil); err != nil {
+			return 0, err
+		}
+		if err := q.LogDensity(b[:], []float64{x}, nil); err != nil {
+			return 0, err
+		}
+		return a[0] - b[0], nil
+	}
+	var out []float64
+	for i := 0; i+1 < len(g.x); i++ {
+		d0, d1 := lp[i]-lq[i], lp[i+1]-lq[i+1]
+		if math.IsNaN(d0) || math.IsNaN(d1) || !(d0 < 0 && d1 > 0 || d0 > 0 && d1 < 0) {
+			continue
+		}
+		a, b := g.x[i], g.x[i+1]
+		for it := 0; it < 200; it++ {
+			m := a + (b-a)/2
+			if m <= a || m >= b {
+				break
+			}
+			dm, err := diff(m)
+			if err != nil {
+				return nil, err
+			}
+			if dm < 0 == (d0 < 0) {
+				a = m
+			} else {
+				b = m
+			}
+		}
+		out = append(out, a+(b-a)/2)
+	}
+	return out, nil
+}
+
+// orderNote describes the last three grids of a refinement that did not
+// converge.
+func orderNote(v []float64) string {
+	k := len(v)
+	d1, d2 := v[k-2]-v[k-3], v[k-1]-v[k-2]
+	if d2 == 0 || d1/d2 <= 0 {
+		return fmt.Sprintf("the last three grids give %.10g, %.10g, %.10g: no steady convergence", v[k-3], v[k-2], v[k-1])
+	}
+	return fmt.Sprintf("the last three grids give %.10g, %.10g, %.10g: observed order %.2g, the error may exceed their difference", v[k-3], v[k-2], v[k-1], math.Log2(d1/d2))
+}
+
 // widerCheck recomputes the value on a window twice as wide on every
-// unbounded side, with the same cells: when the value moves by more than
-// the tolerance, the integral depends on the tails the window cuts off
-// (it may diverge), and the estimate is marked as not converged.
-func widerCheck(d Divergence, p, q *Density, g *qgrid, e *Estimate, tol float64) error {
+// side where the supports go on, with cells of about the same size: when
+// the value moves by more than the tolerance and the grids' error, the
+// integral depends on the tails the window cuts off (it may diverge), and
+// the estimate is marked as not converged.
+func widerCheck(d Divergence, p, q *Density, e *Estimate, tol float64, level int, kinks []float64) error {
 	if p.Dim != 1 {
 		return nil
 	}
 	lo, hi := e.Lo, e.Hi
 	w := hi[0] - lo[0]
-	cells := g.n[0]
 	slo, shi := math.Min(p.Lo[0], q.Lo[0]), math.Max(p.Hi[0], q.Hi[0])
-	if lo[0] > slo && !math.IsInf(slo, 0) || math.IsInf(slo, -1) {
-		lo[0] -= w / 2
-		cells += cells / 2
+	grown := false
+	if lo[0] > slo {
+		lo[0], grown = math.Max(lo[0]-w/2, slo), true
 	}
-	if hi[0] < shi && !math.IsInf(shi, 0) || math.IsInf(shi, 1) {
-		hi[0] += w / 2
-		cells += g.n[0] / 2
+	if hi[0] < shi {
+		hi[0], grown = math.Min(hi[0]+w/2, shi), true
 	}
-	if cells == g.n[0] {
+	if !grown || level > 12 {
 		return nil
 	}
-	if cells > 1<<24 {
-		return nil
-	}
-	wide := newQGrid(1, lo, hi, cells)
-	v, _, err := gridValue(d, p, q, wide)
+	ps := pieces(lo[0], hi[0], int(1024*(hi[0]-lo[0])/w), p, q, kinks...)
+	g, clamped, exps := newPieceGrid(ps, level)
+	v, _, _, err := gridValue(d, p, q, g, clamped, exps)
 	if err != nil {
 		return err
 	}
-	if diff := math.Abs(v - e.Value); diff > tol*math.Max(1, math.Abs(e.Value)) {
+	if diff := math.Abs(v - e.Value); diff > tol*math.Max(1, math.Abs(e.Value))+2*e.Error {
 		e.Converged = false
+		e.Error = math.Max(e.Error, diff)
 		e.Note = fmt.Sprintf("the value changes by %.3g on a window twice as wide (%.6g): the integral depends on the tails, and may diverge", diff, v)
 	}
 	return nil
-}
-
-// alignToBound moves a 1-D window so that a finite support bound inside
-// it (where a density jumps) falls on a cell edge of every grid of the
-// refinement: a cell that straddles a jump would make the midpoint rule
-// first order only. It returns the window and its number of cells.
-func alignToBound(lo, hi [2]float64, n int, p, q *Density) ([2]float64, [2]float64, int) {
-	for _, b := range []float64{p.Lo[0], p.Hi[0], q.Lo[0], q.Hi[0]} {
-		if math.IsInf(b, 0) || !(b > lo[0] && b < hi[0]) {
-			continue
-		}
-		h := (hi[0] - lo[0]) / float64(n)
-		k := math.Ceil((b - lo[0]) / h)
-		lo[0] = b - k*h
-		m := math.Ceil((hi[0] - lo[0]) / h)
-		hi[0] = lo[0] + m*h
-		return lo, hi, int(m)
-	}
-	return lo, hi, n
 }
 
 // MonteCarlo estimates D(P, Q) as a mean over independent draws (seeded by
@@ -350,7 +627,7 @@ func MonteCarlo(ctx context.Context, d Divergence, p, q *Density, opts Options) 
 	if n <= 0 {
 		n = 100000
 	}
-	e := &Estimate{Method: MethodMC, Samples: n, Converged: true}
+	e := &Estimate{Method: MethodMC, Samples: n, Converged: true, ParetoK: math.Inf(-1)}
 	var prepared [2]*mcDensity
 	needGrid := !p.Normalized || !q.Normalized || p.Sample == nil || q.Sample == nil
 	var g *qgrid
@@ -419,9 +696,12 @@ func MonteCarlo(ctx context.Context, d Divergence, p, q *Density, opts Options) 
 		if side == 1 {
 			src = mq
 		}
-		m, v, bad, err := mcMean(ctx, rng, src, mp, mq, f, n)
+		m, v, k, bad, err := mcMean(ctx, rng, src, mp, mq, f, n)
 		if err != nil {
 			return nil, err
+		}
+		if !(k <= e.ParetoK) {
+			e.ParetoK = k
 		}
 		if bad != "" || math.IsInf(m, 1) {
 			e.Value, e.Reason = math.Inf(1), bad
@@ -439,8 +719,39 @@ func MonteCarlo(ctx context.Context, d Divergence, p, q *Density, opts Options) 
 	e.Value, e.Error = finish(mean, math.Sqrt(variance))
 	if math.IsInf(e.Value, 1) {
 		e.Reason = "P has mass where Q has none"
+		return e, nil
 	}
+	switch d.(type) {
+	case JS, Hellinger, TV:
+		// Their terms have a finite variance whatever P and Q: JS's
+		// (log 2 - log(1 + q/p))/2 and Hellinger's 1 - sqrt(q/p) have
+		// second moments at most E_P[q/p] + 1 <= 2, TV's lie in [0, 1]. A
+		// tail fit would only misread the pile-up of terms at their cap.
+		e.ParetoK = math.NaN()
+		return e, nil
+	}
+	judgeTail(e)
 	return e, nil
+}
+
+// judgeTail marks a Monte Carlo estimate as not converged when the Pareto
+// k̂ of its terms says their variance is likely infinite (k̂ > 0.5: the
+// standard error then bounds nothing) or that the mean itself cannot be
+// trusted (k̂ above psis.SampleThreshold for the number of draws), or
+// when k̂ could not be estimated.
+func judgeTail(e *Estimate) {
+	k, thr := e.ParetoK, psis.SampleThreshold(e.Samples)
+	switch {
+	case math.IsNaN(k):
+		e.Converged = false
+		e.Note = "the Pareto k̂ of the draws' terms could not be estimated (too few draws): the standard error is not checked"
+	case k > thr:
+		e.Converged = false
+		e.Note = fmt.Sprintf("Pareto k̂ = %.3g of the draws' terms, above %.2g: their tail is so heavy that the estimate cannot be trusted (the divergence may be infinite)", k, thr)
+	case k > 0.5:
+		e.Converged = false
+		e.Note = fmt.Sprintf("Pareto k̂ = %.3g of the draws' terms, above 0.5: their variance is likely infinite, so the standard error does not bound the error", k)
+	}
 }
 
 // mcDensity is a density ready for Monte Carlo: a normalized log-density
@@ -472,7 +783,7 @@ func prepare(d *Density, g *qgrid) (*mcDensity, error) {
 	if err := evalLog(d, g, l); err != nil {
 		return nil, err
 	}
-	mass, logZ := normalize(l, g.cell)
+	mass, logZ := normalize(l, nil, g.cell)
 	if math.IsInf(logZ, -1) {
 		return nil, fmt.Errorf("%s has no mass on the window", d.Label)
 	}
@@ -506,7 +817,8 @@ func prepare(d *Density, g *qgrid) (*mcDensity, error) {
 
 // mcMean draws n points from src and returns the mean and variance of
 // f(log p, log q) over them, or the reason the divergence is infinite.
-func mcMean(ctx context.Context, rng *rand.Rand, src, p, q *mcDensity, f func(lp, lq float64) float64, n int) (mean, variance float64, bad string, err error) {
+// It also returns the Pareto k̂ of the terms' magnitudes (see psis).
+func mcMean(ctx context.Context, rng *rand.Rand, src, p, q *mcDensity, f func(lp, lq float64) float64, n int) (mean, variance, k float64, bad string, err error) {
 	const batch = 4096
 	x := make([]float64, batch)
 	var y []float64
@@ -516,9 +828,10 @@ func mcMean(ctx context.Context, rng *rand.Rand, src, p, q *mcDensity, f func(lp
 	lp, lq := make([]float64, batch), make([]float64, batch)
 	var s, s2 float64
 	count := 0
+	logAbs := make([]float64, 0, n)
 	for done := 0; done < n; done += batch {
 		if err := ctx.Err(); err != nil {
-			return 0, 0, "", err
+			return 0, 0, 0, "", err
 		}
 		b := min(batch, n-done)
 		xb := x[:b]
@@ -528,29 +841,53 @@ func mcMean(ctx context.Context, rng *rand.Rand, src, p, q *mcDensity, f func(lp
 		}
 		src.sample(rng, xb, yb)
 		if err := p.log(lp[:b], xb, yb); err != nil {
-			return 0, 0, "", err
+			return 0, 0, 0, "", err
 		}
 		if err := q.log(lq[:b], xb, yb); err != nil {
-			return 0, 0, "", err
+			return 0, 0, 0, "", err
 		}
 		for i := 0; i < b; i++ {
 			if src == p && math.IsInf(lq[i], -1) && !math.IsInf(lp[i], -1) {
 				if v := f(0, math.Inf(-1)); math.IsInf(v, 0) {
-					return math.Inf(1), 0, fmt.Sprintf("P has mass where Q has none (a draw of P at x=%.6g)", xb[i]), nil
+					return math.Inf(1), 0, 0, fmt.Sprintf("P has mass where Q has none (a draw of P at x=%.6g)", xb[i]), nil
 				}
 			}
 			if src == q && math.IsInf(lp[i], -1) && !math.IsInf(lq[i], -1) {
 				if v := f(math.Inf(-1), 0); math.IsInf(v, 0) {
-					return math.Inf(1), 0, fmt.Sprintf("Q has mass where P has none (a draw of Q at x=%.6g)", xb[i]), nil
+					return math.Inf(1), 0, 0, fmt.Sprintf("Q has mass where P has none (a draw of Q at x=%.6g)", xb[i]), nil
 				}
 			}
 			v := f(lp[i], lq[i])
 			s += v
 			s2 += v * v
 			count++
+			logAbs = append(logAbs, math.Log(math.Abs(v)))
 		}
 	}
 	mean = s / float64(count)
 	variance = math.Max(s2/float64(count)-mean*mean, 0)
-	return mean, variance, "", nil
+	return mean, variance, tailShape(logAbs), "", nil
+}
+
+// tailShape returns the Pareto k̂ of the terms whose log magnitudes are
+// logAbs, and -Inf (no tail) when the largest terms are equal to within
+// rounding, as for a divergence whose terms are constant past a point
+// (exponential against Laplace draws), where a fit to rounding noise
+// would say nothing.
+func tailShape(logAbs []float64) float64 {
+	k := psis.ParetoK(logAbs)
+	n, m := len(logAbs), psis.TailLength(len(logAbs))
+	if !math.IsNaN(k) || m < 5 {
+		return k
+	}
+	lw := slices.Clone(logAbs)
+	slices.Sort(lw)
+	top, cut := lw[n-1], lw[n-m-1]
+	if math.IsNaN(top) || math.IsNaN(cut) {
+		return k
+	}
+	if math.IsInf(top, -1) || top-cut <= 1e-12*math.Max(1, math.Abs(top)) {
+		return math.Inf(-1)
+	}
+	return k
 }

@@ -65,14 +65,18 @@ tables (table(file.csv)). Methods:
           exponential, gamma, beta, laplace, lognormal, mvnormal,
           categorical; hellinger, renyi and alpha for normals), else grid
   closed  the closed form, or an error when none is known
-  grid    quadrature on a window holding both distributions' mass, the
-          points doubled until two grids agree within --tolerance
-          (relative to max(1, |D|)); the error is their last difference
+  grid    quadrature on a window holding both distributions' mass, cut
+          at every support bound, the cells doubled until three grids
+          agree within --tolerance (relative to max(1, |D|)) at an
+          observed order above 1.5; the error is their last difference
   mc      Monte Carlo: the mean over --samples draws (seeded by --seed),
-          with its standard error
+          with its standard error and the Pareto k̂ of the draws' terms
+          (above 0.5 the variance is likely infinite: not converged)
 
-An infinite divergence (the supports do not match) prints +Inf with the
-reason.
+An infinite divergence prints +Inf with the reason: the supports do not
+match, or the families' tails make an integral diverge (decided before
+any sampling, e.g. a Cauchy against a normal for kl). Every answer names
+its method, and any note follows on its own line.
 
 ` + divergenceHelp(),
 		Args: func(_ *cobra.Command, args []string) error {
@@ -97,20 +101,21 @@ reason.
 
 // divResult is what `klfit div --json` prints.
 type divResult struct {
-	P          string     `json:"p"`
-	Q          string     `json:"q"`
-	Divergence string     `json:"divergence"`
-	Direction  string     `json:"direction"`
-	Value      spec.Float `json:"value"`
-	Method     string     `json:"method"`
-	Error      spec.Float `json:"error"`
-	Tolerance  *float64   `json:"tolerance,omitempty"`
-	Converged  bool       `json:"converged"`
-	Points     int        `json:"points,omitempty"`
-	Samples    int        `json:"samples,omitempty"`
-	Seed       *uint64    `json:"seed,omitempty"`
-	Reason     string     `json:"reason,omitempty"`
-	Note       string     `json:"note,omitempty"`
+	P          string      `json:"p"`
+	Q          string      `json:"q"`
+	Divergence string      `json:"divergence"`
+	Direction  string      `json:"direction"`
+	Value      spec.Float  `json:"value"`
+	Method     string      `json:"method"`
+	Error      spec.Float  `json:"error"`
+	Tolerance  *float64    `json:"tolerance,omitempty"`
+	Converged  bool        `json:"converged"`
+	Points     int         `json:"points,omitempty"`
+	Samples    int         `json:"samples,omitempty"`
+	Seed       *uint64     `json:"seed,omitempty"`
+	ParetoK    *spec.Float `json:"pareto_k,omitempty"`
+	Reason     string      `json:"reason,omitempty"`
+	Note       string      `json:"note,omitempty"`
 }
 
 func buildDensity(which, text string) (*divergence.Density, string, error) {
@@ -187,6 +192,10 @@ func runDiv(ctx context.Context, ios *IOStreams, o *divOptions) error {
 		res.Tolerance, res.Points = &e.Tolerance, e.Points
 	case divergence.MethodMC:
 		res.Samples, res.Seed = e.Samples, &o.Seed
+		if !math.IsNaN(e.ParetoK) {
+			k := spec.Float(e.ParetoK)
+			res.ParetoK = &k
+		}
 	}
 	if o.JSON {
 		var buf bytes.Buffer
@@ -199,6 +208,9 @@ func runDiv(ctx context.Context, ios *IOStreams, o *divOptions) error {
 		return err
 	}
 	fmt.Fprintln(ios.Out, formatDiv(d, e))
+	if e.Note != "" && !(e.Method == divergence.MethodGrid && strings.Contains(formatDiv(d, e), e.Note)) {
+		fmt.Fprintf(ios.Out, "  note: %s\n", e.Note)
+	}
 	fmt.Fprintf(ios.Out, "  P = %s\n  Q = %s\n  %s\n", pText, qText, d.Direction())
 	return nil
 }
@@ -206,21 +218,31 @@ func runDiv(ctx context.Context, ios *IOStreams, o *divOptions) error {
 func formatDiv(d divergence.Divergence, e *divergence.Estimate) string {
 	sym := d.Symbol()
 	if math.IsInf(e.Value, 1) {
-		return fmt.Sprintf("%s = +Inf: %s", sym, e.Reason)
+		how := map[string]string{divergence.MethodClosedForm: "closed form", divergence.MethodGrid: "grid",
+			divergence.MethodMC: "Monte Carlo", divergence.MethodTails: "decided from the tails, before sampling"}[e.Method]
+		return fmt.Sprintf("%s = +Inf (%s): %s", sym, how, e.Reason)
 	}
 	v := pyFloat(e.Value)
 	switch e.Method {
 	case divergence.MethodClosedForm:
-		return fmt.Sprintf("%s = %s (closed form)", sym, v)
+		return fmt.Sprintf("%s = %s (closed form, relative error below 1e-12)", sym, v)
 	case divergence.MethodGrid:
-		conv := fmt.Sprintf("two grids agree within %.3g, tolerance %g relative to max(1, |D|)", e.Error, e.Tolerance)
+		conv := fmt.Sprintf("error %.3g: three grids agree, their differences shrinking at an order above 1.5; tolerance %g relative to max(1, |D|)", e.Error, e.Tolerance)
 		switch {
 		case e.Note != "":
 			conv = "NOT converged: " + e.Note
 		case !e.Converged:
-			conv = fmt.Sprintf("NOT converged: the last two grids differ by %.3g, more than the tolerance %g", e.Error, e.Tolerance)
+			conv = fmt.Sprintf("NOT converged: the last two grids differ by %.3g, more than the tolerance %g, or do not shrink at an order above 1.5", e.Error, e.Tolerance)
 		}
 		return fmt.Sprintf("%s = %s (grid: %d points on [%.6g, %.6g]; %s)", sym, v, e.Points, e.Lo[0], e.Hi[0], conv)
 	}
-	return fmt.Sprintf("%s = %s ± %.3g (Monte Carlo: %d draws, standard error %.3g)", sym, v, e.Error, e.Samples, e.Error)
+	conv := ""
+	if !e.Converged {
+		conv = "; NOT converged"
+	}
+	tail := fmt.Sprintf("Pareto k̂ %.3g", e.ParetoK)
+	if math.IsNaN(e.ParetoK) {
+		tail = "terms of finite variance"
+	}
+	return fmt.Sprintf("%s = %s ± %.3g (Monte Carlo: %d draws, standard error %.3g, %s%s)", sym, v, e.Error, e.Samples, e.Error, tail, conv)
 }
