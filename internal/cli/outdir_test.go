@@ -123,3 +123,18 @@ func TestSpecYAMLReruns(t *testing.T) {
 		t.Error("the rerun's history differs")
 	}
 }
+
+// TestSupportMismatchIsBadInput fits an exponential model to a normal
+// target on a grid reaching below 0: the target has mass where the model
+// has none from the start, which is bad input (exit 2, naming the point),
+// not a diverged fit, and nothing is written.
+func TestSupportMismatchIsBadInput(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	code, _, errOut := run(t, context.Background(), false, "fit", "--target", "normal(mean=0, variance=1)", "--model", "exponential(rate=1)", "--grid", "-5:5:0.1", "--out", out)
+	if code != ExitUsage || !strings.Contains(errOut, "the target has mass where the model has none (at x=-5)") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a refused fit created its output directory")
+	}
+}
