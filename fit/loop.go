@@ -84,6 +84,10 @@ type Loop struct {
 	goodOpt       []float64
 	ran           bool
 	closed        bool
+	// stepErr is the last state check that refused a point during the
+	// current step (a model off the grid), for an optimizer that stops
+	// against it (L-BFGS's line search).
+	stepErr error
 }
 
 // Start prepares a run of prob under opts: it checks the problem and the
@@ -253,7 +257,11 @@ func (l *Loop) eval(u, grad []float64) (float64, error) {
 			return loss, &NonFiniteError{What: "gradient", Value: slices.Clone(grad)}
 		}
 	}
-	return loss, l.task.check()
+	if err := l.task.check(); err != nil {
+		l.stepErr = err
+		return loss, err
+	}
+	return loss, nil
 }
 
 // fail ends the run as diverged at epoch, for err.
@@ -338,14 +346,22 @@ func (l *Loop) restoreGood(epoch int) bool {
 // that backtracked reports retry: the epoch is to be taken again.
 func (l *Loop) step(epoch int) (ended, retry bool) {
 	l.task.startEpoch(epoch)
+	l.stepErr = nil
 	err := l.opt.Step(&l.s, l.evalFn)
 	if err == nil {
 		return false, false
 	}
 	var se *StopError
 	if errors.As(err, &se) {
-		l.res.Status, l.res.StopRule, l.res.StopValue = se.Status, se.Rule, se.Value
-		return true, false
+		if se.Status == Stalled && l.stepErr != nil {
+			// The line search stopped against a state the loop refused:
+			// the loss keeps falling off the grid. That is a divergence,
+			// not an end.
+			err = fmt.Errorf("%w (the line search could go no further: the loss keeps falling towards models off the grid)", l.stepErr)
+		} else {
+			l.res.Status, l.res.StopRule, l.res.StopValue = se.Status, se.Rule, se.Value
+			return true, false
+		}
 	}
 	if l.restoreGood(epoch) {
 		return l.res.Status == Diverged, l.res.Status != Diverged

@@ -727,7 +727,7 @@ func (e *GridError) Error() string {
 	if e.Mass > 1 {
 		return fmt.Sprintf("the model is narrower than the grid's cells (its density sums to %.3g on the grid, not 1): use a finer grid, a smaller learning rate or on_divergence: backtrack", e.Mass)
 	}
-	mass := fmt.Sprintf("%.3g", e.Mass)
+	mass := fmt.Sprintf("%.3g%%", 100*e.Mass)
 	if e.Mass == 0 {
 		mass = fmt.Sprintf("1e%.0f", e.LogMass/math.Ln10)
 	}

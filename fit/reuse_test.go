@@ -9,7 +9,10 @@ import (
 	"testing"
 
 	"github.com/klfit/klfit/dist"
+	"github.com/klfit/klfit/divergence"
 	"github.com/klfit/klfit/fit"
+	"github.com/klfit/klfit/grid"
+	"github.com/klfit/klfit/target"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
@@ -171,5 +174,31 @@ func TestLRFindNeverSuggestsLeavingTheGrid(t *testing.T) {
 	}
 	if suggest < 0 || pts[suggest].Rate >= 10 {
 		t.Errorf("suggested index %d of %v", suggest, rates)
+	}
+}
+
+// TestLBFGSAgainstTheGridEdge fits a normal to an exponential target on
+// [0.05, 30]: the loss keeps falling as the model slides off to the left,
+// so L-BFGS's line search ends against the grid-mass check. That is a
+// divergence naming the grid, not a "stalled" fit with exit 0.
+func TestLBFGSAgainstTheGridEdge(t *testing.T) {
+	a, err := grid.Arange(0.05, 30, 0.1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := grid.New1D(a)
+	p, err := target.Masses(target.Family{Family: dist.Exponential{}, Theta: []float64{1}}, g, target.Normalized)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prob := &fit.Problem{Grid: g, P: p, Family: dist.Normal{}, Divergence: divergence.ForwardKL{},
+		Transform: dist.Unconstrained(dist.Normal{}), Init: []float64{1, 1}}
+	res, err := fit.Run(context.Background(), prob, fit.Options{Optimizer: &fit.LBFGS{}, Epochs: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ge *fit.GridError
+	if res.Status != fit.Diverged || !errors.As(res.Failure, &ge) {
+		t.Fatalf("status %s (%v), want diverged with a GridError", res.Status, res.Failure)
 	}
 }
