@@ -219,6 +219,9 @@ func (s *Spec) Build(ctx context.Context, env Env) (*Built, error) {
 	if w, ok := b.Target.(target.Warner); ok {
 		b.Warnings = append(b.Warnings, w.Warnings()...)
 	}
+	if w := resolution(g, p); w != "" {
+		b.Warnings = append(b.Warnings, w)
+	}
 	div, err := n.buildDivergence()
 	if err != nil {
 		return nil, err
@@ -524,4 +527,28 @@ func (b *Built) TargetDensity() []float64 {
 		}
 	}
 	return d
+}
+
+// MaxCellMass is the share of the target's mass in one cell above which
+// a build warns that the grid does not resolve the target: a fit then
+// sees a spike, and its numbers depend on the grid more than on the
+// target.
+const MaxCellMass = 0.05
+
+// resolution returns a warning when one cell of g holds more than
+// MaxCellMass of the target masses p, or "".
+func resolution(g *grid.Grid, p []float64) string {
+	var sum, top float64
+	at := 0
+	for i, v := range p {
+		sum += v
+		if v > top {
+			top, at = v, i
+		}
+	}
+	if g.Len() < 2/MaxCellMass || !(top > MaxCellMass*sum) { // a coarse grid of few points is the user's choice
+		return ""
+	}
+	return fmt.Sprintf("the grid does not resolve the target: %.3g%% of its mass lies in the one cell at %s; the fit's numbers depend on the grid: use a finer grid step",
+		100*top/sum, target.PointString(g, at))
 }

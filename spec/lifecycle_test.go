@@ -3,6 +3,7 @@ package spec_test
 import (
 	"context"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -90,5 +91,54 @@ func TestCheckReadsNothing(t *testing.T) {
 	}
 	if err := s.Check(); err == nil || !strings.Contains(err.Error(), "model.init.variance") {
 		t.Errorf("Check: %v, want model.init.variance", err)
+	}
+}
+
+// TestAutoGrid checks the grids chosen for targets a new user tried: a
+// narrow mixture component is resolved (at least 50 cells across its
+// interquartile range of 0.135), a support bound is kept half a step out
+// of the grid (the exponential's 0, where a gamma model has no density),
+// a heavy tail gets at most 1e5 points, still 20 across its core's
+// interquartile range of 1.53,
+// and a target the grid cannot resolve is warned about.
+func TestAutoGrid(t *testing.T) {
+	for _, c := range []struct {
+		target   string
+		maxStep  float64
+		minStart float64
+	}{
+		{"0.5*normal(mean=-5, variance=0.01) + 0.5*normal(mean=5, variance=1)", 0.135 / 50, math.Inf(-1)},
+		{"exponential(rate=1)", 0.1, 0},
+		{"gamma(shape=0.5, rate=1)", 0.1, 0},
+		{"student_t(df=3, loc=0, scale=1)", 1.53 / 20, math.Inf(-1)},
+	} {
+		tg, err := spec.ParseTarget(c.target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &spec.Spec{Target: tg}
+		tt, err := s.BuildTarget(spec.Env{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := spec.AutoGrid(context.Background(), tt)
+		if err != nil {
+			t.Errorf("%s: %v", c.target, err)
+			continue
+		}
+		if g.Step > c.maxStep || !(g.Start > c.minStart) || (g.Stop-g.Start)/g.Step > 1e5+1 {
+			t.Errorf("%s: grid %+v: want a step of at most %v starting above %v, at most 1e5 points", c.target, g, c.maxStep, c.minStart)
+		}
+	}
+	s, err := spec.Parse([]byte("target: 'lognormal(mu=0, sigma=2)'\nmodel: {family: lognormal}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Build(context.Background(), spec.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Warnings) == 0 || !strings.Contains(b.Warnings[len(b.Warnings)-1], "the grid does not resolve the target") {
+		t.Errorf("warnings %q", b.Warnings)
 	}
 }
