@@ -313,6 +313,7 @@ func (d *decoder) axis(a *Axis, n *yaml.Node, path string) error {
 }
 
 func (d *decoder) grid(g *Grid, n *yaml.Node) error {
+	g.given = true // even all zeros: then an error, not the automatic grid
 	o, err := d.object(n, "grid", nil)
 	if err != nil {
 		return err

@@ -45,7 +45,7 @@ func (s *Spec) UnmarshalJSON(data []byte) error {
 
 func (s *Spec) node() *yaml.Node {
 	m := block()
-	if !s.Grid.IsZero() || s.Estimator.Name != MonteCarloEstimator {
+	if !s.Grid.IsZero() { // else chosen when the spec is built
 		add(m, "grid", s.Grid.node())
 	}
 	add(m, "target", s.Target.node())

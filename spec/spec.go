@@ -77,7 +77,7 @@ type Spec struct {
 // IsZero reports whether no grid is given: Build then chooses one from
 // the target (see AutoGrid).
 func (g Grid) IsZero() bool {
-	return g.Start == 0 && g.Stop == 0 && g.Step == 0 && g.X == nil && g.Y == nil && !g.Circular && g.Points == 0
+	return !g.given && g.Start == 0 && g.Stop == 0 && g.Step == 0 && g.X == nil && g.Y == nil && !g.Circular && g.Points == 0
 }
 
 // Grid is a uniform 1-D grid (Start, Stop, Step, following NumPy's arange)
@@ -88,6 +88,9 @@ type Grid struct {
 	X, Y              *Axis
 	Circular          bool
 	Points            int
+
+	// given is set for a grid read from a spec's text, even one of zeros.
+	given bool
 }
 
 // Axis is one axis of a 2-D grid.

@@ -168,7 +168,10 @@ func runFit(ctx context.Context, ios *IOStreams, o *fitOptions) error {
 		return usageError(fmt.Errorf("%s: %w", name, err))
 	}
 	env := spec.Env{Progress: readingProgress(ios, o.Quiet)}
-	if o.SpecPath != "-" {
+	switch {
+	case o.SpecPath == "" && o.Resume != "": // the checkpoint's own spec names files from where it is
+		env.Dir = filepath.Dir(o.Resume)
+	case o.SpecPath != "-":
 		env.Dir = filepath.Dir(o.SpecPath)
 	}
 	if err := o.database(ios, s, &env); err != nil {
@@ -188,7 +191,7 @@ func runFit(ctx context.Context, ios *IOStreams, o *fitOptions) error {
 	case o.LRFind.On:
 		return runLRFind(ctx, ios, b, o)
 	}
-	return runBuilt(ctx, ios, b, runOptions{Out: o.Out, JSON: o.JSON, Quiet: o.Quiet, NoFigures: o.NoFigures,
+	return runBuilt(ctx, ios, b, runOptions{Out: o.Out, DataDir: env.Dir, JSON: o.JSON, Quiet: o.Quiet, NoFigures: o.NoFigures,
 		Checkpoint: o.Checkpoint, CheckpointEvery: o.CheckpointEvery, Resume: cp})
 }
 

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -136,5 +138,37 @@ func TestSupportMismatchIsBadInput(t *testing.T) {
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Error("a refused fit created its output directory")
+	}
+}
+
+// TestSpecYAMLFindsItsFiles fits samples named relative to the spec's
+// directory, then reruns the spec.yaml written two directories deeper,
+// and resumes from a checkpoint elsewhere: each finds the same file.
+func TestSpecYAMLFindsItsFiles(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	var csv strings.Builder
+	csv.WriteString("x\n")
+	for i := range 500 {
+		fmt.Fprintf(&csv, "%v\n", math.Sin(float64(i))+0.3*math.Cos(3*float64(i)))
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "data", "d.csv"), csv.String())
+	writeFile(t, filepath.Join(dir, "data", "s.yaml"), "grid: {start: -2, stop: 2, step: 0.05}\ntarget: {samples: d.csv, column: x}\nmodel: {family: normal}\nepochs: 20\n")
+	a := filepath.Join(dir, "a")
+	if code, _, e := run(t, ctx, false, "fit", filepath.Join(dir, "data", "s.yaml"), "--out", a, "--no-figures", "--checkpoint", filepath.Join(dir, "ck", "c.ckpt")); code != 0 {
+		t.Fatalf("exit %d: %s", code, e)
+	}
+	b := filepath.Join(dir, "x", "y", "b")
+	if code, _, e := run(t, ctx, false, "fit", filepath.Join(a, "spec.yaml"), "--out", b, "--no-figures"); code != 0 {
+		t.Fatalf("rerun of spec.yaml: exit %d: %s", code, e)
+	}
+	if string(readFile(t, filepath.Join(a, "history.csv"))) != string(readFile(t, filepath.Join(b, "history.csv"))) {
+		t.Error("the rerun's history differs")
+	}
+	if code, _, e := run(t, ctx, false, "fit", "--resume", filepath.Join(dir, "ck", "c.ckpt"), "--out", filepath.Join(dir, "c"), "--no-figures"); code != 0 {
+		t.Fatalf("resume from the checkpoint's spec: exit %d: %s", code, e)
 	}
 }

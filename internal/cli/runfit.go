@@ -18,6 +18,10 @@ import (
 type runOptions struct {
 	// Out is the output directory.
 	Out string
+	// DataDir is the directory the spec's relative data file names are
+	// read from ("" for the working directory): spec.yaml names them
+	// relative to Out, so that it runs again from there.
+	DataDir string
 	// JSON prints summary.json's content on stdout and nothing else there.
 	JSON bool
 	// Quiet prints nothing but errors.
@@ -45,7 +49,7 @@ func runBuilt(ctx context.Context, ios *IOStreams, b *spec.Built, o runOptions) 
 	opts.Resume = o.Resume
 	var specYAML string
 	if o.Checkpoint != "" {
-		specYAML = string(b.Spec.YAML())
+		specYAML = string(specFrom(b.Spec, o.DataDir, filepath.Dir(o.Checkpoint)).YAML())
 		opts.CheckpointEvery = o.CheckpointEvery
 		opts.Checkpoint = func(cp *fit.Checkpoint) error {
 			cp.Spec = specYAML
@@ -74,7 +78,7 @@ func runBuilt(ctx context.Context, ios *IOStreams, b *spec.Built, o runOptions) 
 	if err := out.claim("spec.yaml", "history.csv"); err != nil {
 		return usageError(err)
 	}
-	if err := os.WriteFile(out.path("spec.yaml"), b.Spec.YAML(), 0o644); err != nil {
+	if err := os.WriteFile(out.path("spec.yaml"), specFrom(b.Spec, o.DataDir, o.Out).YAML(), 0o644); err != nil {
 		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("writing spec.yaml: %w", err)}
 	}
 	human := humanWriter(ios, o.JSON, o.Quiet)
@@ -289,4 +293,30 @@ func lossStdErr(h *fit.History) float64 {
 		}
 	}
 	return math.NaN()
+}
+
+// specFrom returns s with its data file names (read relative to dataDir)
+// made relative to dir, where spec.yaml is written, or absolute when they
+// cannot be: `klfit fit DIR/spec.yaml` reads the same files.
+func specFrom(s *spec.Spec, dataDir, dir string) *spec.Spec {
+	c := *s
+	move := func(name string) string {
+		if name == "" || filepath.IsAbs(name) {
+			return name
+		}
+		abs, err := filepath.Abs(filepath.Join(dataDir, name))
+		if err != nil {
+			return name
+		}
+		absDir, err := filepath.Abs(dir)
+		if err != nil {
+			return abs
+		}
+		if rel, err := filepath.Rel(absDir, abs); err == nil {
+			return rel
+		}
+		return abs
+	}
+	c.Target.Samples, c.Target.Table, c.Target.Histogram = move(c.Target.Samples), move(c.Target.Table), move(c.Target.Histogram)
+	return &c
 }
