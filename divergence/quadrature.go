@@ -187,6 +187,9 @@ func window(p, q *Density) (lo, hi [2]float64, err error) {
 			break
 		}
 	}
+	if p == q || p.Label == q.Label {
+		return lo, hi, fmt.Errorf("could not find a window holding the mass of %s", p.Label)
+	}
 	return lo, hi, fmt.Errorf("could not find a window holding the mass of %s and %s", p.Label, q.Label)
 }
 

@@ -288,8 +288,12 @@ func (s *Spec) monteCarlo(ctx context.Context, checkOnly bool) (*MonteCarlo, err
 	switch {
 	case e.Name != MonteCarloEstimator:
 		return nil, s.errorf("estimator.name", "%s needs the monte_carlo estimator, not %q", why, e.Name)
+	case !s.Grid.IsZero() && why == "target.log_density":
+		return nil, s.errorf("grid", "a log_density target is fitted by Monte Carlo, with no grid: leave grid out (to fit on this grid, give the density as target: {expression: ...})")
+	case !s.Grid.IsZero() && why == "target.columns":
+		return nil, s.errorf("grid", "samples in columns are fitted by Monte Carlo, with no grid: leave grid out (to fit on this grid, read one column: target: {samples: ..., column: ...})")
 	case !s.Grid.IsZero():
-		return nil, s.errorf("grid", "a Monte Carlo fit (%s) has no grid; leave grid out, or fit on the grid with estimator: grid", why)
+		return nil, s.errorf("grid", "a Monte Carlo fit (%s) has no grid: leave grid out, or fit on the grid with estimator: grid", why)
 	case len(s.Report) > 0:
 		return nil, s.errorf("report", "reported divergences are computed on a grid; a Monte Carlo fit has none")
 	case s.TargetWeights != "" || s.has("target_weights"):

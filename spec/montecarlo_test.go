@@ -55,7 +55,7 @@ func TestMonteCarloErrors(t *testing.T) {
 		{"target: {log_density: '-x1^2-x2^2', dims: 2}\nmodel: {family: mvnormal, init: {covariance: [[1, 2], [2, 1]]}}\n", "spec line 2: model.init.covariance: ", false},
 		{"target: {log_density: '-x1^2', dims: 1}\nmodel: {family: mvnormal_diag, init: {variance: [0]}}\n", "spec line 2: model.init.variance: variance[0] must be > 0", false},
 		{"target: {log_density: '-x1^2', dims: 1}\nmodel: {family: mvnormal_diag, init: {covariance: [[1]]}}\n", "spec line 2: model.init.covariance: unknown parameter (mvnormal_diag takes mean, variance)", false},
-		{"grid: {start: 0, stop: 1, step: 0.1}\ntarget: {log_density: '-x1^2', dims: 1}" + model, "spec line 1: grid: a Monte Carlo fit (target.log_density) has no grid", false},
+		{"grid: {start: 0, stop: 1, step: 0.1}\ntarget: {log_density: '-x1^2', dims: 1}" + model, "spec line 1: grid: a log_density target is fitted by Monte Carlo, with no grid: leave grid out (to fit on this grid, give the density as target: {expression: ...})", false},
 		{"target: {log_density: '-x1^2', dims: 1}\nreport: [js]" + model, "spec line 2: report: reported divergences are computed on a grid", false},
 		{"target: {log_density: '-x1^2', dims: 1}\ntarget_weights: density" + model, "spec line 2: target_weights: target weights apply to a grid", false},
 		{"target: {log_density: '-x1^2', dims: 1}" + model + "optimizer: {name: natural_gradient}\n", "spec line 3: optimizer.name: the natural_gradient optimizer needs a grid problem", false},

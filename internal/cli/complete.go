@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -16,6 +17,20 @@ import (
 // and arguments that take them, and spec files (.yaml, .yml, .json) after
 // klfit fit.
 func addCompletions(root *cobra.Command) {
+	// cobra's completion command prints its help for a shell it does not
+	// know, and exits 0: say so, as for any bad argument.
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Args = cobra.ArbitraryArgs
+			c.RunE = func(cmd *cobra.Command, args []string) error {
+				if len(args) == 0 {
+					return cmd.Help()
+				}
+				return usageError(fmt.Errorf("completion: no script for the shell %q (known: bash, zsh, fish, powershell)", args[0]))
+			}
+		}
+	}
 	families := listed(dist.Names)
 	divergences := listed(divergence.Names)
 	optimizers := listed(fit.OptimizerNames)

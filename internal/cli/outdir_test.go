@@ -172,3 +172,12 @@ func TestSpecYAMLFindsItsFiles(t *testing.T) {
 		t.Fatalf("resume from the checkpoint's spec: exit %d: %s", code, e)
 	}
 }
+
+// TestCompletionUnknownShell asks for a shell cobra has no script for:
+// one line and exit 2, not the help and exit 0.
+func TestCompletionUnknownShell(t *testing.T) {
+	code, out, errOut := run(t, context.Background(), false, "completion", "tcsh")
+	if code != ExitUsage || out != "" || !strings.Contains(errOut, `no script for the shell "tcsh"`) {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}

@@ -111,8 +111,8 @@ with gradient methods, records every step, and draws how it got there.
 Run without a command, it runs the demo (klfit demo) and takes its flags.
 
 Exit codes: 0 success, 1 the fit diverged, 2 bad input (flags, spec, files),
-130 interrupted (Ctrl-C); an interrupted or diverged fit still writes
-everything it computed.
+130 interrupted (Ctrl-C), 143 stopped by SIGTERM; an interrupted or diverged
+fit still writes everything it computed.
 
 klfit completion bash|zsh|fish prints a completion script for the shell
 (klfit completion bash --help says where it goes).`,
