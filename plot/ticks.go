@@ -107,7 +107,8 @@ func stepValues(lo, hi, step float64) []float64 {
 
 // formatTicks labels values on a step with one format: fixed decimals
 // enough to tell the step, or, for values of magnitude >= 1e5 or steps
-// below 1e-4, scientific notation with one number of mantissa digits.
+// below 1e-4, scientific notation with one number of mantissa digits, the
+// fewest that write every value exactly.
 // Values of no step (the ends of a range too narrow to step through) get
 // the shortest digits that tell them apart.
 func formatTicks(vals []float64, step float64) []string {
@@ -130,13 +131,15 @@ func formatTicks(vals []float64, step float64) []string {
 		return labels
 	}
 	if mag >= 1e5 || step > 0 && step < 1e-4 {
-		// The fewest mantissa digits that keep the labels apart.
+		// The fewest mantissa digits that write every tick exactly
+		// (1.25e6, not 1.2e6) and keep the labels apart.
 		for digits := 0; digits <= 16; digits++ {
 			seen := map[string]bool{}
 			ok := true
 			for i, v := range vals {
 				labels[i] = sciLabel(v, digits)
-				ok = ok && !seen[labels[i]]
+				back, _ := strconv.ParseFloat(labels[i], 64)
+				ok = ok && !seen[labels[i]] && math.Abs(back-v) <= 1e-9*math.Max(math.Abs(v), step)
 				seen[labels[i]] = true
 			}
 			if ok {
