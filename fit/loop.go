@@ -84,6 +84,10 @@ type Loop struct {
 	goodOpt       []float64
 	ran           bool
 	closed        bool
+	// ckptAt and ckptTook are when the last checkpoint was written and
+	// how long it took (see checkpointDue).
+	ckptAt   time.Time
+	ckptTook time.Duration
 	// stepErr is the last state check that refused a point during the
 	// current step (a model off the grid), for an optimizer that stops
 	// against it (L-BFGS's line search).
@@ -317,9 +321,21 @@ func (l *Loop) checkpoint(final bool) {
 	if final {
 		cp.Status = l.res.Status
 	}
+	start := time.Now()
 	if err := l.opts.Checkpoint(cp); err != nil && l.res.CheckpointErr == nil {
 		l.res.CheckpointErr = err
 	}
+	l.ckptAt, l.ckptTook = time.Now(), time.Since(start)
+}
+
+// checkpointDue reports whether a periodic checkpoint may be written now
+// (see Options.CheckpointShare).
+func (l *Loop) checkpointDue() bool {
+	share := l.opts.CheckpointShare
+	if share <= 0 || l.ckptAt.IsZero() {
+		return true
+	}
+	return float64(time.Since(l.ckptAt)) >= (1/share-1)*float64(l.ckptTook)
 }
 
 // restoreGood goes back to the last good state and halves the learning
@@ -423,7 +439,7 @@ func (l *Loop) Run(ctx context.Context, observers ...Observer) *Result {
 			l.saveGood()
 		}
 		ended = stop.after(epoch, l.s.Loss, l.s.Grad, l.elapsed, res)
-		if l.opts.Checkpoint != nil && l.opts.CheckpointEvery > 0 && epoch%l.opts.CheckpointEvery == 0 && !ended {
+		if l.opts.Checkpoint != nil && l.opts.CheckpointEvery > 0 && epoch%l.opts.CheckpointEvery == 0 && !ended && l.checkpointDue() {
 			l.checkpoint(false)
 		}
 	}

@@ -202,3 +202,36 @@ func TestLBFGSAgainstTheGridEdge(t *testing.T) {
 		t.Fatalf("status %s (%v), want diverged with a GridError", res.Status, res.Failure)
 	}
 }
+
+// TestCheckpointShare writes a checkpoint (a JSON copy of the history,
+// done 20 times: far slower than an epoch) after every epoch of a
+// 2000-epoch fit, bounded to a tenth of the fit's time: each one then
+// waits for nine times its own cost of epochs, so only a few are written
+// (the margin to 200 is two orders of magnitude), the final one always.
+// Without the bound every epoch gets its checkpoint (200 epochs there).
+func TestCheckpointShare(t *testing.T) {
+	prob := notebookProblem(t)
+	for _, c := range []struct {
+		share            float64
+		epochs, min, max int
+	}{{0.1, 2000, 2, 200}, {0, 200, 201, 201}} {
+		n := 0
+		save := func(cp *fit.Checkpoint) error {
+			n++
+			for range 20 {
+				if _, err := cp.MarshalJSON(); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		res, err := fit.Run(context.Background(), prob, fit.Options{Optimizer: &fit.GD{LearningRate: 0.01}, Epochs: c.epochs,
+			Checkpoint: save, CheckpointEvery: 1, CheckpointShare: c.share})
+		if err != nil || res.CheckpointErr != nil {
+			t.Fatal(err, res.CheckpointErr)
+		}
+		if n < c.min || n > c.max {
+			t.Errorf("share %v: %d checkpoints, want %d to %d", c.share, n, c.min, c.max)
+		}
+	}
+}

@@ -52,12 +52,20 @@ type Options struct {
 	// DefaultMaxBacktracks.
 	MaxBacktracks int
 	// Checkpoint, when not nil, is given the fit's state every
-	// CheckpointEvery epochs (never, when that is 0) and once more when
-	// the fit ends (the last good state, after a divergence). The
+	// CheckpointEvery epochs (never, when that is 0; see also
+	// CheckpointShare) and once more when the fit ends (the last good
+	// state, after a divergence). The
 	// checkpoint is valid only during the call. An error does not stop
 	// the fit; the first one is kept in Result.CheckpointErr.
 	Checkpoint      func(cp *Checkpoint) error
 	CheckpointEvery int
+	// CheckpointShare, when above 0, bounds the share of the fit's time
+	// spent in Checkpoint: a periodic checkpoint waits until the fit has
+	// run (1/CheckpointShare - 1) times as long as the last one took. A
+	// checkpoint holds the whole history, so without a bound a long fit's
+	// checkpoints cost the square of its epochs; with one, a fixed share.
+	// 0 writes one every CheckpointEvery epochs, whatever it costs.
+	CheckpointShare float64
 	// Resume, when not nil, continues the fit that saved it: the history,
 	// the optimizer's state and the backtracks come from it, and the fit
 	// goes on from the epoch after its last.
@@ -237,6 +245,8 @@ func (o *Options) check() error {
 		return fmt.Errorf("epochs must be >= 0, got %d", o.Epochs)
 	case o.MaxBacktracks < 0:
 		return fmt.Errorf("max_backtracks must be >= 0, got %d", o.MaxBacktracks)
+	case o.CheckpointShare < 0 || o.CheckpointShare > 1:
+		return fmt.Errorf("the share of time for checkpoints must be from 0 to 1, got %v", o.CheckpointShare)
 	case o.CheckpointEvery < 0:
 		return fmt.Errorf("the checkpoint interval must be >= 0 epochs, got %d", o.CheckpointEvery)
 	case o.OnDivergence != StopOnDivergence && o.OnDivergence != Backtrack:

@@ -51,6 +51,7 @@ func runBuilt(ctx context.Context, ios *IOStreams, b *spec.Built, o runOptions) 
 	if o.Checkpoint != "" {
 		specYAML = string(specFrom(b.Spec, o.DataDir, filepath.Dir(o.Checkpoint)).YAML())
 		opts.CheckpointEvery = o.CheckpointEvery
+		opts.CheckpointShare = checkpointShare
 		opts.Checkpoint = func(cp *fit.Checkpoint) error {
 			cp.Spec = specYAML
 			return cp.WriteFile(o.Checkpoint)
@@ -320,3 +321,8 @@ func specFrom(s *spec.Spec, dataDir, dir string) *spec.Spec {
 	c.Target.Samples, c.Target.Table, c.Target.Histogram = move(c.Target.Samples), move(c.Target.Table), move(c.Target.Histogram)
 	return &c
 }
+
+// checkpointShare is the share of a fit's time its periodic checkpoints
+// may take (see fit.Options.CheckpointShare): a checkpoint holds the whole
+// history, and a long fit's would otherwise cost the square of its epochs.
+const checkpointShare = 0.1
