@@ -30,7 +30,7 @@ func ExampleFigures() {
 	// endpoints 3 curves  "target, initial and final model"
 	// mean      1 curves  "mean of q"
 	// variance  1 curves  "variance of q"
-	// loss      1 curves  "loss above its minimum, 0.1 at epoch 1"
+	// loss      1 curves  "loss above its last value, 0.1 at epoch 1: still falling"
 }
 
 // NiceTicks places ticks as matplotlib does, at a step of 1, 2, 2.5 or 5

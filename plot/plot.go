@@ -384,7 +384,15 @@ func lossFigure(in Input) Figure {
 		return f
 	}
 	f.Title = fmt.Sprintf("loss above its minimum, %s at epoch %d", FormatLoss(best), at)
-	c := trace(excess(losses, best))
+	ex := excess(losses, best)
+	if n := len(losses); at == n-1 && n >= 2 && losses[n-2]-best > 1e-10*math.Max(math.Abs(best), 1) {
+		// Still falling at the end: the last point is the minimum only
+		// because the fit stopped there. Drawn at the floor it would look
+		// like convergence; it is left out, and the title says so.
+		ex = ex[:n-1]
+		f.Title = fmt.Sprintf("loss above its last value, %s at epoch %d: still falling", FormatLoss(best), at)
+	}
+	c := trace(ex)
 	c.Color, c.Width = blue, 1.5
 	f.Curves = []Curve{c}
 	return f
