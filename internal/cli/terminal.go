@@ -79,7 +79,7 @@ func (t *terminal) line(ev *fit.Event) string {
 		}
 		return strings.Join(parts, " ")
 	}
-	return fmt.Sprintf("epoch %d: %s=%s %s", ev.Epoch, t.lossName, pyFloat(ev.Loss), formatParams(t.names, ev.Theta))
+	return fmt.Sprintf("epoch %d: %s=%s, %s", ev.Epoch, t.lossName, pyFloat(ev.Loss), formatParams(t.names, ev.Theta))
 }
 
 // finish removes the progress bar.
