@@ -107,6 +107,9 @@ func (m *MonteCarlo) Names() []string { return m.Model.Names() }
 // Symbol returns what the loss is, in symbols: the divergence up to the
 // constant it omits.
 func (m *MonteCarlo) Symbol() string {
+	if _, ok := m.Target.(*vi.NormalTarget); ok {
+		return "KL(Q||P)"
+	}
 	if m.Target != nil {
 		return "KL(Q||P) - log Z"
 	}
@@ -115,6 +118,9 @@ func (m *MonteCarlo) Symbol() string {
 
 // LossMeaning says in words what the loss is.
 func (m *MonteCarlo) LossMeaning() string {
+	if _, ok := m.Target.(*vi.NormalTarget); ok {
+		return "the loss is the reverse KL(Q||P) itself: the normal target's density is normalized (log Z = 0); it is estimated on the fit's draws, whose Monte Carlo standard error history.csv gives"
+	}
 	if m.Target != nil {
 		return "the loss is KL(Q||P) - log Z: the reverse KL up to the constant log Z, the target's unknown log normalizing constant (so it can be negative); diagnostics.log_z estimates log Z"
 	}
