@@ -89,6 +89,11 @@ type Objective struct {
 	ldc     []float64
 	ln      line
 	gradRaw []float64 // the gradient with respect to the score terms
+	// mix, for a mixture of dist.Quadratic components on a 1-D grid, makes
+	// the log-density by the components' recurrences and in place of the
+	// scores the responsibilities, whose gradient terms it maps to the
+	// parameters (see mixLine).
+	mix *mixLine
 	// gridLogSum is the log of the model's normalized density summed
 	// over the grid at the last evaluation: times the cell size, its mass
 	// on the grid (see checkGridMass).
@@ -164,13 +169,25 @@ func NewObjectiveWith(prob *Problem, eng Engine) *Objective {
 		o.ln = line{step: a.Delta, n: a.N}
 		k = 2
 	}
+	nraw := k
+	if mx, ok := prob.Family.(*dist.Mixture); ok && !eng.Plain && g.Dim() == 1 {
+		if q, ok := mx.Component().(dist.Quadratic); ok {
+			a := g.Axes[0]
+			o.mix = newMixLine(mx, q, a.Start, a.Delta, a.N)
+			k = mx.Components() // the responsibilities
+			nraw = 3 * k        // for each component, sums of g r, g r d, g r d^2
+		}
+	}
+	if o.lfam != nil {
+		nraw = 2
+	}
 	o.score = make([][]float64, k)
 	for j := range o.score {
 		if o.lfam == nil { // the line pass makes its terms on the way
 			o.score[j] = make([]float64, n)
 		}
 	}
-	o.gradRaw = make([]float64, k)
+	o.gradRaw = make([]float64, nraw)
 	for lo := 0; lo < n; lo += chunkSize {
 		c := chunk{lo: lo, hi: min(lo+chunkSize, n)}
 		c.x = g.X[c.lo:c.hi]
@@ -185,7 +202,7 @@ func NewObjectiveWith(prob *Problem, eng Engine) *Objective {
 		}
 		o.chunks = append(o.chunks, c)
 	}
-	if pc, ok := prob.Family.(dist.PointCacher); ok && o.lfam == nil && !eng.Plain {
+	if pc, ok := prob.Family.(dist.PointCacher); ok && o.lfam == nil && o.mix == nil && !eng.Plain {
 		o.pcache = pc
 		cache := pc.PointCache(g.X, g.Y)
 		for i := range o.chunks {
@@ -195,7 +212,7 @@ func NewObjectiveWith(prob *Problem, eng Engine) *Objective {
 			}
 		}
 	}
-	o.gradParts = make([]float64, len(o.chunks)*len(o.score))
+	o.gradParts = make([]float64, len(o.chunks)*nraw)
 	workers := 1
 	if threads > 1 && n >= parallelMin {
 		workers = min(threads, len(o.chunks))
@@ -204,7 +221,7 @@ func NewObjectiveWith(prob *Problem, eng Engine) *Objective {
 	if a, ok := prob.Divergence.(divergence.Additive); ok {
 		// h is used chunk by chunk: one chunk's worth a worker.
 		o.additive = a
-		o.qsParts = make([]float64, len(o.chunks)*len(o.score))
+		o.qsParts = make([]float64, len(o.chunks)*nraw)
 		o.hWork = make([][]float64, workers)
 		for w := range o.hWork {
 			o.hWork[w] = make([]float64, chunkSize)
@@ -213,7 +230,7 @@ func NewObjectiveWith(prob *Problem, eng Engine) *Objective {
 		o.h = make([]float64, n)
 		if ls, ok := prob.Divergence.(divergence.LogSum); ok {
 			o.logSum = ls
-			o.qsParts = make([]float64, len(o.chunks)*len(o.score))
+			o.qsParts = make([]float64, len(o.chunks)*nraw)
 		}
 	}
 	return o
@@ -344,6 +361,9 @@ func (o *Objective) logNormalizer(wantScore bool) error {
 		o.lvert = -b / (2 * c)
 		o.ln = newLine(0, c, o.lstart-o.lvert, o.ln.step, o.ln.n)
 	}
+	if o.mix != nil {
+		o.mix.set(o.theta)
+	}
 	o.runPhase(phaseEval)
 	m := math.Inf(-1)
 	for _, c := range o.chunks {
@@ -458,6 +478,10 @@ func (o *Objective) evalLogSum(u, grad []float64) (float64, error) {
 // + gradRaw[1] dc/dtheta_k (the constant's derivative multiplies
 // sum (h - H q) = 0).
 func (o *Objective) toParams() {
+	if o.mix != nil {
+		o.mix.gradient(o.gradT, o.gradRaw)
+		return
+	}
 	if o.lfam == nil {
 		copy(o.gradT, o.gradRaw)
 		return
@@ -502,6 +526,10 @@ func (o *Objective) work(w, ci int) {
 	case phaseEval:
 		if o.lfam != nil {
 			c.max, c.sum = o.ln.fill(o.logq[lo:hi], o.q[lo:hi], lo)
+			return
+		}
+		if o.mix != nil {
+			c.max, c.sum = o.mix.fill(o.logq[lo:hi], o.q[lo:hi], c.score, lo)
 			return
 		}
 		var score [][]float64
@@ -551,6 +579,22 @@ func (o *Objective) work(w, ci int) {
 				b += t * d
 			}
 			parts[0], parts[1] = a, b
+			return
+		}
+		if o.mix != nil {
+			for j, r := range c.score {
+				l := &o.mix.lines[j]
+				var a, b, e float64
+				for i := lo; i < hi; i++ {
+					d := l.start + float64(i)*l.step
+					t := (o.h[i] - o.hsum*o.q[i]) * r[i-lo]
+					a += t
+					t *= d
+					b += t
+					e += t * d
+				}
+				parts[3*j], parts[3*j+1], parts[3*j+2] = a, b, e
+			}
 			return
 		}
 		for j, s := range o.score {
@@ -653,6 +697,12 @@ func (o *Objective) gradSums(ci int, h, q []float64) {
 		hsum += v
 	}
 	c.hsum = hsum
+	if o.mix != nil {
+		for j, r := range c.score {
+			hs[3*j], hs[3*j+1], hs[3*j+2], qs[3*j], qs[3*j+1], qs[3*j+2] = o.mix.gradSums(j, lo, h, q, r)
+		}
+		return
+	}
 	for j, s := range c.score {
 		var a, b float64
 		for i, v := range h {
