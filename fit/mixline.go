@@ -97,7 +97,7 @@ func (ml *mixLine) fill(logq, q []float64, r [][]float64, lo int) (mx, sum float
 				sum += ml.exact(logq, q, r, lo, i)
 				continue
 			}
-			logq[i] = ml.g + math.Log(s)
+			logq[i] = ml.g + posLog(s)
 			q[i] = s
 			sum += s
 			inv := 1 / s
@@ -114,7 +114,7 @@ func (ml *mixLine) fill(logq, q []float64, r [][]float64, lo int) (mx, sum float
 				sum += ml.exact(logq, q, r, lo, i)
 				continue
 			}
-			logq[i] = ml.g + math.Log(s)
+			logq[i] = ml.g + posLog(s)
 			q[i] = s
 			sum += s
 			inv := 1 / s
