@@ -88,17 +88,20 @@ func (ml *mixLine) fill(logq, q []float64, r [][]float64, lo int) (mx, sum float
 		l.fillRun(e, lo, jc-1, -1, jc-lo)
 	}
 	wt := ml.wt
+	// The terms' sums in q, their logs in logq, the responsibilities in
+	// r; the exact log-sum-exp where the sums are too small.
 	if len(r) == 2 { // the common case, without the inner loops
 		r0, r1 := r[0][:len(q)], r[1][:len(q)]
 		w0, w1 := wt[0], wt[1]
 		for i := range q {
-			s := w0*r0[i] + w1*r1[i]
+			q[i] = w0*r0[i] + w1*r1[i]
+		}
+		addLogs(logq, q, ml.g)
+		for i, s := range q {
 			if !(s >= mixTiny) {
 				sum += ml.exact(logq, q, r, lo, i)
 				continue
 			}
-			logq[i] = ml.g + posLog(s)
-			q[i] = s
 			sum += s
 			inv := 1 / s
 			r0[i] *= w0 * inv
@@ -110,12 +113,14 @@ func (ml *mixLine) fill(logq, q []float64, r [][]float64, lo int) (mx, sum float
 			for c, e := range r {
 				s += wt[c] * e[i]
 			}
+			q[i] = s
+		}
+		addLogs(logq, q, ml.g)
+		for i, s := range q {
 			if !(s >= mixTiny) {
 				sum += ml.exact(logq, q, r, lo, i)
 				continue
 			}
-			logq[i] = ml.g + posLog(s)
-			q[i] = s
 			sum += s
 			inv := 1 / s
 			for c, e := range r {
