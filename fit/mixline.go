@@ -196,23 +196,27 @@ func (ml *mixLine) gradient(gradT, raw []float64) {
 	}
 }
 
-// gradSums returns, for component c on the points lo <= j < lo+len(h),
-// the sums of h r, h r d, h r d^2, q r, q r d and q r d^2.
-func (ml *mixLine) gradSums(c, lo int, h, q, r []float64) (h0, h1, h2, q0, q1, q2 float64) {
-	l := &ml.lines[c]
-	r = r[:len(h)]
+// gradSums stores, for each component c on the points
+// lo <= j < lo+len(h), the sums of h r_c, h r_c d and h r_c d^2 in
+// hs[3c:3c+3] and those of q r_c, q r_c d and q r_c d^2 in qs[3c:3c+3].
+func (ml *mixLine) gradSums(hs, qs []float64, lo int, h, q []float64, r [][]float64) {
 	q = q[:len(h)]
-	for i, v := range h {
-		d := l.start + float64(lo+i)*l.step
-		hr, qr := v*r[i], q[i]*r[i]
-		h0 += hr
-		q0 += qr
-		hr *= d
-		qr *= d
-		h1 += hr
-		q1 += qr
-		h2 += hr * d
-		q2 += qr * d
+	for c, rc := range r {
+		l := &ml.lines[c]
+		rc = rc[:len(h)]
+		var h0, h1, h2, q0, q1, q2 float64
+		for i, v := range h {
+			d := l.start + float64(lo+i)*l.step
+			hr, qr := v*rc[i], q[i]*rc[i]
+			h0 += hr
+			q0 += qr
+			hr *= d
+			qr *= d
+			h1 += hr
+			q1 += qr
+			h2 += hr * d
+			q2 += qr * d
+		}
+		hs[3*c], hs[3*c+1], hs[3*c+2], qs[3*c], qs[3*c+1], qs[3*c+2] = h0, h1, h2, q0, q1, q2
 	}
-	return
 }

@@ -698,9 +698,7 @@ func (o *Objective) gradSums(ci int, h, q []float64) {
 	}
 	c.hsum = hsum
 	if o.mix != nil {
-		for j, r := range c.score {
-			hs[3*j], hs[3*j+1], hs[3*j+2], qs[3*j], qs[3*j+1], qs[3*j+2] = o.mix.gradSums(j, lo, h, q, r)
-		}
+		o.mix.gradSums(hs, qs, lo, h, q, c.score)
 		return
 	}
 	for j, s := range c.score {
