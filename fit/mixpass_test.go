@@ -15,7 +15,9 @@ import (
 // mixture pass must evaluate as the plain pass does: well separated
 // components, overlapping ones, one narrow and far from 0, a weight near
 // 0, two narrow components far apart (the terms underflow between them,
-// where the pass takes the exact log-sum-exp), three components.
+// where the pass takes the exact log-sum-exp), three components, and a
+// model so far off the grid that every point takes it (forward KL's pass
+// then hands the evaluation to the general one).
 var mixPoints = []struct {
 	name      string
 	w, mu, vr []float64
@@ -26,6 +28,7 @@ var mixPoints = []struct {
 	{"weight near 0", []float64{1 - 1e-9, 1e-9}, []float64{1, 3}, []float64{1, 0.5}},
 	{"underflow between", []float64{0.5, 0.5}, []float64{-9, 9.8}, []float64{0.05, 1e-3}},
 	{"three", []float64{0.2, 0.5, 0.3}, []float64{-5, 0, 6}, []float64{0.5, 2, 1}},
+	{"far off the grid", []float64{0.5, 0.5}, []float64{80, 90}, []float64{1, 2}},
 }
 
 // TestMixturePassMatchesPlain is a property test of the general pass for

@@ -54,8 +54,14 @@ type Objective struct {
 	prob  *Problem
 	quad  *quadPass  // the specialized 1-D pass, when one applies
 	quad2 *quad2Pass // the specialized 2-D pass, when one applies
-	theta []float64
-	gradT []float64
+	// mixKL is forward KL's pass for a mixture of normals; general, the
+	// general pass it hands an evaluation it cannot do, made when first
+	// needed with eng.
+	mixKL   *mixKLPass
+	general *Objective
+	eng     Engine
+	theta   []float64
+	gradT   []float64
 
 	// The general pass's buffers. h is whole for divergences that are not
 	// additive; additive ones use hWork, a chunk's worth per worker.
@@ -139,14 +145,26 @@ func NewObjective(prob *Problem) *Objective { return NewObjectiveWith(prob, Engi
 
 // NewObjectiveWith returns an Objective for prob evaluated as eng says,
 // with its buffers allocated.
-func NewObjectiveWith(prob *Problem, eng Engine) *Objective {
+func NewObjectiveWith(prob *Problem, eng Engine) *Objective { return newObjective(prob, eng, true) }
+
+// newObjective is NewObjectiveWith; without whole, forward KL takes the
+// general pass even where a pass of its own applies.
+func newObjective(prob *Problem, eng Engine, whole bool) *Objective {
 	threads := eng.Threads
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
 	n, k := prob.Grid.Len(), len(prob.Family.Params())
 	o := &Objective{prob: prob, theta: make([]float64, k), gradT: make([]float64, k)}
-	if !eng.Plain && isForwardKL(prob.Divergence) {
+	if !eng.Plain && whole && isForwardKL(prob.Divergence) {
+		if mx, ok := prob.Family.(*dist.Mixture); ok && prob.Grid.Dim() == 1 {
+			if q, ok := mx.Component().(dist.Quadratic); ok {
+				a := prob.Grid.Axes[0]
+				o.mixKL = newMixKLPass(prob, newMixLine(mx, q, a.Start, a.Delta, a.N), threads)
+				o.eng = eng
+				return o
+			}
+		}
 		if q, ok := prob.Family.(dist.Quadratic); ok && prob.Grid.Dim() == 1 {
 			o.quad = newQuadPass(prob, q, threads)
 			return o
@@ -249,6 +267,12 @@ func (o *Objective) Close() {
 	if o.quad2 != nil {
 		o.quad2.close()
 	}
+	if o.mixKL != nil {
+		o.mixKL.close()
+	}
+	if o.general != nil {
+		o.general.Close()
+	}
 	if o.pool != nil {
 		o.pool.close()
 	}
@@ -263,6 +287,8 @@ func (o *Objective) Workers() int {
 		p = o.quad.pool
 	case o.quad2 != nil:
 		p = o.quad2.pool
+	case o.mixKL != nil:
+		p = o.mixKL.pool
 	default:
 		p = o.pool
 	}
@@ -288,6 +314,9 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 	pr.Transform.Theta(o.theta, u)
 	if err := dist.Validate(pr.Family, o.theta); err != nil {
 		return math.NaN(), &DomainError{Err: err}
+	}
+	if o.mixKL != nil {
+		return o.evalMixKL(u, grad)
 	}
 	if o.quad != nil || o.quad2 != nil {
 		var gradT []float64
@@ -346,6 +375,28 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 	o.toParams()
 	pr.Transform.PullBack(grad, u, o.theta, o.gradT)
 	return val, nil
+}
+
+// evalMixKL evaluates forward KL for a mixture of normals by its own
+// pass, or by the general one when that pass cannot.
+func (o *Objective) evalMixKL(u, grad []float64) (float64, error) {
+	var gradT []float64
+	if grad != nil {
+		gradT = o.gradT
+	}
+	if val, ok := o.mixKL.eval(o.theta, gradT); ok {
+		o.gridLogSum = o.mixKL.logSum
+		if grad != nil {
+			o.prob.Transform.PullBack(grad, u, o.theta, o.gradT)
+		}
+		return val, nil
+	}
+	if o.general == nil {
+		o.general = newObjective(o.prob, o.eng, false)
+	}
+	val, err := o.general.Eval(u, grad)
+	o.gridLogSum = o.general.gridLogSum
+	return val, err
 }
 
 // logNormalizer evaluates the family (and its scores when wantScore is
