@@ -115,11 +115,18 @@ func (q *mixKLPass) work(w, ch int) {
 		ln.fillRun(e(c), lo, jc, 1, hi-jc)
 		ln.fillRun(e(c), lo, jc-1, -1, jc-lo)
 	}
-	clear(s)
-	for c := range k {
-		wc := ml.wt[c]
-		for i, v := range e(c) {
-			s[i] += wc * v
+	if k == 2 { // the common case in one loop
+		e0, e1, w0, w1 := e(0), e(1), ml.wt[0], ml.wt[1]
+		for i := range s {
+			s[i] = w0*e0[i] + w1*e1[i]
+		}
+	} else {
+		clear(s)
+		for c := range k {
+			wc := ml.wt[c]
+			for i, v := range e(c) {
+				s[i] += wc * v
+			}
 		}
 	}
 	addLogs(l, s, 0)

@@ -241,15 +241,21 @@ func (l *line) fillRun(q []float64, lo, j0, dir, count int) float64 {
 	}
 	b, c, m, cc := l.b, l.c, l.m, l.cc
 	h := float64(dir) * l.step
+	anchor := func(j int) (e, r float64) {
+		x := l.start + float64(j)*l.step
+		return math.Exp(x*(b+c*x) - m), math.Exp(h * (b + c*(2*x+h)))
+	}
 	var sum float64
 	j := j0
-	for count > 0 {
-		x := l.start + float64(j)*l.step
-		e, r := math.Exp(x*(b+c*x)-m), math.Exp(h*(b+c*(2*x+h)))
-		if e == 0 {
-			break
-		}
+	e, r := anchor(j)
+	for count > 0 && e != 0 {
 		k := min(count, anchorEvery)
+		count -= k
+		// The next block's anchors first: their latency overlaps the loop.
+		var en, rn float64
+		if count > 0 {
+			en, rn = anchor(j + k*dir)
+		}
 		for range k {
 			q[j-lo] = e
 			sum += e
@@ -257,7 +263,7 @@ func (l *line) fillRun(q []float64, lo, j0, dir, count int) float64 {
 			r *= cc
 			j += dir
 		}
-		count -= k
+		e, r = en, rn
 	}
 	for ; count > 0; count-- {
 		q[j-lo] = 0
