@@ -157,7 +157,7 @@ func newLine(b, c, start, step float64, n int) line {
 	jm := int(math.Round((-b/(2*c) - start) / step))
 	jm = min(max(jm, 0), n-1)
 	xm := start + float64(jm)*step
-	return line{b: b, c: c, m: xm * (b + c*xm), start: start, step: step, cc: math.Exp(2 * c * step * step), n: n, jm: jm}
+	return line{b: b, c: c, m: xm * (b + c*xm), start: start, step: step, cc: anchorExp(2 * c * step * step), n: n, jm: jm}
 }
 
 // sums returns the sums of e_j, e_j x_j and e_j x_j^2 over lo <= j < hi,
@@ -187,7 +187,7 @@ func (l *line) run(s *[3]float64, j0, dir, count int) {
 	h := float64(dir) * l.step
 	anchor := func(j int) (x, e, r float64) {
 		x = l.start + float64(j)*l.step
-		return x, math.Exp(x*(b+c*x) - m), math.Exp(h * (b + c*(2*x+h)))
+		return x, anchorExp(x*(b+c*x) - m), anchorExp(h * (b + c*(2*x+h)))
 	}
 	z, s1, s2 := s[0], s[1], s[2]
 	x, e, r := anchor(j0)
@@ -243,7 +243,7 @@ func (l *line) fillRun(q []float64, lo, j0, dir, count int) float64 {
 	h := float64(dir) * l.step
 	anchor := func(j int) (e, r float64) {
 		x := l.start + float64(j)*l.step
-		return math.Exp(x*(b+c*x) - m), math.Exp(h * (b + c*(2*x+h)))
+		return anchorExp(x*(b+c*x) - m), anchorExp(h * (b + c*(2*x+h)))
 	}
 	var sum float64
 	j := j0
