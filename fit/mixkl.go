@@ -8,11 +8,14 @@ import "math"
 // target: the components' terms e_k by recurrence (see mixLine), their
 // weighted sum s = sum_k W_k e_k a point, one log and one division, and
 // for each component six sums. With L = g + log s the mixture's
-// log-density and t = P/s,
+// log-density, h the grid's step, Z = sum s and t = P/s,
 //
-//	KL = sum P log P - sum P log s + C log Z,  Z = sum s,
+//	KL = sum P (log P - (L + log h)) + C log(h sum exp L),
 //	dKL/dtheta = sum (C Q - P) score
 //
+// (L + log h is log Q up to the log of the model's mass on the grid, so
+// that the terms are as small as the plain pass's and nothing large
+// cancels; C is the target's mass)
 // and, r_k = W_k e_k / s the responsibilities, the sums of (C Q - P) r_k
 // d^j (j = 0, 1, 2) that mixLine.gradient maps to the parameters are
 // W_k (C sum e_k d^j / Z - sum t e_k d^j). Points where s is below
@@ -23,10 +26,12 @@ import "math"
 // the Objective takes the general pass, as it does when the target has
 // mass where the model has none, to name the point.
 type mixKLPass struct {
-	ml          *mixLine
-	p           []float64
-	n           int
-	plogp, mass float64
+	ml   *mixLine
+	p    []float64
+	n    int
+	logp []float64 // log P
+	logh float64   // log of the grid's step
+	mass float64
 	// parts holds per chunk sum P log s, Z's share, then for each
 	// component the sums of e, e d, e d^2, t e, t e d, t e d^2.
 	parts  [][]float64
@@ -39,7 +44,12 @@ type mixKLPass struct {
 func newMixKLPass(prob *Problem, ml *mixLine, threads int) *mixKLPass {
 	k := len(ml.lines)
 	q := &mixKLPass{ml: ml, p: prob.P, n: ml.n, raw: make([]float64, 3*k)}
-	q.plogp, q.mass = entropyTerms(prob.P)
+	_, q.mass = entropyTerms(prob.P)
+	q.logh = math.Log(ml.step)
+	q.logp = make([]float64, len(prob.P))
+	for i, p := range prob.P {
+		q.logp[i] = math.Log(p) // -Inf where p is 0: never read
+	}
 	nch := (q.n + chunkSize - 1) / chunkSize
 	q.parts = make([][]float64, nch)
 	for c := range q.parts {
@@ -81,7 +91,7 @@ func (q *mixKLPass) eval(theta, gradT []float64) (loss float64, ok bool) {
 	}
 	lz := math.Log(z)
 	q.logSum = q.ml.g + lz
-	loss = q.plogp - lp + q.mass*lz
+	loss = lp + q.mass*(q.logSum+q.logh)
 	if gradT == nil {
 		return loss, true
 	}
@@ -132,18 +142,22 @@ func (q *mixKLPass) work(w, ch int) {
 			}
 		}
 	}
-	addLogs(l, s, 0)
+	addLogs(l, s, ml.g+q.logh)
 	part := q.parts[ch]
 	clear(part)
-	p := q.p[lo:hi]
+	p, logp := q.p[lo:hi], q.logp[lo:hi]
 	var lp, z float64
 	for i, si := range s {
 		if !(si >= mixTiny) {
-			lp += q.exact(part, lo, i, p[i])
+			if p[i] > 0 {
+				lp += p[i] * (logp[i] - (q.exact(part, lo, i, p[i]) + q.logh))
+			}
 			t[i] = 0
 			continue
 		}
-		lp += p[i] * l[i]
+		if p[i] > 0 {
+			lp += p[i] * (logp[i] - l[i])
+		}
 		z += si
 		t[i] = p[i] / si
 	}
@@ -174,12 +188,10 @@ func (q *mixKLPass) work(w, ch int) {
 }
 
 // exact adds point lo+i's share, by the exact log-sum-exp, to the sums
-// of t e_k d^j in part (as P r_k d^j / W_k), and returns P log s.
+// of t e_k d^j in part (as P r_k d^j / W_k), and returns its log-density
+// L (P > 0).
 func (q *mixKLPass) exact(part []float64, lo, i int, p float64) float64 {
 	ml := q.ml
-	if p == 0 {
-		return 0
-	}
 	m := math.Inf(-1)
 	for c := range ml.lines {
 		ln := &ml.lines[c]
@@ -187,7 +199,7 @@ func (q *mixKLPass) exact(part []float64, lo, i int, p float64) float64 {
 		m = max(m, ml.a[c]+ln.c*d*d)
 	}
 	if math.IsInf(m, -1) {
-		return math.Inf(-1) // no mass where the target has some: KL is +Inf
+		return m // no mass where the target has some: KL is +Inf
 	}
 	var sum float64
 	for c := range ml.lines {
@@ -207,7 +219,7 @@ func (q *mixKLPass) exact(part []float64, lo, i int, p float64) float64 {
 		part[2+6*c+4] += v * d
 		part[2+6*c+5] += v * d * d
 	}
-	return p * (lq - ml.g)
+	return lq
 }
 
 func (q *mixKLPass) close() {
