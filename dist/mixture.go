@@ -162,6 +162,10 @@ func (mx *Mixture) ComponentTheta(dst, theta []float64, c int) []float64 {
 	return dst
 }
 
+// ParamIndex returns the index in the mixture's theta of component c's
+// parameter t (t indexes the component family's Params).
+func (mx *Mixture) ParamIndex(c, t int) int { return mx.idx[c][t] }
+
 // Theta returns the mixture's parameter vector made of the weights and each
 // component's parameters.
 func (mx *Mixture) Theta(weights []float64, components [][]float64) []float64 {

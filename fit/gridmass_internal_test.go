@@ -12,8 +12,9 @@ import (
 )
 
 // TestGridMass checks the model's mass on the grid that every pass
-// computes (the exp-free normal passes, the general one) against the
-// normal's CDF over the grid's cells, for models half off the grid, under
+// computes (the exp-free normal passes, the mixture pass, the general
+// one) against the normal's CDF over the grid's cells (for a mixture, the
+// weighted sum of its components'), for models half off the grid, under
 // every divergence that can be minimized. The sum is the midpoint rule
 // over the cells [a, b]: by Euler-Maclaurin it is the integral minus
 // h^2/24 (f'(b) - f'(a)), up to 7h^4/5760 times the third derivatives,
@@ -44,6 +45,36 @@ func TestGridMass(t *testing.T) {
 				got := math.Exp(obj.gridLogSum) * g.Weight
 				if math.Abs(got-want) > 1e-7 {
 					t.Errorf("%s %v plain=%v: mass on the grid %v, want %v", name, theta, plain, got, want)
+				}
+				obj.Close()
+			}
+		}
+		mix, err := dist.NewMixture(dist.Normal{}, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, comps := range [][][]float64{{{9.5, 1}, {0, 1}}, {{-12, 4}, {10, 0.5}}, {{3, 2}, {-11, 0.5}}} {
+			w := []float64{0.3, 0.7}
+			theta := mix.Theta(w, comps)
+			for _, plain := range []bool{false, true} {
+				prob := &Problem{Grid: g, P: p, Family: mix, Divergence: d, Transform: dist.Identity{}, Init: theta}
+				obj := NewObjectiveWith(prob, Engine{Plain: plain})
+				if !plain && obj.mix == nil && obj.mixKL == nil {
+					t.Fatalf("%s: a mixture of normals does not take the mixture pass", name)
+				}
+				if _, err := obj.Eval(theta, make([]float64, len(theta))); err != nil {
+					t.Fatalf("%s %v: %v", name, comps, err)
+				}
+				var want float64
+				for c, ct := range comps {
+					n := distuv.Normal{Mu: ct[0], Sigma: math.Sqrt(ct[1])}
+					lo, hi := a.At(0)-a.Delta/2, a.At(a.N-1)+a.Delta/2
+					deriv := func(x float64) float64 { return -(x - ct[0]) / ct[1] * n.Prob(x) }
+					want += w[c] * (n.CDF(hi) - n.CDF(lo) - a.Delta*a.Delta/24*(deriv(hi)-deriv(lo)))
+				}
+				got := math.Exp(obj.gridLogSum) * g.Weight
+				if math.Abs(got-want) > 1e-7 {
+					t.Errorf("%s mixture %v plain=%v: mass on the grid %v, want %v", name, comps, plain, got, want)
 				}
 				obj.Close()
 			}

@@ -54,8 +54,14 @@ type Objective struct {
 	prob  *Problem
 	quad  *quadPass  // the specialized 1-D pass, when one applies
 	quad2 *quad2Pass // the specialized 2-D pass, when one applies
-	theta []float64
-	gradT []float64
+	// mixKL is forward KL's pass for a mixture of normals; general, the
+	// general pass it hands an evaluation it cannot do, made when first
+	// needed with eng.
+	mixKL   *mixKLPass
+	general *Objective
+	eng     Engine
+	theta   []float64
+	gradT   []float64
 
 	// The general pass's buffers. h is whole for divergences that are not
 	// additive; additive ones use hWork, a chunk's worth per worker.
@@ -89,6 +95,11 @@ type Objective struct {
 	ldc     []float64
 	ln      line
 	gradRaw []float64 // the gradient with respect to the score terms
+	// mix, for a mixture of dist.Quadratic components on a 1-D grid, makes
+	// the log-density by the components' recurrences and in place of the
+	// scores the responsibilities, whose gradient terms it maps to the
+	// parameters (see mixLine).
+	mix *mixLine
 	// gridLogSum is the log of the model's normalized density summed
 	// over the grid at the last evaluation: times the cell size, its mass
 	// on the grid (see checkGridMass).
@@ -134,14 +145,26 @@ func NewObjective(prob *Problem) *Objective { return NewObjectiveWith(prob, Engi
 
 // NewObjectiveWith returns an Objective for prob evaluated as eng says,
 // with its buffers allocated.
-func NewObjectiveWith(prob *Problem, eng Engine) *Objective {
+func NewObjectiveWith(prob *Problem, eng Engine) *Objective { return newObjective(prob, eng, true) }
+
+// newObjective is NewObjectiveWith; without whole, forward KL takes the
+// general pass even where a pass of its own applies.
+func newObjective(prob *Problem, eng Engine, whole bool) *Objective {
 	threads := eng.Threads
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
 	n, k := prob.Grid.Len(), len(prob.Family.Params())
 	o := &Objective{prob: prob, theta: make([]float64, k), gradT: make([]float64, k)}
-	if !eng.Plain && isForwardKL(prob.Divergence) {
+	if !eng.Plain && whole && isForwardKL(prob.Divergence) {
+		if mx, ok := prob.Family.(*dist.Mixture); ok && prob.Grid.Dim() == 1 {
+			if q, ok := mx.Component().(dist.Quadratic); ok {
+				a := prob.Grid.Axes[0]
+				o.mixKL = newMixKLPass(prob, newMixLine(mx, q, a.Start, a.Delta, a.N), threads)
+				o.eng = eng
+				return o
+			}
+		}
 		if q, ok := prob.Family.(dist.Quadratic); ok && prob.Grid.Dim() == 1 {
 			o.quad = newQuadPass(prob, q, threads)
 			return o
@@ -164,13 +187,25 @@ func NewObjectiveWith(prob *Problem, eng Engine) *Objective {
 		o.ln = line{step: a.Delta, n: a.N}
 		k = 2
 	}
+	nraw := k
+	if mx, ok := prob.Family.(*dist.Mixture); ok && !eng.Plain && g.Dim() == 1 {
+		if q, ok := mx.Component().(dist.Quadratic); ok {
+			a := g.Axes[0]
+			o.mix = newMixLine(mx, q, a.Start, a.Delta, a.N)
+			k = mx.Components() // the responsibilities
+			nraw = 3 * k        // for each component, sums of g r, g r d, g r d^2
+		}
+	}
+	if o.lfam != nil {
+		nraw = 2
+	}
 	o.score = make([][]float64, k)
 	for j := range o.score {
 		if o.lfam == nil { // the line pass makes its terms on the way
 			o.score[j] = make([]float64, n)
 		}
 	}
-	o.gradRaw = make([]float64, k)
+	o.gradRaw = make([]float64, nraw)
 	for lo := 0; lo < n; lo += chunkSize {
 		c := chunk{lo: lo, hi: min(lo+chunkSize, n)}
 		c.x = g.X[c.lo:c.hi]
@@ -185,7 +220,7 @@ func NewObjectiveWith(prob *Problem, eng Engine) *Objective {
 		}
 		o.chunks = append(o.chunks, c)
 	}
-	if pc, ok := prob.Family.(dist.PointCacher); ok && o.lfam == nil && !eng.Plain {
+	if pc, ok := prob.Family.(dist.PointCacher); ok && o.lfam == nil && o.mix == nil && !eng.Plain {
 		o.pcache = pc
 		cache := pc.PointCache(g.X, g.Y)
 		for i := range o.chunks {
@@ -195,7 +230,7 @@ func NewObjectiveWith(prob *Problem, eng Engine) *Objective {
 			}
 		}
 	}
-	o.gradParts = make([]float64, len(o.chunks)*len(o.score))
+	o.gradParts = make([]float64, len(o.chunks)*nraw)
 	workers := 1
 	if threads > 1 && n >= parallelMin {
 		workers = min(threads, len(o.chunks))
@@ -204,7 +239,7 @@ func NewObjectiveWith(prob *Problem, eng Engine) *Objective {
 	if a, ok := prob.Divergence.(divergence.Additive); ok {
 		// h is used chunk by chunk: one chunk's worth a worker.
 		o.additive = a
-		o.qsParts = make([]float64, len(o.chunks)*len(o.score))
+		o.qsParts = make([]float64, len(o.chunks)*nraw)
 		o.hWork = make([][]float64, workers)
 		for w := range o.hWork {
 			o.hWork[w] = make([]float64, chunkSize)
@@ -213,7 +248,7 @@ func NewObjectiveWith(prob *Problem, eng Engine) *Objective {
 		o.h = make([]float64, n)
 		if ls, ok := prob.Divergence.(divergence.LogSum); ok {
 			o.logSum = ls
-			o.qsParts = make([]float64, len(o.chunks)*len(o.score))
+			o.qsParts = make([]float64, len(o.chunks)*nraw)
 		}
 	}
 	return o
@@ -232,6 +267,12 @@ func (o *Objective) Close() {
 	if o.quad2 != nil {
 		o.quad2.close()
 	}
+	if o.mixKL != nil {
+		o.mixKL.close()
+	}
+	if o.general != nil {
+		o.general.Close()
+	}
 	if o.pool != nil {
 		o.pool.close()
 	}
@@ -246,6 +287,8 @@ func (o *Objective) Workers() int {
 		p = o.quad.pool
 	case o.quad2 != nil:
 		p = o.quad2.pool
+	case o.mixKL != nil:
+		p = o.mixKL.pool
 	default:
 		p = o.pool
 	}
@@ -271,6 +314,9 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 	pr.Transform.Theta(o.theta, u)
 	if err := dist.Validate(pr.Family, o.theta); err != nil {
 		return math.NaN(), &DomainError{Err: err}
+	}
+	if o.mixKL != nil {
+		return o.evalMixKL(u, grad)
 	}
 	if o.quad != nil || o.quad2 != nil {
 		var gradT []float64
@@ -331,6 +377,28 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 	return val, nil
 }
 
+// evalMixKL evaluates forward KL for a mixture of normals by its own
+// pass, or by the general one when that pass cannot.
+func (o *Objective) evalMixKL(u, grad []float64) (float64, error) {
+	var gradT []float64
+	if grad != nil {
+		gradT = o.gradT
+	}
+	if val, ok := o.mixKL.eval(o.theta, gradT); ok {
+		o.gridLogSum = o.mixKL.logSum
+		if grad != nil {
+			o.prob.Transform.PullBack(grad, u, o.theta, o.gradT)
+		}
+		return val, nil
+	}
+	if o.general == nil {
+		o.general = newObjective(o.prob, o.eng, false)
+	}
+	val, err := o.general.Eval(u, grad)
+	o.gridLogSum = o.general.gridLogSum
+	return val, err
+}
+
 // logNormalizer evaluates the family (and its scores when wantScore is
 // set) on every chunk at o.theta and sets the log-normalizer o.lz of
 // log Q_i = l_i - logsumexp(l), with each chunk's maximum and sum combined
@@ -343,6 +411,9 @@ func (o *Objective) logNormalizer(wantScore bool) error {
 		lnorm = 0.5 * math.Log(math.Pi/-c) // the integral of exp(c d^2)
 		o.lvert = -b / (2 * c)
 		o.ln = newLine(0, c, o.lstart-o.lvert, o.ln.step, o.ln.n)
+	}
+	if o.mix != nil {
+		o.mix.set(o.theta)
 	}
 	o.runPhase(phaseEval)
 	m := math.Inf(-1)
@@ -458,6 +529,10 @@ func (o *Objective) evalLogSum(u, grad []float64) (float64, error) {
 // + gradRaw[1] dc/dtheta_k (the constant's derivative multiplies
 // sum (h - H q) = 0).
 func (o *Objective) toParams() {
+	if o.mix != nil {
+		o.mix.gradient(o.gradT, o.gradRaw)
+		return
+	}
 	if o.lfam == nil {
 		copy(o.gradT, o.gradRaw)
 		return
@@ -502,6 +577,10 @@ func (o *Objective) work(w, ci int) {
 	case phaseEval:
 		if o.lfam != nil {
 			c.max, c.sum = o.ln.fill(o.logq[lo:hi], o.q[lo:hi], lo)
+			return
+		}
+		if o.mix != nil {
+			c.max, c.sum = o.mix.fill(o.logq[lo:hi], o.q[lo:hi], c.score, lo)
 			return
 		}
 		var score [][]float64
@@ -551,6 +630,22 @@ func (o *Objective) work(w, ci int) {
 				b += t * d
 			}
 			parts[0], parts[1] = a, b
+			return
+		}
+		if o.mix != nil {
+			for j, r := range c.score {
+				l := &o.mix.lines[j]
+				var a, b, e float64
+				for i := lo; i < hi; i++ {
+					d := l.start + float64(i)*l.step
+					t := (o.h[i] - o.hsum*o.q[i]) * r[i-lo]
+					a += t
+					t *= d
+					b += t
+					e += t * d
+				}
+				parts[3*j], parts[3*j+1], parts[3*j+2] = a, b, e
+			}
 			return
 		}
 		for j, s := range o.score {
@@ -653,6 +748,10 @@ func (o *Objective) gradSums(ci int, h, q []float64) {
 		hsum += v
 	}
 	c.hsum = hsum
+	if o.mix != nil {
+		o.mix.gradSums(hs, qs, lo, h, q, c.score)
+		return
+	}
 	for j, s := range c.score {
 		var a, b float64
 		for i, v := range h {

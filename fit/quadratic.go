@@ -157,7 +157,7 @@ func newLine(b, c, start, step float64, n int) line {
 	jm := int(math.Round((-b/(2*c) - start) / step))
 	jm = min(max(jm, 0), n-1)
 	xm := start + float64(jm)*step
-	return line{b: b, c: c, m: xm * (b + c*xm), start: start, step: step, cc: math.Exp(2 * c * step * step), n: n, jm: jm}
+	return line{b: b, c: c, m: xm * (b + c*xm), start: start, step: step, cc: anchorExp(2 * c * step * step), n: n, jm: jm}
 }
 
 // sums returns the sums of e_j, e_j x_j and e_j x_j^2 over lo <= j < hi,
@@ -187,7 +187,7 @@ func (l *line) run(s *[3]float64, j0, dir, count int) {
 	h := float64(dir) * l.step
 	anchor := func(j int) (x, e, r float64) {
 		x = l.start + float64(j)*l.step
-		return x, math.Exp(x*(b+c*x) - m), math.Exp(h * (b + c*(2*x+h)))
+		return x, anchorExp(x*(b+c*x) - m), anchorExp(h * (b + c*(2*x+h)))
 	}
 	z, s1, s2 := s[0], s[1], s[2]
 	x, e, r := anchor(j0)
@@ -241,15 +241,21 @@ func (l *line) fillRun(q []float64, lo, j0, dir, count int) float64 {
 	}
 	b, c, m, cc := l.b, l.c, l.m, l.cc
 	h := float64(dir) * l.step
+	anchor := func(j int) (e, r float64) {
+		x := l.start + float64(j)*l.step
+		return anchorExp(x*(b+c*x) - m), anchorExp(h * (b + c*(2*x+h)))
+	}
 	var sum float64
 	j := j0
-	for count > 0 {
-		x := l.start + float64(j)*l.step
-		e, r := math.Exp(x*(b+c*x)-m), math.Exp(h*(b+c*(2*x+h)))
-		if e == 0 {
-			break
-		}
+	e, r := anchor(j)
+	for count > 0 && e != 0 {
 		k := min(count, anchorEvery)
+		count -= k
+		// The next block's anchors first: their latency overlaps the loop.
+		var en, rn float64
+		if count > 0 {
+			en, rn = anchor(j + k*dir)
+		}
 		for range k {
 			q[j-lo] = e
 			sum += e
@@ -257,7 +263,7 @@ func (l *line) fillRun(q []float64, lo, j0, dir, count int) float64 {
 			r *= cc
 			j += dir
 		}
-		count -= k
+		e, r = en, rn
 	}
 	for ; count > 0; count-- {
 		q[j-lo] = 0
