@@ -13,6 +13,7 @@ import (
 	"github.com/klfit/klfit/divergence"
 	"github.com/klfit/klfit/fit"
 	"github.com/klfit/klfit/grid"
+	"github.com/klfit/klfit/internal/suggest"
 	"github.com/klfit/klfit/target"
 )
 
@@ -483,7 +484,7 @@ func (s *Spec) buildOptimizer() (fit.Optimizer, error) {
 	for _, o := range s.Optimizer.Settings {
 		i := slices.Index(known, o.Name)
 		if i < 0 {
-			return nil, s.errorf("optimizer."+o.Name, "unknown setting for %s (known: %s)", info.Name, strings.Join(known, ", "))
+			return nil, s.errorf("optimizer."+o.Name, "unknown setting for %s (known: %s)%s", info.Name, strings.Join(known, ", "), suggest.Hint(o.Name, known))
 		}
 		switch isBool := info.Settings[i].Kind == fit.Bool; {
 		case isBool && !o.Bool:

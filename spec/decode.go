@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klfit/klfit/internal/suggest"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -89,7 +90,7 @@ func (d *decoder) object(n *yaml.Node, path string, allowed []string) (*object, 
 			return nil, d.errorf(k, key, "duplicate key")
 		}
 		if allowed != nil && !contains(allowed, k.Value) {
-			return nil, d.errorf(k, key, "unknown key (known here: %s)", strings.Join(allowed, ", "))
+			return nil, d.errorf(k, key, "unknown key (known here: %s)%s", strings.Join(allowed, ", "), suggest.Hint(k.Value, allowed))
 		}
 		o.vals[k.Value] = v
 		d.lines[key] = k.Line

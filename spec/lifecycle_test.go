@@ -142,3 +142,20 @@ func TestAutoGrid(t *testing.T) {
 		t.Errorf("warnings %q", b.Warnings)
 	}
 }
+
+// TestKeySuggestions checks that a mistyped key or optimizer setting gets
+// the closest known name.
+func TestKeySuggestions(t *testing.T) {
+	for _, c := range []struct{ text, want string }{
+		{"grid: {start: -1, stop: 1, step: 0.1}\ntarget: 'normal(mean=0, variance=1)'\nmodel: {family: normal}\nepoch: 10\n", "did you mean epochs?"},
+		{"grid: {start: -1, stop: 1, step: 0.1}\ntarget: 'normal(mean=0, variance=1)'\nmodel: {family: normal}\noptimizer: {name: gd, learning_rat: 0.1}\n", "did you mean learning_rate?"},
+	} {
+		s, err := spec.Parse([]byte(c.text))
+		if err == nil {
+			_, err = s.Build(context.Background(), spec.Env{})
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want %q", c.text, err, c.want)
+		}
+	}
+}

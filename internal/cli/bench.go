@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/klfit/klfit/bench"
+	"github.com/klfit/klfit/internal/suggest"
 )
 
 type benchOptions struct {
@@ -104,7 +105,7 @@ func runBench(ios *IOStreams, o *benchOptions) error {
 				}
 			}
 			if !found {
-				return usageError(fmt.Errorf("--cases: unknown case %q (known: %s)", name, strings.Join(caseNames(cases), ", ")))
+				return usageError(fmt.Errorf("--cases: unknown case %q (known: %s)%s", name, strings.Join(caseNames(cases), ", "), suggest.Hint(name, caseNames(cases))))
 			}
 		}
 		cases = picked
