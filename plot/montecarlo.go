@@ -75,10 +75,15 @@ func isDiagonal(name string) bool {
 	return ok && i+"]" == j
 }
 
-// GridCell is the size of one panel of a grid of figures (SaveGrid).
-const GridCell = 2.2 * vg.Inch
+// GridCell is the size of one panel of a grid of figures (SaveGrid), and
+// MinGridWidth the least width of the grid: panels are larger when there
+// are few.
+const (
+	GridCell     = 2.2 * vg.Inch
+	MinGridWidth = 5 * vg.Inch
+)
 
-// SaveGrid draws figures in rows of cells GridCell square (a nil figure
+// SaveGrid draws figures in rows of square cells, GridCell or more (a nil figure
 // leaves its cell blank), as NAME.png and NAME.svg in dir, and returns the
 // paths written: a corner plot, for instance.
 func SaveGrid(dir, name string, rows [][]*Figure) ([]string, error) {
@@ -95,7 +100,8 @@ func SaveGrid(dir, name string, rows [][]*Figure) ([]string, error) {
 			}
 		}
 	}
-	w, h := GridCell*vg.Length(cols), GridCell*vg.Length(len(rows))
+	cell := max(GridCell, MinGridWidth/vg.Length(cols)) // a single panel is drawn at a figure's size
+	w, h := cell*vg.Length(cols), cell*vg.Length(len(rows))
 	var paths []string
 	for _, ext := range Formats {
 		path := filepath.Join(dir, name+"."+ext)
