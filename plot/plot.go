@@ -75,6 +75,9 @@ type Figure struct {
 	// LegendMiddleRight places the legend at the right, a third of the
 	// way down, instead of the top left.
 	LegendMiddleRight bool
+	// LegendTopRight places the legend at the top right: the figure's
+	// curves are high on the left.
+	LegendTopRight bool
 	// EqualAspect gives a unit the same length on both axes (2-D
 	// figures).
 	EqualAspect bool
@@ -208,7 +211,7 @@ func fitFigure(in Input, lm logMasses) Figure {
 	last := rows - 1
 	xs := plotXs(in.Grid.Axes[0], Resolution/2) // many curves: keep the SVG small
 	f := Figure{Name: "fit", Title: fmt.Sprintf("%s = %s after %d epochs", DisplaySymbol(in.Symbol), FormatLoss(h.Loss(last)), last),
-		XLabel: "x", YLabel: "density", FromZero: true}
+		XLabel: "x", YLabel: "density", FromZero: true, LegendTopRight: massOnTheLeft(in)}
 	stride := fadeStride(rows)
 	for r := 0; r < rows; r += stride {
 		f.Curves = append(f.Curves, modelCurve(in, xs, r, lm[r], fade(r, rows), 1))
@@ -299,7 +302,19 @@ func endpointsFigure(in Input, lm logMasses) Figure {
 	f := modelCurve(in, xs, last, lm[last], red, 1.5)
 	f.Label = fmt.Sprintf("final q (epoch %d)", last)
 	return Figure{Name: "endpoints", Title: "target, initial and final model", XLabel: "x", YLabel: "density",
-		Curves: []Curve{t, i, f}, FromZero: true}
+		Curves: []Curve{t, i, f}, FromZero: true, LegendTopRight: massOnTheLeft(in)}
+}
+
+// massOnTheLeft reports whether the target's mass is centred in the left
+// half of a 1-D grid, where a legend at the top left would cover it.
+func massOnTheLeft(in Input) bool {
+	var w, sx float64
+	for i, p := range in.Target {
+		w += p
+		sx += p * in.Grid.X[i]
+	}
+	a := in.Grid.Axes[0]
+	return w > 0 && sx/w < a.Start+float64(a.N-1)*a.Delta/2
 }
 
 // traceFigure draws a parameter against epoch, with the target's value as

@@ -115,9 +115,13 @@ func (f *Figure) Plot() *gplot.Plot {
 	}
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Legend.XOffs, p.Legend.YOffs = 4, -4
-	if f.LegendMiddleRight {
+	switch {
+	case f.LegendMiddleRight:
 		p.Legend.Left = false
 		p.Legend.XOffs, p.Legend.YOffs = -4, -Height/3
+	case f.LegendTopRight:
+		p.Legend.Left = false
+		p.Legend.XOffs = -4
 	}
 	widen(&p.X, f.LogX)
 	widen(&p.Y, f.LogY)
