@@ -31,7 +31,10 @@ import (
 // optimum), and QMC makes the draws randomized quasi-Monte Carlo points.
 // A fit from a samples file (target columns) makes no draws: its loss is
 // exact given the samples' mean and covariance, and it takes none of
-// these settings.
+// these settings. A forward KL fit (divergence kl) to a target that can
+// draw from itself (an mvnormal) draws Samples points of the target once,
+// from Seed, and fits their mean and covariance: it needs more draws than
+// dimensions, and takes neither resample nor qmc.
 type Estimator struct {
 	Name     string
 	Samples  int
@@ -88,13 +91,18 @@ type MonteCarlo struct {
 	// Moments are the samples' mean and covariance for a forward KL fit,
 	// nil otherwise.
 	Moments *vi.Moments
+	// TargetDraws is the number of draws of the target that Moments
+	// summarize when the target drew them itself (an mvnormal target
+	// fitted by the forward KL), 0 when they come from a file.
+	TargetDraws int
 	// Options are the estimator's settings (Threads 0: see Objective).
 	Options vi.Options
 	// DiagnosticDraws is the number of fresh draws Diagnose takes.
 	DiagnosticDraws int
 
-	init []float64 // the initial unconstrained vector; nil: the model's own
-	div  divergence.Divergence
+	init    []float64 // the initial unconstrained vector; nil: the model's own
+	div     divergence.Divergence
+	sampler vi.Sampler // the target that draws Moments; nil: a file
 }
 
 // Divergence returns the divergence minimized: reverse_kl or kl.
@@ -124,6 +132,9 @@ func (m *MonteCarlo) LossMeaning() string {
 	if m.Target != nil {
 		return "the loss is KL(Q||P) - log Z: the reverse KL up to the constant log Z, the target's unknown log normalizing constant (so it can be negative); diagnostics.log_z estimates log Z"
 	}
+	if m.TargetDraws > 0 {
+		return fmt.Sprintf("the loss is the average of -log Q over %d draws of the target, the cross-entropy: the forward KL(P||Q) up to the constant entropy of P; it is exact given the draws' mean and covariance, made once from the seed (their own Monte Carlo error, of order 1/sqrt(%d), is not estimated)", m.TargetDraws, m.TargetDraws)
+	}
 	return "the loss is the samples' average of -log Q, the cross-entropy: the forward KL(P||Q) up to the constant entropy of P; it is exact given the samples' mean and covariance (no draws are made)"
 }
 
@@ -131,6 +142,9 @@ func (m *MonteCarlo) LossMeaning() string {
 func (m *MonteCarlo) Direction() string {
 	if m.Target != nil {
 		return "reverse KL(Q||P) = E_Q[log Q - log P], P the target, Q the model: mode-seeking; estimated by Monte Carlo"
+	}
+	if m.TargetDraws > 0 {
+		return "forward KL(P||Q) = E_P[log P - log Q], P the target, Q the model: mass-covering (maximum likelihood on draws of P)"
 	}
 	return "forward KL(P||Q) = E_P[log P - log Q], P the samples' distribution, Q the model: mass-covering (maximum likelihood)"
 }
@@ -321,6 +335,12 @@ func (s *Spec) monteCarlo(ctx context.Context, checkOnly bool) (*MonteCarlo, err
 		if e.settings() {
 			return nil, s.errorf("estimator", "a fit from samples makes no draws: its loss is exact given the samples' mean and covariance; give the estimator no samples, seed, resample or qmc")
 		}
+	case mc.sampler != nil && e.Samples <= d:
+		return nil, s.errorf("estimator.samples", "a forward kl fit draws the target's samples, and fits their covariance: it needs more draws than the %d dimensions, got %d", d, e.Samples)
+	case mc.sampler != nil && e.Resample:
+		return nil, s.errorf("estimator.resample", "a forward kl fit draws the target's samples once and fits their mean and covariance exactly; there is nothing to draw afresh")
+	case mc.sampler != nil && e.QMC:
+		return nil, s.errorf("estimator.qmc", "a forward kl fit draws the target's samples independently; quasi-Monte Carlo draws apply to the reverse kl")
 	case e.Samples < 2:
 		return nil, s.errorf("estimator.samples", "must be at least 2, got %d", e.Samples)
 	case e.Seed < 0:
@@ -330,6 +350,13 @@ func (s *Spec) monteCarlo(ctx context.Context, checkOnly bool) (*MonteCarlo, err
 	}
 	mc.Options = vi.Options{Samples: e.Samples, Seed: uint64(e.Seed), Resample: e.Resample, QMC: e.QMC}
 	mc.DiagnosticDraws = vi.DefaultDiagnosticDraws
+	if mc.sampler != nil && !checkOnly {
+		mom, err := vi.SampleMoments(ctx, mc.sampler, e.Samples, uint64(e.Seed))
+		if err != nil {
+			return nil, s.wrap("target", err)
+		}
+		mc.Moments, mc.TargetDraws = mom, e.Samples
+	}
 	return mc, nil
 }
 
@@ -502,13 +529,22 @@ func (p *progressReader) Read(b []byte) (int, error) {
 }
 
 // monteCarloDivergence checks the divergence of a Monte Carlo fit: the
-// reverse KL to a density, the forward KL to samples.
+// reverse KL to a density, the forward KL to samples, either to a target
+// that draws from itself (a vi.Sampler), whose draws the forward KL then
+// fits.
 func (s *Spec) monteCarloDivergence(mc *MonteCarlo) error {
-	want, other := "reverse_kl", "a log-density is fitted by reverse_kl (the forward kl needs samples of the target)"
+	want, other := "reverse_kl", "a log-density is fitted by reverse_kl (the forward kl needs samples of the target: a samples file with columns, or an mvnormal target, which can draw from itself)"
 	var div divergence.Divergence = divergence.ReverseKL{}
-	if s.Target.Kind() == "samples" {
+	sampler, canSample := mc.Target.(vi.Sampler)
+	switch {
+	case s.Target.Kind() == "samples":
 		want, other = "kl", "samples are fitted by kl, the forward KL (the reverse KL needs the target's density)"
 		div = divergence.ForwardKL{}
+	case canSample && s.Divergence.Name == "kl":
+		want, div = "kl", divergence.ForwardKL{}
+		mc.sampler, mc.Target = sampler, nil
+	case canSample:
+		other = "an mvnormal target is fitted by reverse_kl, or by kl on draws of the target"
 	}
 	if s.Divergence.Name != want {
 		return s.errorf("divergence", "%s is not available for the monte_carlo estimator: %s", s.Divergence.Name, other)
