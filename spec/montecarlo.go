@@ -112,6 +112,34 @@ func (m *MonteCarlo) Divergence() divergence.Divergence { return m.div }
 // columns: mean[i], then covariance[i][j] for i <= j or variance[i].
 func (m *MonteCarlo) Names() []string { return m.Model.Names() }
 
+// FullHistoryDims is the largest dimension in which a Monte Carlo fit's
+// history.csv holds every parameter. Beyond it, a full-rank model's
+// history.csv holds the means and the variances (covariance[i][i]) only,
+// 2d columns instead of d(d+3)/2; every covariance is in summary.json and
+// in the checkpoint, which keep the full state. A mean-field model has 2d
+// parameters in any dimension, all written.
+const FullHistoryDims = 8
+
+// CSVParams returns the indices of the parameters that history.csv holds
+// (fit.History.CSVParams): nil, all of them, up to FullHistoryDims
+// dimensions, and beyond them the means and variances.
+func (m *MonteCarlo) CSVParams() []int {
+	d := m.Model.Dim()
+	if d <= FullHistoryDims || m.Model.Diagonal() {
+		return nil
+	}
+	cols := make([]int, 0, 2*d)
+	for i := range d {
+		cols = append(cols, i)
+	}
+	k := d // covariance[i][j], i <= j, row by row: [i][i] opens row i
+	for i := range d {
+		cols = append(cols, k)
+		k += d - i
+	}
+	return cols
+}
+
 // Symbol returns what the loss is, in symbols: the divergence up to the
 // constant it omits.
 func (m *MonteCarlo) Symbol() string {
@@ -680,6 +708,15 @@ func (b *Built) Divergence() divergence.Divergence {
 		return b.MonteCarlo.div
 	}
 	return b.Problem.Divergence
+}
+
+// CSVParams returns the indices of the parameters that history.csv holds,
+// nil for all (see MonteCarlo.CSVParams; a fit on a grid writes all).
+func (b *Built) CSVParams() []int {
+	if b.MonteCarlo != nil {
+		return b.MonteCarlo.CSVParams()
+	}
+	return nil
 }
 
 // ParamNames returns the names of the fitted parameters: the history's
