@@ -739,7 +739,8 @@ type DiagnosticsInfo struct {
 	ELBOStdErr Float `json:"elbo_stderr"`
 	// LogZ is the importance-sampling estimate of the target's log
 	// normalizing constant, meaningful when ParetoK <= KThreshold, and
-	// LogZStdErr its standard error, null when ParetoK > 0.5: the ratios'
+	// LogZStdErr its standard error, null when ParetoK > 0.5 or unknown
+	// (as vi.Diagnostics has it): the ratios'
 	// variance is then infinite, and a standard error computed from them
 	// means nothing (LogZNote says so).
 	LogZ       Float  `json:"log_z"`
@@ -772,8 +773,11 @@ func (s *Summary) AddDiagnostics(b *Built, r *fit.Result) *DiagnosticsInfo {
 	} else {
 		info.Draws, info.ELBO, info.ELBOStdErr, info.LogZ, info.LogZStdErr = d.Draws, Float(d.ELBO), Float(d.ELBOStdErr), Float(d.LogZ), Float(d.LogZStdErr)
 		info.ParetoK, info.KThreshold, info.Warning = Float(d.ParetoK), Float(d.KThreshold), d.Warning
-		if !(d.ParetoK <= 0.5) {
-			info.LogZStdErr = Float(math.NaN())
+		switch {
+		case !math.IsNaN(d.LogZStdErr):
+		case math.IsNaN(d.ParetoK):
+			info.LogZNote = "the Pareto k̂ of the ratios p~/q cannot be estimated, so neither can log Z's standard error"
+		default:
 			info.LogZNote = fmt.Sprintf("Pareto k̂ = %.3g > 0.5: the ratios p~/q have an infinite variance, so log Z's standard error is unknown (and the estimate converges slowly)", d.ParetoK)
 		}
 	}
