@@ -22,6 +22,11 @@ type History struct {
 	// Report names the divergences reported alongside the loss (see
 	// ReportRow), written as extra CSV columns after the parameters.
 	Report []string
+	// CSVParams lists, in order, the indices of the parameters that the
+	// history's CSV holds (CSVHeader, WriteCSV, and a CSVStreamer made by
+	// NewCSVStreamerFor); nil means all of them. It selects output only:
+	// the history, and a checkpoint of it, keep every parameter.
+	CSVParams []int
 
 	loss   [][]float64 // blocks of losses
 	theta  [][]float64 // blocks of parameters, row-major
@@ -153,9 +158,16 @@ func (h *History) Param(j int) []float64 {
 }
 
 // CSVHeader returns the history's CSV header: epoch, the loss name, then the
-// parameter names.
+// parameter names (those CSVParams selects), then the reported columns.
 func (h *History) CSVHeader() []string {
-	return append(append([]string{"epoch", h.LossName}, h.Names...), h.Report...)
+	names := h.Names
+	if h.CSVParams != nil {
+		names = make([]string, len(h.CSVParams))
+		for k, j := range h.CSVParams {
+			names[k] = h.Names[j]
+		}
+	}
+	return append(append([]string{"epoch", h.LossName}, names...), h.Report...)
 }
 
 // WriteCSV writes the history as CSV: a header, then one row per state with
@@ -174,7 +186,7 @@ func (h *History) WriteCSV(w io.Writer) error {
 		return err
 	}
 	for r := range h.n {
-		buf = AppendCSVRow(buf[:0], r, h.Loss(r), h.Row(r))
+		buf = appendCSVRow(buf[:0], h.CSVParams, r, h.Loss(r), h.Row(r))
 		buf = h.appendReport(buf, r)
 		if _, err := bw.Write(buf); err != nil {
 			return err
@@ -192,6 +204,22 @@ func AppendCSVRow(dst []byte, epoch int, loss float64, theta []float64) []byte {
 	for _, v := range theta {
 		dst = append(dst, ',')
 		dst = strconv.AppendFloat(dst, v, 'g', -1, 64)
+	}
+	return append(dst, '\n')
+}
+
+// appendCSVRow is AppendCSVRow with the parameters params selects (all
+// when it is nil).
+func appendCSVRow(dst []byte, params []int, epoch int, loss float64, theta []float64) []byte {
+	if params == nil {
+		return AppendCSVRow(dst, epoch, loss, theta)
+	}
+	dst = strconv.AppendInt(dst, int64(epoch), 10)
+	dst = append(dst, ',')
+	dst = strconv.AppendFloat(dst, loss, 'g', -1, 64)
+	for _, j := range params {
+		dst = append(dst, ',')
+		dst = strconv.AppendFloat(dst, theta[j], 'g', -1, 64)
 	}
 	return append(dst, '\n')
 }

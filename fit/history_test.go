@@ -2,6 +2,7 @@ package fit
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -52,5 +53,48 @@ func TestHistoryCSV(t *testing.T) {
 	}, "\n")
 	if buf.String() != want {
 		t.Errorf("CSV:\n%s\nwant:\n%s", buf.String(), want)
+	}
+}
+
+// TestHistoryCSVParams checks the parameter columns CSVParams selects:
+// WriteCSV writes them in the order given, with the report columns, and a
+// streamer made by NewCSVStreamerFor writes the same bytes, for rows it
+// observes and for a history it is handed (as on resuming), while the
+// history keeps every parameter.
+func TestHistoryCSVParams(t *testing.T) {
+	h := NewHistory("kl", []string{"a", "b", "c"})
+	h.Report = []string{"loss_stderr"}
+	h.CSVParams = []int{2, 0}
+	rows := [][]float64{{1, 2, 3}, {4, 5, 6}, {7, 8, 9}}
+	for r, row := range rows {
+		h.Append(float64(10*r), row)
+		h.appendReportRow([]float64{0.5 * float64(r)})
+	}
+	var buf bytes.Buffer
+	if err := h.WriteCSV(&buf); err != nil {
+		t.Fatal(err)
+	}
+	want := "epoch,kl,c,a,loss_stderr\n0,0,3,1,0\n1,10,6,4,0.5\n2,20,9,7,1\n"
+	if buf.String() != want {
+		t.Errorf("CSV:\n%s\nwant:\n%s", buf.String(), want)
+	}
+	if got := h.Row(1); !slices.Equal(got, rows[1]) {
+		t.Errorf("row 1 = %v, want every parameter %v", got, rows[1])
+	}
+	var streamed bytes.Buffer
+	c := NewCSVStreamerFor(&streamed, h, 0)
+	past := NewHistory("kl", h.Names) // a checkpoint's history: no selection of its own
+	past.Report = h.Report
+	past.Append(0, rows[0])
+	past.appendReportRow([]float64{0})
+	c.WriteHistory(past)
+	for r := 1; r < 3; r++ {
+		c.Observe(&Event{Epoch: r, Loss: float64(10 * r), Theta: rows[r], Report: []float64{0.5 * float64(r)}})
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if streamed.String() != want {
+		t.Errorf("streamed:\n%s\nwant:\n%s", streamed.String(), want)
 	}
 }

@@ -29,6 +29,8 @@ type CSVStreamer struct {
 	done  chan struct{}
 	// stopTicker stops the ticker of a streamer made by NewCSVStreamer.
 	stopTicker func()
+	// params selects the parameters written (History.CSVParams).
+	params []int
 }
 
 // DefaultFlushInterval is how often a CSVStreamer writes what it holds.
@@ -46,6 +48,23 @@ func NewCSVStreamer(w io.Writer, header []string, interval time.Duration) *CSVSt
 	}
 	t := time.NewTicker(interval)
 	return newCSVStreamer(w, header, t.C, t.Stop)
+}
+
+// NewCSVStreamerFor is NewCSVStreamer for the rows of h, a fit's own
+// history: its header is h.CSVHeader(), and its rows hold the parameters
+// h.CSVParams selects, as h.WriteCSV writes them. The rows of a history
+// given to WriteHistory get the same selection.
+func NewCSVStreamerFor(w io.Writer, h *History, interval time.Duration) *CSVStreamer {
+	if interval <= 0 {
+		interval = DefaultFlushInterval
+	}
+	t := time.NewTicker(interval)
+	c := newCSVStreamer(w, h.CSVHeader(), t.C, t.Stop)
+	c.params = append([]int(nil), h.CSVParams...)
+	if h.CSVParams == nil {
+		c.params = nil
+	}
+	return c
 }
 
 // NewCSVStreamerTicks is NewCSVStreamer on a clock the caller controls:
@@ -91,7 +110,7 @@ func (c *CSVStreamer) loop(tick <-chan time.Time) {
 func (c *CSVStreamer) WriteHistory(h *History) {
 	for r := range h.Len() {
 		c.mu.Lock()
-		c.buf = h.appendReport(AppendCSVRow(c.buf, r, h.Loss(r), h.Row(r)), r)
+		c.buf = h.appendReport(appendCSVRow(c.buf, c.params, r, h.Loss(r), h.Row(r)), r)
 		full := len(c.buf) >= csvBufferSize
 		c.mu.Unlock()
 		if full {
@@ -103,7 +122,7 @@ func (c *CSVStreamer) WriteHistory(h *History) {
 // Observe implements Observer.
 func (c *CSVStreamer) Observe(ev *Event) {
 	c.mu.Lock()
-	c.buf = appendColumns(AppendCSVRow(c.buf, ev.Epoch, ev.Loss, ev.Theta), ev.Report)
+	c.buf = appendColumns(appendCSVRow(c.buf, c.params, ev.Epoch, ev.Loss, ev.Theta), ev.Report)
 	full := len(c.buf) >= csvBufferSize
 	c.mu.Unlock()
 	if full {

@@ -31,7 +31,10 @@ import (
 // optimum), and QMC makes the draws randomized quasi-Monte Carlo points.
 // A fit from a samples file (target columns) makes no draws: its loss is
 // exact given the samples' mean and covariance, and it takes none of
-// these settings.
+// these settings. A forward KL fit (divergence kl) to a target that can
+// draw from itself (an mvnormal) draws Samples points of the target once,
+// from Seed, and fits their mean and covariance: it needs more draws than
+// dimensions, and takes neither resample nor qmc.
 type Estimator struct {
 	Name     string
 	Samples  int
@@ -88,13 +91,18 @@ type MonteCarlo struct {
 	// Moments are the samples' mean and covariance for a forward KL fit,
 	// nil otherwise.
 	Moments *vi.Moments
+	// TargetDraws is the number of draws of the target that Moments
+	// summarize when the target drew them itself (an mvnormal target
+	// fitted by the forward KL), 0 when they come from a file.
+	TargetDraws int
 	// Options are the estimator's settings (Threads 0: see Objective).
 	Options vi.Options
 	// DiagnosticDraws is the number of fresh draws Diagnose takes.
 	DiagnosticDraws int
 
-	init []float64 // the initial unconstrained vector; nil: the model's own
-	div  divergence.Divergence
+	init    []float64 // the initial unconstrained vector; nil: the model's own
+	div     divergence.Divergence
+	sampler vi.Sampler // the target that draws Moments; nil: a file
 }
 
 // Divergence returns the divergence minimized: reverse_kl or kl.
@@ -103,6 +111,34 @@ func (m *MonteCarlo) Divergence() divergence.Divergence { return m.div }
 // Names returns the names of the model's parameters, the history's
 // columns: mean[i], then covariance[i][j] for i <= j or variance[i].
 func (m *MonteCarlo) Names() []string { return m.Model.Names() }
+
+// FullHistoryDims is the largest dimension in which a Monte Carlo fit's
+// history.csv holds every parameter. Beyond it, a full-rank model's
+// history.csv holds the means and the variances (covariance[i][i]) only,
+// 2d columns instead of d(d+3)/2; every covariance is in summary.json and
+// in the checkpoint, which keep the full state. A mean-field model has 2d
+// parameters in any dimension, all written.
+const FullHistoryDims = 8
+
+// CSVParams returns the indices of the parameters that history.csv holds
+// (fit.History.CSVParams): nil, all of them, up to FullHistoryDims
+// dimensions, and beyond them the means and variances.
+func (m *MonteCarlo) CSVParams() []int {
+	d := m.Model.Dim()
+	if d <= FullHistoryDims || m.Model.Diagonal() {
+		return nil
+	}
+	cols := make([]int, 0, 2*d)
+	for i := range d {
+		cols = append(cols, i)
+	}
+	k := d // covariance[i][j], i <= j, row by row: [i][i] opens row i
+	for i := range d {
+		cols = append(cols, k)
+		k += d - i
+	}
+	return cols
+}
 
 // Symbol returns what the loss is, in symbols: the divergence up to the
 // constant it omits.
@@ -124,6 +160,9 @@ func (m *MonteCarlo) LossMeaning() string {
 	if m.Target != nil {
 		return "the loss is KL(Q||P) - log Z: the reverse KL up to the constant log Z, the target's unknown log normalizing constant (so it can be negative); diagnostics.log_z estimates log Z"
 	}
+	if m.TargetDraws > 0 {
+		return fmt.Sprintf("the loss is the average of -log Q over %d draws of the target, the cross-entropy: the forward KL(P||Q) up to the constant entropy of P; it is exact given the draws' mean and covariance, made once from the seed (their own Monte Carlo error, of order 1/sqrt(%d), is not estimated)", m.TargetDraws, m.TargetDraws)
+	}
 	return "the loss is the samples' average of -log Q, the cross-entropy: the forward KL(P||Q) up to the constant entropy of P; it is exact given the samples' mean and covariance (no draws are made)"
 }
 
@@ -131,6 +170,9 @@ func (m *MonteCarlo) LossMeaning() string {
 func (m *MonteCarlo) Direction() string {
 	if m.Target != nil {
 		return "reverse KL(Q||P) = E_Q[log Q - log P], P the target, Q the model: mode-seeking; estimated by Monte Carlo"
+	}
+	if m.TargetDraws > 0 {
+		return "forward KL(P||Q) = E_P[log P - log Q], P the target, Q the model: mass-covering (maximum likelihood on draws of P)"
 	}
 	return "forward KL(P||Q) = E_P[log P - log Q], P the samples' distribution, Q the model: mass-covering (maximum likelihood)"
 }
@@ -321,6 +363,12 @@ func (s *Spec) monteCarlo(ctx context.Context, checkOnly bool) (*MonteCarlo, err
 		if e.settings() {
 			return nil, s.errorf("estimator", "a fit from samples makes no draws: its loss is exact given the samples' mean and covariance; give the estimator no samples, seed, resample or qmc")
 		}
+	case mc.sampler != nil && e.Samples <= d:
+		return nil, s.errorf("estimator.samples", "a forward kl fit draws the target's samples, and fits their covariance: it needs more draws than the %d dimensions, got %d", d, e.Samples)
+	case mc.sampler != nil && e.Resample:
+		return nil, s.errorf("estimator.resample", "a forward kl fit draws the target's samples once and fits their mean and covariance exactly; there is nothing to draw afresh")
+	case mc.sampler != nil && e.QMC:
+		return nil, s.errorf("estimator.qmc", "a forward kl fit draws the target's samples independently; quasi-Monte Carlo draws apply to the reverse kl")
 	case e.Samples < 2:
 		return nil, s.errorf("estimator.samples", "must be at least 2, got %d", e.Samples)
 	case e.Seed < 0:
@@ -330,6 +378,13 @@ func (s *Spec) monteCarlo(ctx context.Context, checkOnly bool) (*MonteCarlo, err
 	}
 	mc.Options = vi.Options{Samples: e.Samples, Seed: uint64(e.Seed), Resample: e.Resample, QMC: e.QMC}
 	mc.DiagnosticDraws = vi.DefaultDiagnosticDraws
+	if mc.sampler != nil && !checkOnly {
+		mom, err := vi.SampleMoments(ctx, mc.sampler, e.Samples, uint64(e.Seed))
+		if err != nil {
+			return nil, s.wrap("target", err)
+		}
+		mc.Moments, mc.TargetDraws = mom, e.Samples
+	}
 	return mc, nil
 }
 
@@ -502,13 +557,22 @@ func (p *progressReader) Read(b []byte) (int, error) {
 }
 
 // monteCarloDivergence checks the divergence of a Monte Carlo fit: the
-// reverse KL to a density, the forward KL to samples.
+// reverse KL to a density, the forward KL to samples, either to a target
+// that draws from itself (a vi.Sampler), whose draws the forward KL then
+// fits.
 func (s *Spec) monteCarloDivergence(mc *MonteCarlo) error {
-	want, other := "reverse_kl", "a log-density is fitted by reverse_kl (the forward kl needs samples of the target)"
+	want, other := "reverse_kl", "a log-density is fitted by reverse_kl (the forward kl needs samples of the target: a samples file with columns, or an mvnormal target, which can draw from itself)"
 	var div divergence.Divergence = divergence.ReverseKL{}
-	if s.Target.Kind() == "samples" {
+	sampler, canSample := mc.Target.(vi.Sampler)
+	switch {
+	case s.Target.Kind() == "samples":
 		want, other = "kl", "samples are fitted by kl, the forward KL (the reverse KL needs the target's density)"
 		div = divergence.ForwardKL{}
+	case canSample && s.Divergence.Name == "kl":
+		want, div = "kl", divergence.ForwardKL{}
+		mc.sampler, mc.Target = sampler, nil
+	case canSample:
+		other = "an mvnormal target is fitted by reverse_kl, or by kl on draws of the target"
 	}
 	if s.Divergence.Name != want {
 		return s.errorf("divergence", "%s is not available for the monte_carlo estimator: %s", s.Divergence.Name, other)
@@ -646,6 +710,15 @@ func (b *Built) Divergence() divergence.Divergence {
 	return b.Problem.Divergence
 }
 
+// CSVParams returns the indices of the parameters that history.csv holds,
+// nil for all (see MonteCarlo.CSVParams; a fit on a grid writes all).
+func (b *Built) CSVParams() []int {
+	if b.MonteCarlo != nil {
+		return b.MonteCarlo.CSVParams()
+	}
+	return nil
+}
+
 // ParamNames returns the names of the fitted parameters: the history's
 // columns.
 func (b *Built) ParamNames() []string {
@@ -666,7 +739,8 @@ type DiagnosticsInfo struct {
 	ELBOStdErr Float `json:"elbo_stderr"`
 	// LogZ is the importance-sampling estimate of the target's log
 	// normalizing constant, meaningful when ParetoK <= KThreshold, and
-	// LogZStdErr its standard error, null when ParetoK > 0.5: the ratios'
+	// LogZStdErr its standard error, null when ParetoK > 0.5 or unknown
+	// (as vi.Diagnostics has it): the ratios'
 	// variance is then infinite, and a standard error computed from them
 	// means nothing (LogZNote says so).
 	LogZ       Float  `json:"log_z"`
@@ -699,8 +773,11 @@ func (s *Summary) AddDiagnostics(b *Built, r *fit.Result) *DiagnosticsInfo {
 	} else {
 		info.Draws, info.ELBO, info.ELBOStdErr, info.LogZ, info.LogZStdErr = d.Draws, Float(d.ELBO), Float(d.ELBOStdErr), Float(d.LogZ), Float(d.LogZStdErr)
 		info.ParetoK, info.KThreshold, info.Warning = Float(d.ParetoK), Float(d.KThreshold), d.Warning
-		if !(d.ParetoK <= 0.5) {
-			info.LogZStdErr = Float(math.NaN())
+		switch {
+		case !math.IsNaN(d.LogZStdErr):
+		case math.IsNaN(d.ParetoK):
+			info.LogZNote = "the Pareto k̂ of the ratios p~/q cannot be estimated, so neither can log Z's standard error"
+		default:
 			info.LogZNote = fmt.Sprintf("Pareto k̂ = %.3g > 0.5: the ratios p~/q have an infinite variance, so log Z's standard error is unknown (and the estimate converges slowly)", d.ParetoK)
 		}
 	}

@@ -47,7 +47,7 @@ func TestMonteCarloErrors(t *testing.T) {
 		{"target: {samples: s.csv, columns: [a, b], column: a}" + model, "spec line 1: target.column: give column", false},
 		{"target: {samples: s.csv, columns: [a, b], estimator: kde}" + model, "spec line 1: target.estimator: samples in columns", false},
 		{"target: {log_density: '-x1^2', dims: 1}\ndivergence: js" + model, "spec line 2: divergence: js is not available for the monte_carlo estimator: a log-density is fitted by reverse_kl", false},
-		{"target: {log_density: '-x1^2', dims: 1}\ndivergence: kl" + model, "spec line 2: divergence: kl is not available for the monte_carlo estimator", false},
+		{"target: {log_density: '-x1^2', dims: 1}\ndivergence: kl" + model, "spec line 2: divergence: kl is not available for the monte_carlo estimator: a log-density is fitted by reverse_kl (the forward kl needs samples of the target: a samples file with columns, or an mvnormal target, which can draw from itself)", false},
 		{"target: {samples: s.csv, columns: [a, b]}\ndivergence: reverse_kl" + model, "spec line 2: divergence: reverse_kl is not available for the monte_carlo estimator: samples are fitted by kl", false},
 		{"target: {log_density: '-x1^2', dims: 1}\nmodel: {family: normal}\n", "spec line 2: model.family: a Monte Carlo fit's model is mvnormal (full rank) or mvnormal_diag", false},
 		{"target: {log_density: '-x1^2', dims: 1}\nmodel: {family: mvnormal, parameterization: raw}\n", "spec line 2: model.parameterization: ", false},
@@ -71,6 +71,12 @@ func TestMonteCarloErrors(t *testing.T) {
 		{"target: {family: normal, params: {mean: 0, variance: 1}}" + model + "estimator: monte_carlo\n", "spec line 1: target.family: a Monte Carlo fit takes a log_density, an mvnormal or a samples target with columns; a normal target is fitted on a grid", false},
 		{"target: {expression: exp(-x)}" + model + "estimator: monte_carlo\n", "spec line 1: target.expression: a Monte Carlo fit takes", false},
 		{"target: {log_density: '-x1^2'}" + model, "spec line 1: target.dims: required key is missing", false},
+		{normal3("[[1, 0, 0], [0, 1, 0], [0, 0, 1]]") + "divergence: js\n", "spec line 3: divergence: js is not available for the monte_carlo estimator: an mvnormal target is fitted by reverse_kl, or by kl on draws of the target", false},
+		{normal3("[[1, 0, 0], [0, 1, 0], [0, 0, 1]]") + "divergence: kl\nestimator: {name: monte_carlo, samples: 3}\n", "spec line 4: estimator.samples: a forward kl fit draws the target's samples, and fits their covariance: it needs more draws than the 3 dimensions, got 3", false},
+		{normal3("[[1, 0, 0], [0, 1, 0], [0, 0, 1]]") + "divergence: kl\nestimator: {name: monte_carlo, resample: true}\noptimizer: {name: adam}\n", "spec line 4: estimator.resample: a forward kl fit draws the target's samples once", false},
+		{normal3("[[1, 0, 0], [0, 1, 0], [0, 0, 1]]") + "divergence: kl\nestimator: {name: monte_carlo, qmc: true}\n", "spec line 4: estimator.qmc: a forward kl fit draws the target's samples independently", false},
+		{normal3("[[1, 0, 0], [0, 1, 0], [0, 0, 1]]") + "divergence: kl\nestimator: {name: monte_carlo, seed: -1}\n", "spec line 4: estimator.seed: must be >= 0, got -1", false},
+		{normal3("[[1, 0, 0], [0, 1, 0], [0, 0, 1]]") + "divergence: kl\n", "", false}, // valid: 256 draws by default
 	} {
 		s, err := spec.Parse([]byte(c.src))
 		if err == nil && !c.data {
@@ -105,12 +111,14 @@ func TestMonteCarloErrors(t *testing.T) {
 
 // mcSpecs are Monte Carlo specs of every kind: reverse KL with fixed
 // draws and L-BFGS, with resampled quasi-Monte Carlo draws and Adam, to a
-// normal target in 4-D, and the forward KL from samples (in dir).
+// normal target in 4-D, and the forward KL from samples (in dir) and
+// from draws of a normal target.
 var mcSpecs = []string{
 	"target: {log_density: '-x1^2/2 - (x2 - x1^2)^2 - x3^2', dims: 3}\nmodel: {family: mvnormal}\nestimator: {name: monte_carlo, samples: 64, seed: 7}\nepochs: 30\n",
 	"target: 'logdensity(\"-x1^2/2 - (x2 - x1^2)^2\", dims=2)'\nmodel: {family: mvnormal_diag, init: {mean: [0.5, 0.5], variance: [2, 2]}}\nestimator: {name: monte_carlo, samples: 32, seed: 1, resample: true, qmc: true}\noptimizer: {name: adam, learning_rate: 0.05}\nepochs: 40\n",
 	"target: {family: mvnormal, params: {mean: [1, 2, 3, 4], covariance: [[2, 1, 0, 0], [1, 2, 1, 0], [0, 1, 2, 1], [0, 0, 1, 2]]}}\nmodel: {family: mvnormal}\nepochs: 50\n",
 	"target: {samples: s.csv, columns: [c, a, b]}\nmodel: {family: mvnormal}\nepochs: 100\n",
+	"target: {family: mvnormal, params: {mean: [1, 2, 3], covariance: [[2, 1, 0], [1, 2, 1], [0, 1, 2]]}}\ndivergence: kl\nmodel: {family: mvnormal}\nestimator: {name: monte_carlo, samples: 50, seed: 3}\nepochs: 100\n",
 }
 
 // writeSamples writes s.csv, 3-D samples, into dir.
@@ -233,6 +241,60 @@ func TestMonteCarloSamplesOptimum(t *testing.T) {
 	}
 	if len(res.History.Report) != 0 {
 		t.Errorf("a fit from samples reports %v: its loss has no Monte Carlo error", res.History.Report)
+	}
+}
+
+// TestMonteCarloTargetDrawsOptimum checks the forward KL fit to draws of
+// a normal target: L-BFGS reaches the draws' mean and covariance (divisor
+// N) to 1e-8, for the full-rank model and, as variances, the mean-field
+// one; the draws depend on the seed alone, and lie within 5 standard
+// errors of the target's mean.
+func TestMonteCarloTargetDrawsOptimum(t *testing.T) {
+	for _, model := range []string{"mvnormal", "mvnormal_diag"} {
+		src := strings.Replace(mcSpecs[4], "{family: mvnormal}", "{family: "+model+"}", 1)
+		s, _ := spec.Parse([]byte(src))
+		b, err := s.Build(context.Background(), spec.Env{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mc := b.MonteCarlo
+		if mc.Moments == nil || mc.TargetDraws != 50 || mc.Moments.N() != 50 || mc.Target != nil {
+			t.Fatalf("%s: built as %+v", model, mc)
+		}
+		obj, _ := mc.Objective(1)
+		res, err := fit.RunEvaluable(context.Background(), obj, "kl", b.Options())
+		if err != nil {
+			t.Fatal(err)
+		}
+		mean, cov := mc.Moments.Mean(), mc.Moments.Covariance()
+		want := map[string]float64{}
+		for i := range 3 {
+			want["mean["+strconv.Itoa(i)+"]"] = mean[i]
+			if se := math.Sqrt(2.0 / 50); math.Abs(mean[i]-float64(i+1)) > 5*se {
+				t.Errorf("the draws' mean[%d] = %v, the target's %d (standard error %.2g)", i, mean[i], i+1, se)
+			}
+			want["variance["+strconv.Itoa(i)+"]"] = cov.At(i, i)
+			for j := i; j < 3; j++ {
+				want["covariance["+strconv.Itoa(i)+"]["+strconv.Itoa(j)+"]"] = cov.At(i, j)
+			}
+		}
+		theta := res.Theta()
+		for k, name := range b.ParamNames() {
+			if w, ok := want[name]; !ok || math.Abs(theta[k]-w) > 1e-8 {
+				t.Errorf("%s: %s = %.12g, the draws' %.12g (status %s)", model, name, theta[k], w, res.Status)
+			}
+		}
+		if !strings.Contains(mc.LossMeaning(), "50 draws of the target") {
+			t.Errorf("loss meaning %q does not say where the samples come from", mc.LossMeaning())
+		}
+		s2, _ := spec.Parse([]byte(strings.Replace(src, "seed: 3", "seed: 4", 1)))
+		b2, err := s2.Build(context.Background(), spec.Env{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b2.MonteCarlo.Moments.Mean()[0] == mean[0] {
+			t.Errorf("%s: seeds 3 and 4 give the same draws", model)
+		}
 	}
 }
 

@@ -21,10 +21,13 @@ type Diagnostics struct {
 	// Monte Carlo standard error.
 	ELBO, ELBOStdErr float64
 	// LogZ is the importance-sampling estimate of the log normalizing
-	// constant, log of the average ratio p~/q, and LogZStdErr its
-	// standard error to first order (the ratios' standard deviation over
-	// their mean, over sqrt(Draws)); it means something only when ParetoK
-	// is at most KThreshold.
+	// constant, log of the average ratio p~/q; it means something only
+	// when ParetoK is at most KThreshold. LogZStdErr is its standard error
+	// to first order (the ratios' standard deviation over their mean,
+	// over sqrt(Draws)) when ParetoK is at most 0.5, and NaN, unknown,
+	// otherwise: above 0.5 the ratios' variance is infinite, and a
+	// standard deviation computed from the draws estimates nothing (when
+	// k̂ cannot be estimated, neither can it).
 	LogZ, LogZStdErr float64
 	// ParetoK is the Pareto k̂ of the ratios p~/q (psis.ParetoK):
 	// below 0.5 they have a finite variance; above KThreshold their
@@ -106,6 +109,9 @@ func Diagnose(model *Gaussian, target LogDensity, u []float64, n int, seed uint6
 	v := (s2/float64(n) - m1*m1) * float64(n) / float64(n-1)
 	dg.LogZStdErr = math.Sqrt(math.Max(v, 0)/float64(n)) / m1
 	dg.ParetoK = psis.ParetoK(logw)
+	if !(dg.ParetoK <= 0.5) {
+		dg.LogZStdErr = math.NaN()
+	}
 	dg.Warning = warning(model, dg)
 	return dg, nil
 }

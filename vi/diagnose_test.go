@@ -41,13 +41,17 @@ func TestDiagnoseNormal(t *testing.T) {
 	if !(dg.ParetoK < 0.5) || dg.Warning != "" {
 		t.Errorf("k̂ %v, warning %q", dg.ParetoK, dg.Warning)
 	}
+	if math.IsNaN(dg.LogZStdErr) {
+		t.Error("k̂ below 0.5 and log Z's standard error unknown")
+	}
 }
 
 // TestDiagnoseWarns checks that k̂ flags two approximations that miss
 // target mass in 10-D, saying why: the mean-field reverse-KL optimum
 // (variances 1/(sigma^-1)_ii) on a target with correlation 0.9 between
 // every pair of coordinates, and a full-rank q with a quarter of the
-// target's covariance.
+// target's covariance; with k̂ above 0.5 log Z's standard error is unknown
+// (NaN) while the estimate is given.
 func TestDiagnoseWarns(t *testing.T) {
 	const d = 10
 	cov := mat.NewSymDense(d, nil)
@@ -80,6 +84,9 @@ func TestDiagnoseWarns(t *testing.T) {
 	if !(dg.ParetoK > 0.7) || !strings.HasPrefix(dg.Warning, "unreliable fit: Pareto k̂ = ") || !strings.Contains(dg.Warning, "mean-field") {
 		t.Errorf("mean-field: k̂ %v, warning %q", dg.ParetoK, dg.Warning)
 	}
+	if !math.IsNaN(dg.LogZStdErr) || math.IsNaN(dg.LogZ) {
+		t.Errorf("mean-field: k̂ %v > 0.5 and log Z %v ± %v: the standard error must be unknown (NaN), the estimate given", dg.ParetoK, dg.LogZ, dg.LogZStdErr)
+	}
 	full, _ := vi.NewMVNormal(d)
 	var quarter mat.SymDense
 	quarter.ScaleSym(0.25, cov)
@@ -93,6 +100,9 @@ func TestDiagnoseWarns(t *testing.T) {
 	}
 	if !(dg.ParetoK > 0.7) || !strings.Contains(dg.Warning, "too narrow") || strings.Contains(dg.Warning, "mean-field") {
 		t.Errorf("narrow full rank: k̂ %v, warning %q", dg.ParetoK, dg.Warning)
+	}
+	if !math.IsNaN(dg.LogZStdErr) {
+		t.Errorf("narrow full rank: k̂ %v > 0.5 and log Z's standard error %v, want NaN", dg.ParetoK, dg.LogZStdErr)
 	}
 	t.Logf("narrow full rank: %s", dg.Warning)
 	nan, _ := vi.NewFormula("log(x1)", 1)

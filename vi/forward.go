@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 
@@ -77,6 +78,46 @@ func (m *Moments) Covariance() *mat.SymDense {
 	}
 	return c
 }
+
+// Sampler is a target that can draw from itself, such as [NormalTarget]:
+// a forward-KL fit to it needs only its draws.
+type Sampler interface {
+	// Dim returns the dimension.
+	Dim() int
+	// Sample sets x, of length Dim, to a draw of the target, taking its
+	// randomness from rng alone.
+	Sample(x []float64, rng *rand.Rand)
+}
+
+// SampleMoments returns the moments of n draws of t. The draws come from
+// a stream of seed that no other objective and no diagnostic uses, one
+// after the other on the calling goroutine: the same seed gives the same
+// moments to the bit on any machine and number of threads. It stops when
+// ctx is done, with an error wrapping ctx.Err().
+func SampleMoments(ctx context.Context, t Sampler, n int, seed uint64) (*Moments, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("target draws: %d draws, need at least 1", n)
+	}
+	rng := drawStream(seed, targetStream)
+	m := NewMoments(t.Dim())
+	x := make([]float64, t.Dim())
+	for k := range n {
+		if k%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("target draws: stopped at draw %d of %d: %w", k, n, err)
+			}
+		}
+		t.Sample(x, rng)
+		if err := m.Add(x); err != nil {
+			return nil, fmt.Errorf("target draws: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// targetStream is the stream of a seed that the target's draws use: the
+// epochs use streams 0, 1, 2, ... and Diagnose uses -1.
+const targetStream = -2
 
 // ReadMoments reads CSV samples from r, with a header row naming the
 // columns, and returns the mean and covariance of the named columns, in

@@ -173,3 +173,89 @@ func TestReadMomentsCancel(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+// TestSampleMoments draws from a normal target: the draws' moments are
+// reproducible from the seed, differ for another seed, and lie within 5
+// standard errors of the target's mean and covariance.
+func TestSampleMoments(t *testing.T) {
+	nt, err := vi.NewNormalTarget(mu3, cov3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 20000
+	m, err := vi.SampleMoments(context.Background(), nt, n, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := vi.SampleMoments(context.Background(), nt, n, 5)
+	if !equalFloats(m.Mean(), again.Mean()) || !mat.Equal(m.Covariance(), again.Covariance()) {
+		t.Error("the same seed gives different draws")
+	}
+	other, _ := vi.SampleMoments(context.Background(), nt, n, 6)
+	if equalFloats(m.Mean(), other.Mean()) {
+		t.Error("another seed gives the same draws")
+	}
+	mean := m.Mean()
+	for i := range mean {
+		se := math.Sqrt(cov3.At(i, i) / n)
+		if math.Abs(mean[i]-mu3[i]) > 5*se {
+			t.Errorf("mean[%d] = %v, target's %v (standard error %.2g)", i, mean[i], mu3[i], se)
+		}
+	}
+	// The covariance of n normal draws has standard error about
+	// sqrt((S_ii S_jj + S_ij^2)/n).
+	c := m.Covariance()
+	for i := range 3 {
+		for j := i; j < 3; j++ {
+			se := math.Sqrt((cov3.At(i, i)*cov3.At(j, j) + cov3.At(i, j)*cov3.At(i, j)) / n)
+			if math.Abs(c.At(i, j)-cov3.At(i, j)) > 5*se {
+				t.Errorf("covariance[%d][%d] = %v, target's %v (standard error %.2g)", i, j, c.At(i, j), cov3.At(i, j), se)
+			}
+		}
+	}
+	if _, err := vi.SampleMoments(context.Background(), nt, 0, 5); err == nil {
+		t.Error("0 draws: no error")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := vi.SampleMoments(ctx, nt, n, 5); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+}
+
+// TestNormalTargetSample checks one draw against mean + L z computed by
+// gonum from the same standard normal numbers.
+func TestNormalTargetSample(t *testing.T) {
+	nt, err := vi.NewNormalTarget(mu3, cov3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ch mat.Cholesky
+	if !ch.Factorize(cov3) {
+		t.Fatal("cov3")
+	}
+	var l mat.TriDense
+	ch.LTo(&l)
+	rng, ref := rand.New(rand.NewPCG(1, 2)), rand.New(rand.NewPCG(1, 2))
+	x := make([]float64, 3)
+	for range 5 {
+		nt.Sample(x, rng)
+		z := mat.NewVecDense(3, []float64{ref.NormFloat64(), ref.NormFloat64(), ref.NormFloat64()})
+		var want mat.VecDense
+		want.MulVec(&l, z)
+		for i := range 3 {
+			if w := want.AtVec(i) + mu3[i]; math.Abs(x[i]-w) > 1e-14*(1+math.Abs(w)) {
+				t.Errorf("x[%d] = %v, mean + L z = %v", i, x[i], w)
+			}
+		}
+	}
+}
+
+func equalFloats(a, b []float64) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return len(a) == len(b)
+}

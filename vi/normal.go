@@ -3,6 +3,7 @@ package vi
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"sync"
 
 	"gonum.org/v1/gonum/blas"
@@ -16,6 +17,7 @@ type NormalTarget struct {
 	d       int
 	mean    []float64
 	prec    blas64.General // the precision matrix, both triangles
+	chol    []float64      // d x d lower Cholesky factor of the covariance
 	logNorm float64        // -log((2 pi)^(d/2) sqrt(det covariance))
 	ws      sync.Pool      // *[]float64 scratch: x - mean, then P (x - mean)
 }
@@ -46,8 +48,17 @@ func NewNormalTarget(mean []float64, cov mat.Symmetric) (*NormalTarget, error) {
 			prec.Data[i*d+j] = p.At(i, j)
 		}
 	}
+	var l mat.TriDense
+	ch.LTo(&l)
+	chol := make([]float64, d*d)
+	for i := range d {
+		for j := 0; j <= i; j++ {
+			chol[i*d+j] = l.At(i, j)
+		}
+	}
 	t := &NormalTarget{
 		d:       d,
+		chol:    chol,
 		mean:    append([]float64(nil), mean...),
 		prec:    prec,
 		logNorm: -0.5*float64(d)*log2Pi - 0.5*ch.LogDet(),
@@ -62,6 +73,25 @@ func (t *NormalTarget) Dim() int { return t.d }
 // Precision returns the precision matrix, the inverse of the covariance.
 func (t *NormalTarget) Precision() *mat.SymDense {
 	return mat.NewSymDense(t.d, append([]float64(nil), t.prec.Data...))
+}
+
+// Sample implements [Sampler]: it sets x to mean + L z, L the lower
+// Cholesky factor of the covariance and z d standard normal numbers drawn
+// from rng in order.
+func (t *NormalTarget) Sample(x []float64, rng *rand.Rand) {
+	z := x[:t.d]
+	for i := range z {
+		z[i] = rng.NormFloat64()
+	}
+	// x_i = mean_i + sum_{j<=i} L_ij z_j, from the last row up, so z_j is
+	// still in place when row i reads it.
+	for i := t.d - 1; i >= 0; i-- {
+		s := t.mean[i]
+		for j := 0; j <= i; j++ {
+			s += t.chol[i*t.d+j] * z[j]
+		}
+		x[i] = s
+	}
 }
 
 // scratch returns a buffer of at least n numbers from the pool.

@@ -50,7 +50,11 @@ func monteCarloReport(human, errOut io.Writer, b *spec.Built, res *fit.Result, s
 		fmt.Fprintln(errOut, "klfit: warning: the fit's diagnostics could not be computed: "+oneLine(dg.Error))
 	default:
 		logZ := pyFloat(round4(float64(dg.LogZ))) + " ± " + pyFloat(round4(float64(dg.LogZStdErr)))
-		if dg.LogZNote != "" {
+		switch {
+		case dg.LogZNote == "":
+		case math.IsNaN(float64(dg.ParetoK)):
+			logZ = pyFloat(round4(float64(dg.LogZ))) + " (standard error unknown: k̂ unknown)"
+		default:
 			logZ = pyFloat(round4(float64(dg.LogZ))) + " (standard error unknown: k̂ > 0.5)"
 		}
 		fmt.Fprintf(human, "diagnostics (%d fresh draws): ELBO %s ± %s, log Z %s, Pareto k̂ %.3g (threshold %.3g)\n",

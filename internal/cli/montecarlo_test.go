@@ -12,6 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/klfit/klfit/fit"
+	"github.com/klfit/klfit/spec"
 )
 
 // mcSummary is what the Monte Carlo tests read of summary.json.
@@ -217,5 +220,95 @@ func TestMonteCarloDeterminism(t *testing.T) {
 		if !bytes.Contains(sum[0], []byte(`"pareto_k"`)) {
 			t.Errorf("spec %d: no diagnostics", i)
 		}
+	}
+}
+
+// normalSpec returns a Monte Carlo spec fitting a full-rank model to a
+// d-dimensional normal target, with correlations 0.5^|i-j|.
+func normalSpec(d, epochs int) string {
+	var mean, cov []string
+	for i := range d {
+		mean = append(mean, strconv.FormatFloat(0.1*float64(i), 'g', -1, 64))
+		var row []string
+		for j := range d {
+			row = append(row, strconv.FormatFloat(math.Pow(0.5, math.Abs(float64(i-j))), 'g', -1, 64))
+		}
+		cov = append(cov, "["+strings.Join(row, ", ")+"]")
+	}
+	return "target: {family: mvnormal, params: {mean: [" + strings.Join(mean, ", ") + "], covariance: [" + strings.Join(cov, ", ") +
+		"]}}\nmodel: {family: mvnormal}\nestimator: {name: monte_carlo, samples: 64, seed: 1}\nepochs: " + strconv.Itoa(epochs) + "\n"
+}
+
+// TestMonteCarloLargeHistory checks history.csv's columns in high
+// dimension: at d = 20 > spec.FullHistoryDims it holds the loss, the 2d
+// means and variances, and the loss's standard error, the last row
+// agreeing with summary.json, which has all d(d+3)/2 parameters, as the
+// checkpoint does; a fit resumed from a checkpoint writes the same
+// history.csv, parameters and diagnostics as one run straight through. At d = 8
+// every parameter is written.
+func TestMonteCarloLargeHistory(t *testing.T) {
+	dir := t.TempDir()
+	const d = 20
+	writeFile(t, filepath.Join(dir, "full.yaml"), normalSpec(d, 30))
+	writeFile(t, filepath.Join(dir, "part.yaml"), normalSpec(d, 12))
+	for _, args := range [][]string{
+		{"fit", filepath.Join(dir, "full.yaml"), "--out", filepath.Join(dir, "full"), "--no-figures"},
+		{"fit", filepath.Join(dir, "part.yaml"), "--out", filepath.Join(dir, "part"), "--no-figures", "--checkpoint", filepath.Join(dir, "cp.json")},
+		{"fit", filepath.Join(dir, "full.yaml"), "--out", filepath.Join(dir, "resumed"), "--no-figures", "--resume", filepath.Join(dir, "cp.json")},
+	} {
+		if code, _, stderr := run(t, context.Background(), false, args...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+	}
+	hist := readFile(t, filepath.Join(dir, "full", "history.csv"))
+	if resumed := readFile(t, filepath.Join(dir, "resumed", "history.csv")); !bytes.Equal(hist, resumed) {
+		t.Error("the resumed fit's history.csv differs from the straight one's")
+	}
+	a, _ := json.Marshal(readSummary(t, filepath.Join(dir, "full")))
+	b, _ := json.Marshal(readSummary(t, filepath.Join(dir, "resumed")))
+	if !bytes.Equal(a, b) {
+		t.Errorf("the resumed fit's summary.json (its parameters, diagnostics) differs from the straight one's:\n%s\n%s", a, b)
+	}
+	lines := strings.Split(strings.TrimSpace(string(hist)), "\n")
+	want := []string{"epoch", "reverse_kl"}
+	for i := range d {
+		want = append(want, "mean["+strconv.Itoa(i)+"]")
+	}
+	for i := range d {
+		want = append(want, "covariance["+strconv.Itoa(i)+"]["+strconv.Itoa(i)+"]")
+	}
+	want = append(want, "loss_stderr")
+	if got := lines[0]; got != strings.Join(want, ",") {
+		t.Fatalf("header\n%s\nwant\n%s", got, strings.Join(want, ","))
+	}
+	if len(lines) != 1+31 {
+		t.Errorf("%d rows, want 31 (epochs 0 to 30)", len(lines)-1)
+	}
+	sum := readSummary(t, filepath.Join(dir, "full"))
+	if len(sum.Params) != d*(d+3)/2 {
+		t.Errorf("summary.json has %d parameters, want %d", len(sum.Params), d*(d+3)/2)
+	}
+	last := strings.Split(lines[len(lines)-1], ",")
+	for k, name := range want[2 : 2+2*d] {
+		v, err := strconv.ParseFloat(last[2+k], 64)
+		if p, ok := sum.Params[name]; err != nil || !ok || p != v {
+			t.Errorf("%s: history.csv's last row %s, summary.json %v", name, last[2+k], p)
+		}
+	}
+	cp, err := fit.ReadCheckpoint(filepath.Join(dir, "cp.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(cp.History.Names); n != d*(d+3)/2 {
+		t.Errorf("the checkpoint holds %d parameters, want %d", n, d*(d+3)/2)
+	}
+
+	writeFile(t, filepath.Join(dir, "d8.yaml"), normalSpec(spec.FullHistoryDims, 3))
+	if code, _, stderr := run(t, context.Background(), false, "fit", filepath.Join(dir, "d8.yaml"), "--out", filepath.Join(dir, "d8"), "--no-figures"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	header := strings.SplitN(string(readFile(t, filepath.Join(dir, "d8", "history.csv"))), "\n", 2)[0]
+	if n, d := len(strings.Split(header, ",")), spec.FullHistoryDims; n != 3+d*(d+3)/2 {
+		t.Errorf("d = %d: %d columns, want all %d parameters and 3", d, n, d*(d+3)/2)
 	}
 }

@@ -84,6 +84,8 @@ func runBuilt(ctx context.Context, ios *IOStreams, b *spec.Built, o runOptions) 
 	}
 	human := humanWriter(ios, o.JSON, o.Quiet)
 	term := newTerminal(ios, human, b, o)
+	// history.csv's columns, streamed and written at the end alike.
+	loop.History().CSVParams = b.CSVParams()
 	stream, err := newHistoryStream(out.path("history.csv"), loop.History(), o.Resume)
 	if err != nil {
 		return usageError(err)
@@ -147,14 +149,15 @@ type historyStream struct {
 }
 
 // newHistoryStream streams the rows of h (the run's own history, whose
-// columns, report columns included, make the header) to path, starting
-// with those of the checkpoint a fit resumes from.
+// columns, those h.CSVParams selects and the report columns, make the
+// header and the rows) to path, starting with those of the checkpoint a
+// fit resumes from.
 func newHistoryStream(path string, h *fit.History, resume *fit.Checkpoint) (*historyStream, error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, err
 	}
-	s := &historyStream{CSVStreamer: fit.NewCSVStreamer(f, h.CSVHeader(), 0), f: f}
+	s := &historyStream{CSVStreamer: fit.NewCSVStreamerFor(f, h, 0), f: f}
 	if resume != nil {
 		s.WriteHistory(resume.History)
 	}
@@ -249,14 +252,14 @@ func figureWarnings(ios *IOStreams, quiet bool, err error) {
 
 // maxPrintedParams bounds the parameters printed on one line; beyond it
 // (a categorical model has one per grid point) the first few are printed
-// and the rest left to history.csv.
+// and the rest left to summary.json.
 const maxPrintedParams = 12
 
 func formatParams(names []string, theta []float64) string {
 	parts := make([]string, 0, len(names))
 	for i, n := range names {
 		if len(names) > maxPrintedParams && i == 4 {
-			parts = append(parts, fmt.Sprintf("... (%d parameters: see history.csv)", len(names)))
+			parts = append(parts, fmt.Sprintf("... (%d parameters: see summary.json)", len(names)))
 			break
 		}
 		parts = append(parts, n+"="+pyFloat(theta[i]))
