@@ -69,6 +69,10 @@ func (s *Spec) MonteCarlo() (key string, ok bool) {
 		if m, ok := t.Params.Get("mean"); ok && len(m.Shape) == 1 && m.Shape[0] > 2 {
 			return "target.params.mean", true
 		}
+	case s.Grid.IsZero() && t.Kind() == "family" && t.Family == "mixture" && t.Component == "mvnormal":
+		if m, ok := t.Params.Get("mean"); ok && len(m.Shape) == 2 && m.Shape[1] > 2 {
+			return "target.params.mean", true
+		}
 	}
 	if s.Estimator.Name == MonteCarloEstimator {
 		return "estimator.name", true
@@ -143,7 +147,7 @@ func (m *MonteCarlo) CSVParams() []int {
 // Symbol returns what the loss is, in symbols: the divergence up to the
 // constant it omits.
 func (m *MonteCarlo) Symbol() string {
-	if _, ok := m.Target.(*vi.NormalTarget); ok {
+	if normalizedTarget(m.Target) {
 		return "KL(Q||P)"
 	}
 	if m.Target != nil {
@@ -154,8 +158,8 @@ func (m *MonteCarlo) Symbol() string {
 
 // LossMeaning says in words what the loss is.
 func (m *MonteCarlo) LossMeaning() string {
-	if _, ok := m.Target.(*vi.NormalTarget); ok {
-		return "the loss is the reverse KL(Q||P) itself: the normal target's density is normalized (log Z = 0); it is estimated on the fit's draws, whose Monte Carlo standard error history.csv gives"
+	if normalizedTarget(m.Target) {
+		return "the loss is the reverse KL(Q||P) itself: the target's density is normalized (log Z = 0); it is estimated on the fit's draws, whose Monte Carlo standard error history.csv gives"
 	}
 	if m.Target != nil {
 		return "the loss is KL(Q||P) - log Z: the reverse KL up to the constant log Z, the target's unknown log normalizing constant (so it can be negative); diagnostics.log_z estimates log Z"
@@ -413,8 +417,16 @@ func (s *Spec) monteCarloTarget(ctx context.Context, mc *MonteCarlo, checkOnly b
 		mc.Target = f
 		return t.Dims, nil
 	case "family":
+		if t.Family == "mixture" && t.Component == "mvnormal" {
+			mt, d, err := s.mixtureTarget()
+			if err != nil {
+				return 0, err
+			}
+			mc.Target = mt
+			return d, nil
+		}
 		if t.Family != "mvnormal" {
-			return 0, s.errorf("target.family", "a Monte Carlo fit takes a log_density, an mvnormal or a samples target with columns; a %s target is fitted on a grid", t.Family)
+			return 0, s.errorf("target.family", "a Monte Carlo fit takes a log_density, an mvnormal (or a mixture of them) or a samples target with columns; a %s target is fitted on a grid", t.Family)
 		}
 		if t.Component != "" {
 			return 0, s.errorf("target.component", "only a mixture takes a component family")
@@ -455,6 +467,64 @@ func (s *Spec) monteCarloTarget(ctx context.Context, mc *MonteCarlo, checkOnly b
 		return len(t.Columns), nil
 	}
 	return 0, s.errorf(s.targetKey(), "a Monte Carlo fit takes a log_density, an mvnormal or a samples target with columns; a %s target is fitted on a grid", t.Kind())
+}
+
+// mixtureTarget builds a mixture of mvnormal components in any dimension
+// from its weights, means (a list of K lists of d numbers) and
+// covariances (a list of K d x d matrices).
+func (s *Spec) mixtureTarget() (*vi.MixtureTarget, int, error) {
+	const takes = "a mixture of mvnormal takes weights, mean, covariance: one weight, mean and covariance per component"
+	for _, p := range s.Target.Params {
+		if p.Name != "weights" && p.Name != "mean" && p.Name != "covariance" {
+			return nil, 0, s.errorf("target.params."+p.Name, "unknown parameter (%s)", takes)
+		}
+	}
+	get := func(name string) (Param, error) {
+		p, ok := s.Target.Params.Get(name)
+		if !ok {
+			return p, s.errorf("target.params", "missing parameter %s (%s)", name, takes)
+		}
+		return p, nil
+	}
+	w, err := get("weights")
+	if err != nil {
+		return nil, 0, err
+	}
+	m, err := get("mean")
+	if err != nil {
+		return nil, 0, err
+	}
+	c, err := get("covariance")
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(w.Shape) != 1 {
+		return nil, 0, s.errorf("target.params.weights", "must be a list of numbers, one per component")
+	}
+	k := w.Shape[0]
+	if len(m.Shape) != 2 || m.Shape[0] != k {
+		return nil, 0, s.errorf("target.params.mean", "must be a list of %d lists of d numbers, one per component", k)
+	}
+	d := m.Shape[1]
+	if len(c.Shape) != 3 || c.Shape[0] != k || c.Shape[1] != d || c.Shape[2] != d {
+		return nil, 0, s.errorf("target.params.covariance", "must be a list of %d matrices of %d x %d numbers, one per component", k, d, d)
+	}
+	comps := make([]*vi.NormalTarget, k)
+	for i := range k {
+		key := fmt.Sprintf("target.params.covariance[%d]", i)
+		cov, err := symmetric(c.Value[i*d*d:(i+1)*d*d], d)
+		if err != nil {
+			return nil, 0, s.wrap(key, err)
+		}
+		if comps[i], err = vi.NewNormalTarget(m.Value[i*d:(i+1)*d], cov); err != nil {
+			return nil, 0, s.wrap(key, err)
+		}
+	}
+	mt, err := vi.NewMixtureTarget(w.Value, comps)
+	if err != nil {
+		return nil, 0, s.wrap("target.params.weights", err)
+	}
+	return mt, d, nil
 }
 
 // normalTarget builds an mvnormal target in any dimension from its mean
@@ -788,3 +858,13 @@ func (s *Summary) AddDiagnostics(b *Built, r *fit.Result) *DiagnosticsInfo {
 // KeyLine returns the line key (or its nearest enclosing key) was read
 // from, 0 when unknown.
 func (s *Spec) KeyLine(key string) int { return s.line(key) }
+
+// normalizedTarget reports whether t is a density that integrates to 1
+// (an mvnormal or a mixture of them): its log Z is 0.
+func normalizedTarget(t vi.LogDensity) bool {
+	switch t.(type) {
+	case *vi.NormalTarget, *vi.MixtureTarget:
+		return true
+	}
+	return false
+}
