@@ -68,7 +68,7 @@ func TestMonteCarloErrors(t *testing.T) {
 		{"target: {log_density: '-x1^2', dims: 1}" + model + "estimator: mc\n", "spec line 3: estimator.name: unknown estimator \"mc\"", false},
 		{"grid: {start: 0, stop: 1, step: 0.1}\ntarget: {family: normal, params: {mean: 0, variance: 1}}\nmodel: {family: normal}\nestimator: {name: grid, samples: 10}\n", "spec line 4: estimator: samples, seed, resample and qmc are settings of the monte_carlo estimator", false},
 		{"target: {samples: s.csv, columns: [a, b]}" + model + "estimator: {name: monte_carlo, samples: 10}\n", "spec line 3: estimator: a fit from samples makes no draws", false},
-		{"target: {family: normal, params: {mean: 0, variance: 1}}" + model + "estimator: monte_carlo\n", "spec line 1: target.family: a Monte Carlo fit takes a log_density, an mvnormal or a samples target with columns; a normal target is fitted on a grid", false},
+		{"target: {family: normal, params: {mean: 0, variance: 1}}" + model + "estimator: monte_carlo\n", "spec line 1: target.family: a Monte Carlo fit takes a log_density, an mvnormal (or a mixture of them) or a samples target with columns; a normal target is fitted on a grid", false},
 		{"target: {expression: exp(-x)}" + model + "estimator: monte_carlo\n", "spec line 1: target.expression: a Monte Carlo fit takes", false},
 		{"target: {log_density: '-x1^2'}" + model, "spec line 1: target.dims: required key is missing", false},
 		{normal3("[[1, 0, 0], [0, 1, 0], [0, 0, 1]]") + "divergence: js\n", "spec line 3: divergence: js is not available for the monte_carlo estimator: an mvnormal target is fitted by reverse_kl, or by kl on draws of the target", false},
