@@ -57,11 +57,11 @@ func normHazard(t float64) float64 {
 // x = |t|/sqrt 2 (erfcScaled: math.Erfc's own approximation, without
 // the exp of -x^2 that math.Erfc multiplies in with two exps): on the
 // left Phi(t) = erfc(x)/2, so that log Phi = -t^2/2 + R - log(2x) and
-// phi/Phi = sqrt(2/pi) x exp(-R), one exp and one log where math.Erfc,
-// a log and phi's exp took four exps; on the right Phi = 1 - erfc(x)/2
-// with erfc(x) = exp(-t^2/2) exp(R)/x, and phi's exp is the same
-// exp(-t^2/2), three exps where there were four. Between, math.Erfc
-// (no exp there), phi's exp and a log. The exps are the table exp
+// phi/Phi = sqrt(2/pi) x exp(-R), one exp and one log where math.Erfc
+// (two exps there), phi's exp and a log took three exps and a log; on the
+// right Phi = 1 - erfc(x)/2 with erfc(x) = sqrt(2 pi) phi(t) exp(R)/x, two
+// exps and a log1p where there were three. Between, math.Erfc (no exp
+// there), phi's exp and a log. The exps are the table exp
 // fmath.Exp (within 0.55 ulp, half math.Exp's cost).
 func logPhiHazard(t float64) (logP, hazard float64) {
 	const cut = 1.25 * math.Sqrt2
