@@ -106,8 +106,8 @@ func (MVNormal) Eval(theta, x, y, logp []float64, score [][]float64) {
 // log-density written as b1 x + b2 y + c11 x^2 + c12 x y + c22 y^2 plus a
 // term free of (x, y), and stores their derivatives with respect to
 // theta_k in d[k].
-func (MVNormal) Quadratic2D(theta []float64, d [][5]float64) [5]float64 {
-	mx, my, a, b, dd := theta[0], theta[1], theta[2], theta[3], theta[4]
+func (MVNormal) Quadratic2D(theta []float64, rx, ry float64, d [][5]float64) [5]float64 {
+	mx, my, a, b, dd := theta[0]-rx, theta[1]-ry, theta[2], theta[3], theta[4]
 	det := a*dd - b*b
 	d2 := det * det
 	c11, c12, c22 := -dd/(2*det), b/det, -a/(2*det)

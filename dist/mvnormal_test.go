@@ -20,7 +20,7 @@ func TestMVNormalQuadratic2D(t *testing.T) {
 	y := []float64{0, 1, 3, -0.1, -2}
 	for _, theta := range [][]float64{{0, 0, 1, 0, 1}, {1, -2, 2, 0.7, 1.5}, {0.5, 0.2, 0.01, -0.0099, 0.01}} {
 		d := make([][5]float64, 5)
-		c := f.Quadratic2D(theta, d)
+		c := f.Quadratic2D(theta, 0, 0, d)
 		lp := logpOnly(f, theta, x, y)
 		var k0 float64
 		for i := range x {
@@ -39,7 +39,7 @@ func TestMVNormalQuadratic2D(t *testing.T) {
 				up, dn := append([]float64(nil), theta...), append([]float64(nil), theta...)
 				up[p] += h
 				dn[p] -= h
-				cu, cd := f.Quadratic2D(up, nil), f.Quadratic2D(dn, nil)
+				cu, cd := f.Quadratic2D(up, 0, 0, nil), f.Quadratic2D(dn, 0, 0, nil)
 				for j := range d {
 					d[j] = (cu[j] - cd[j]) / (2 * h)
 				}

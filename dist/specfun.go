@@ -1,6 +1,10 @@
 package dist
 
-import "math"
+import (
+	"math"
+
+	"github.com/klfit/klfit/internal/fmath"
+)
 
 // Special functions the families need and neither the standard library nor
 // gonum provides. Each is checked against values computed independently
@@ -47,21 +51,66 @@ func normHazard(t float64) float64 {
 	return math.Exp(-0.5*t*t - logSqrt2Pi - logPhi(t))
 }
 
-// logPhiHazard returns log Phi(t) and phi(t)/Phi(t) together, with one
-// erfc where logPhi and normHazard called apart take two and an exp of a
-// log: phi(t)/Phi(t) is divided directly wherever both are normal numbers
-// (t > -35), and taken from the asymptotic series below.
+// logPhiHazard returns log Phi(t) and phi(t)/Phi(t) together. Below
+// t = -35 both come from the asymptotic series. Where |t| >= 1.25 sqrt 2
+// they come from the scaled complement erfc(x) exp(x^2) = exp(R(x))/x,
+// x = |t|/sqrt 2 (erfcScaled: math.Erfc's own approximation, without
+// the exp of -x^2 that math.Erfc multiplies in with two exps): on the
+// left Phi(t) = erfc(x)/2, so that log Phi = -t^2/2 + R - log(2x) and
+// phi/Phi = sqrt(2/pi) x exp(-R), one exp and one log where math.Erfc
+// (two exps there), phi's exp and a log took three exps and a log; on the
+// right Phi = 1 - erfc(x)/2 with erfc(x) = sqrt(2 pi) phi(t) exp(R)/x, two
+// exps and a log1p where there were three. Between, math.Erfc (no exp
+// there), phi's exp and a log. The exps are the table exp
+// fmath.Exp (within 0.55 ulp, half math.Exp's cost).
 func logPhiHazard(t float64) (logP, hazard float64) {
+	const cut = 1.25 * math.Sqrt2
 	switch {
-	case t > 0:
-		e := math.Erfc(t / math.Sqrt2)
-		return math.Log1p(-0.5 * e), math.Exp(-0.5*t*t-logSqrt2Pi) / (1 - 0.5*e)
-	case t > -35:
+	case t >= 28*math.Sqrt2: // erfc(x) underflows: Phi is 1, phi 0
+		return 0, 0
+	case t >= cut:
+		// phi(t), and from it erfc(x) = sqrt(2 pi) phi(t) exp(R)/x: the
+		// rounding of -t^2/2 makes erfc off by up to 1.6e-13 relative
+		// (t^2/2 = 729 eps at x = 27), log Phi as much.
+		x := t * (1 / math.Sqrt2)
+		phi := fmath.Exp(-0.5*t*t - logSqrt2Pi)
+		e := phi * math.Sqrt(2*math.Pi) * fmath.Exp(erfcScaledLog(x)) / x
+		return math.Log1p(-0.5 * e), phi / (1 - 0.5*e)
+	case t > -cut:
+		if t > 0 {
+			e := math.Erfc(t / math.Sqrt2)
+			return math.Log1p(-0.5 * e), fmath.Exp(-0.5*t*t-logSqrt2Pi) / (1 - 0.5*e)
+		}
 		p := 0.5 * math.Erfc(-t/math.Sqrt2)
-		return math.Log(p), math.Exp(-0.5*t*t-logSqrt2Pi) / p
+		return math.Log(p), fmath.Exp(-0.5*t*t-logSqrt2Pi) / p
+	case t > -35:
+		x := t * (-1 / math.Sqrt2)
+		r := erfcScaledLog(x)
+		return -0.5*t*t + r - math.Log(2*x), math.Sqrt(2/math.Pi) * x * fmath.Exp(-r)
 	}
 	ms := millsSeries(t)
 	return -0.5*t*t - math.Log(-t) - logSqrt2Pi + math.Log(ms), -t / ms
+}
+
+// erfcScaledLog returns R = log(x erfc(x) exp(x^2)) for 1.25 <= x < 28 by
+// the rational approximation math.Erfc uses there (FreeBSD's s_erf.c, as
+// in Go's math/erf.go, whose coefficients these are): erfc(x) =
+// exp(-x^2 - 0.5625 + P(s)/Q(s))/x with s = 1/x^2, within an ulp or so.
+func erfcScaledLog(x float64) float64 {
+	s := 1 / (x * x)
+	var r, q float64
+	if x < 1/0.35 {
+		r = -9.86494403484714822705e-03 + s*(-6.93858572707181764372e-01+s*(-1.05586262253232909814e+01+s*(-6.23753324503260060396e+01+
+			s*(-1.62396669462573470355e+02+s*(-1.84605092906711035994e+02+s*(-8.12874355063065934246e+01+s*-9.81432934416914548592e+00))))))
+		q = 1 + s*(1.96512716674392571292e+01+s*(1.37657754143519042600e+02+s*(4.34565877475229228821e+02+s*(6.45387271733267880336e+02+
+			s*(4.29008140027567833386e+02+s*(1.08635005541779435134e+02+s*(6.57024977031928170135e+00+s*-6.04244152148580987438e-02)))))))
+	} else {
+		r = -9.86494292470009928597e-03 + s*(-7.99283237680523006574e-01+s*(-1.77579549177547519889e+01+s*(-1.60636384855821916062e+02+
+			s*(-6.37566443368389627722e+02+s*(-1.02509513161107724954e+03+s*-4.83519191608651397019e+02)))))
+		q = 1 + s*(3.03380607434824582924e+01+s*(3.25792512996573918826e+02+s*(1.53672958608443695994e+03+s*(3.19985821950859553908e+03+
+			s*(2.55305040643316442583e+03+s*(4.74528541206955367215e+02+s*-2.24409524465858183362e+01))))))
+	}
+	return -0.5625 + r/q
 }
 
 // besselI01e returns e^-k I0(k) and e^-k I1(k), the exponentially scaled

@@ -32,13 +32,24 @@ func TestTrigamma(t *testing.T) {
 	}
 }
 
-// TestLogPhiHazard checks the one-erfc pair against logPhi and normHazard
-// (each checked against reference values) at 1e-12 relative, from deep in
-// the left tail, across the switch points, to where Phi rounds to 1.
+// TestLogPhiHazard checks the pair against logPhi and normHazard (each
+// checked against reference values; they take math.Erfc) at 1e-12
+// relative, from deep in the left tail, across the switch points, to where
+// Phi rounds to 1.
 func TestLogPhiHazard(t *testing.T) {
 	ts := []float64{-1e3, -60, -35.0000001, -35, -34.9999999, -20, -5, -1, -1e-9, 0, 1e-9, 0.5, 1, 3, 8, 38, 40, 1e3}
 	for i := range 4000 {
 		ts = append(ts, -40+80*float64(i)/4000)
+	}
+	// Around the switches between erfc's approximations and logPhiHazard's
+	// branches: x = |t|/sqrt 2 at 0.84375, 1.25, 1/0.35 and 28.
+	for _, x := range []float64{0.84375, 1.25, 1 / 0.35, 28} {
+		for _, sg := range []float64{-1, 1} {
+			c := sg * x * math.Sqrt2
+			for k := -3; k <= 3; k++ {
+				ts = append(ts, c+float64(k)*1e-9*math.Max(1, math.Abs(c)), math.Nextafter(c, float64(k)*math.Inf(1)))
+			}
+		}
 	}
 	for _, x := range ts {
 		lp, h := logPhiHazard(x)

@@ -1,53 +1,8 @@
 package fit
 
-import "math"
+import "github.com/klfit/klfit/internal/fmath"
 
-// expTable[j] is 2^(j/64) as a sum hi + lo of two float64s, good to about
-// 2^-100 relative.
-var expTable [64][2]float64
-
-func init() {
-	for j := range expTable {
-		hi := math.Exp2(float64(j) / 64)
-		// hi^64 in double-double by six squarings, then one Newton step
-		// on y^64 = 2^j gives the correction lo.
-		h, l := hi, 0.0
-		for range 6 {
-			p := h * h
-			e := math.FMA(h, h, -p) + 2*h*l
-			h = p + e
-			l = e - (h - p)
-		}
-		pj := math.Ldexp(1, j)
-		rel := ((pj - h) - l) / pj
-		expTable[j] = [2]float64{hi, hi * rel / 64}
-	}
-}
-
-// ln2/64 in two parts: the first has 32 significant bits (math.Log's
-// ln2Hi over 64), so that its product with k (|k| < 2^17) is exact.
-const (
-	ln2by64Hi  = ln2Hi / 64
-	ln2by64Lo  = ln2Lo / 64
-	roundMagic = 0x1.8p52 // adding and taking it away rounds to an integer
-)
-
-// anchorExp returns exp x, for the recurrences' anchors, within about
-// 0.55 ulp (one rounding and the series' rest) where math.Exp is within
-// 1 (see TestAnchorExp), at less than half its cost: with
-// x = (64 e + j) ln2/64 + r, |r| <= ln2/128, exp x = 2^e 2^(j/64) exp r,
-// 2^(j/64) = hi + lo from expTable and exp r - 1 = q from its series cut
-// after r^6 (the rest is below 2^-65), summed as hi + (lo + hi q).
-// Outside (-700, 700), and for NaN, it is math.Exp.
-func anchorExp(x float64) float64 {
-	if !(x > -700 && x < 700) {
-		return math.Exp(x)
-	}
-	kf := x*(64/math.Ln2) + roundMagic
-	kf -= roundMagic
-	k := int64(kf)
-	r := (x - kf*ln2by64Hi) - kf*ln2by64Lo
-	q := r * (1 + r*(0.5+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720))))))
-	t := &expTable[k&63]
-	return math.Float64frombits(math.Float64bits(t[0]+(t[1]+t[0]*q)) + uint64(k>>6)<<52)
-}
+// anchorExp returns exp x, for the recurrences' anchors and the general
+// pass, by the table exp fmath.Exp: within about 0.55 ulp where math.Exp
+// is within 1, at less than half its cost.
+func anchorExp(x float64) float64 { return fmath.Exp(x) }

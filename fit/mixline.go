@@ -63,7 +63,7 @@ func (ml *mixLine) set(theta []float64) {
 	ml.g = math.Inf(-1)
 	for c := range ml.lines {
 		ml.fam.ComponentTheta(ml.ct, theta, c)
-		b, cq := ml.comp.Quadratic(ml.ct, ml.db[c], ml.dc[c])
+		b, cq := ml.comp.Quadratic(ml.ct, 0, ml.db[c], ml.dc[c])
 		v := -b / (2 * cq)
 		ml.lines[c] = newLine(0, cq, ml.start-v, ml.step, ml.n)
 		ml.vert[c], ml.varc[c], ml.w[c] = v, -0.5/cq, theta[c]

@@ -78,12 +78,17 @@ func (f normal2) Eval(theta, x, y, logp []float64, score [][]float64) {
 	}
 }
 
-func (f normal2) Quadratic2D(theta []float64, d [][5]float64) [5]float64 {
+func (f normal2) Quadratic2D(theta []float64, rx, ry float64, d [][5]float64) [5]float64 {
 	c, _, dc, _ := f.coefs(theta)
-	for p := range d {
-		d[p] = dc[p]
+	// With x = x' + rx, y = y' + ry the linear coefficients become
+	// b1 + 2 c11 rx + c12 ry and b2 + 2 c22 ry + c12 rx.
+	shift := func(v [5]float64) [5]float64 {
+		return [5]float64{v[0] + 2*v[2]*rx + v[3]*ry, v[1] + 2*v[4]*ry + v[3]*rx, v[2], v[3], v[4]}
 	}
-	return c
+	for p := range d {
+		d[p] = shift(dc[p])
+	}
+	return shift(c)
 }
 
 // TestNormal2Scores checks the test family itself: it integrates to 1 and

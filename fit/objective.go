@@ -407,7 +407,7 @@ func (o *Objective) logNormalizer(wantScore bool) error {
 	o.wantScore = wantScore
 	var lnorm float64 // the log-density's log normalizing constant, when it is left out
 	if o.lfam != nil {
-		b, c := o.lfam.Quadratic(o.theta, o.ldb, o.ldc)
+		b, c := o.lfam.Quadratic(o.theta, 0, o.ldb, o.ldc)
 		lnorm = 0.5 * math.Log(math.Pi/-c) // the integral of exp(c d^2)
 		o.lvert = -b / (2 * c)
 		o.ln = newLine(0, c, o.lstart-o.lvert, o.ln.step, o.ln.n)
@@ -605,7 +605,7 @@ func (o *Objective) work(w, ci int) {
 		}
 		var sum float64
 		for i, l := range o.logq[lo:hi] {
-			e := math.Exp(l - mx)
+			e := anchorExp(l - mx) // the table exp: within 0.55 ulp, half math.Exp's cost
 			o.q[lo+i] = e
 			sum += e
 		}
@@ -690,7 +690,7 @@ func (o *Objective) work(w, ci int) {
 		}
 		var sum float64
 		for i, v := range u {
-			e := math.Exp(v - mx)
+			e := anchorExp(v - mx)
 			u[i] = e
 			sum += e
 		}

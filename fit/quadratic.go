@@ -39,8 +39,8 @@ const anchorEvery = 32
 // point.
 //
 // With x' = x - ref (ref the target's mean, so that moments stay small),
-// the model's log-density is b' x' + c x'^2 plus a constant, b' = b + 2 c ref,
-// and
+// the model's log-density is b' x' + c x'^2 plus a constant (the family
+// gives b' and c about ref; see dist.Quadratic), and
 //
 //	KL = sum P log P - (b' m1 + c m2) + C log Z,
 //	Z = sum_j exp(b' x'_j + c x'_j^2),
@@ -68,15 +68,17 @@ func newQuadPass(prob *Problem, fam dist.Quadratic, threads int) *quadPass {
 	k := len(prob.Init)
 	q.db, q.dc = make([]float64, k), make([]float64, k)
 	q.plogp, q.mass = entropyTerms(prob.P)
+	var ref, m1, m2 csum
 	for i, p := range prob.P {
-		q.ref += p * prob.Grid.X[i]
+		ref.add(p * prob.Grid.X[i])
 	}
-	q.ref /= q.mass
+	q.ref = ref.sum() / q.mass
 	for i, p := range prob.P {
 		d := prob.Grid.X[i] - q.ref
-		q.m1 += p * d
-		q.m2 += p * d * d
+		m1.add(p * d)
+		m2.add(p * d * d)
 	}
+	q.m1, q.m2 = m1.sum(), m2.sum()
 	q.start = a.Start - q.ref
 	q.parts = make([][3]float64, (q.n+quadChunk-1)/quadChunk)
 	if threads > 1 && len(q.parts) >= quadMinChunks {
@@ -85,22 +87,46 @@ func newQuadPass(prob *Problem, fam dist.Quadratic, threads int) *quadPass {
 	return q
 }
 
-// entropyTerms returns sum P log P (over P > 0) and sum P.
+// entropyTerms returns sum P log P (over P > 0) and sum P, each summed
+// with compensation (see csum).
 func entropyTerms(p []float64) (plogp, mass float64) {
+	var pl, ms csum
 	for _, v := range p {
-		mass += v
+		ms.add(v)
 		if v > 0 {
-			plogp += v * math.Log(v)
+			pl.add(v * math.Log(v))
 		}
 	}
-	return plogp, mass
+	return pl.sum(), ms.sum()
 }
+
+// csum is a compensated (Neumaier) sum: its error is a few ulps of the
+// result whatever the number of terms, where a plain sum of n terms errs
+// by up to n eps/2 relative (about sqrt(n) eps in practice). The
+// recurrence passes subtract the model's terms from sum P log P and the
+// target's moments, computed once a fit, rather than sum P (log P - log Q)
+// a point, which would read the target on every pass. sum P log P is of
+// the size of log P (16 at 10^7 points) where the KL may be 0.01: as
+// plain sums, it and the moments were off by up to 1.8e-9 of the KL at
+// 10^7 points.
+type csum struct{ s, c float64 }
+
+func (k *csum) add(v float64) {
+	t := k.s + v
+	if math.Abs(k.s) >= math.Abs(v) {
+		k.c += (k.s - t) + v
+	} else {
+		k.c += (v - t) + k.s
+	}
+	k.s = t
+}
+
+func (k *csum) sum() float64 { return k.s + k.c }
 
 // eval returns the loss at theta and stores dKL/dtheta in gradT (when not
 // nil).
 func (q *quadPass) eval(theta, gradT []float64) float64 {
-	b, c := q.fam.Quadratic(theta, q.db, q.dc)
-	bp := b + 2*c*q.ref
+	bp, c := q.fam.Quadratic(theta, q.ref, q.db, q.dc)
 	q.ln = newLine(bp, c, q.start, q.step, q.n)
 	if q.pool != nil {
 		q.pool.run()
@@ -124,7 +150,7 @@ func (q *quadPass) eval(theta, gradT []float64) float64 {
 		gb := q.mass*s1/z - q.m1
 		gc := q.mass*s2/z - q.m2
 		for k := range gradT {
-			gradT[k] = gb*(q.db[k]+2*q.ref*q.dc[k]) + gc*q.dc[k]
+			gradT[k] = gb*q.db[k] + gc*q.dc[k]
 		}
 	}
 	return loss

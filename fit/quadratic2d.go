@@ -43,19 +43,23 @@ func newQuad2Pass(prob *Problem, fam dist.Quadratic2D, threads int) *quad2Pass {
 	q := &quad2Pass{fam: fam, nx: ax.N, ny: ay.N, dx: ax.Delta, dy: ay.Delta}
 	q.d = make([][5]float64, len(prob.Init))
 	q.plogp, q.mass = entropyTerms(prob.P)
+	var rx, ry csum
 	for i, p := range prob.P {
-		q.rx += p * g.X[i]
-		q.ry += p * g.Y[i]
+		rx.add(p * g.X[i])
+		ry.add(p * g.Y[i])
 	}
-	q.rx /= q.mass
-	q.ry /= q.mass
+	q.rx, q.ry = rx.sum()/q.mass, ry.sum()/q.mass
+	var mom [5]csum
 	for i, p := range prob.P {
 		x, y := g.X[i]-q.rx, g.Y[i]-q.ry
-		q.mom[0] += p * x
-		q.mom[1] += p * y
-		q.mom[2] += p * x * x
-		q.mom[3] += p * x * y
-		q.mom[4] += p * y * y
+		mom[0].add(p * x)
+		mom[1].add(p * y)
+		mom[2].add(p * x * x)
+		mom[3].add(p * x * y)
+		mom[4].add(p * y * y)
+	}
+	for j := range mom {
+		q.mom[j] = mom[j].sum()
 	}
 	q.x0, q.y0 = ax.Start-q.rx, ay.Start-q.ry
 	q.rows = make([]rowSums, q.ny)
@@ -68,13 +72,8 @@ func newQuad2Pass(prob *Problem, fam dist.Quadratic2D, threads int) *quad2Pass {
 }
 
 func (q *quad2Pass) eval(theta, gradT []float64) float64 {
-	c := q.fam.Quadratic2D(theta, q.d)
-	// Centre: with x = x' + rx, y = y' + ry the linear coefficients become
-	// b1' = b1 + 2 c11 rx + c12 ry and b2' = b2 + 2 c22 ry + c12 rx.
-	shift := func(v [5]float64) [5]float64 {
-		return [5]float64{v[0] + 2*v[2]*q.rx + v[3]*q.ry, v[1] + 2*v[4]*q.ry + v[3]*q.rx, v[2], v[3], v[4]}
-	}
-	q.coef = shift(c)
+	// The coefficients about the target's mean (x' = x - rx, y' = y - ry).
+	q.coef = q.fam.Quadratic2D(theta, q.rx, q.ry, q.d)
 	if q.pool != nil {
 		q.pool.run()
 	} else {
@@ -114,7 +113,7 @@ func (q *quad2Pass) eval(theta, gradT []float64) float64 {
 			gc[j] = q.mass*eq[j]/z - q.mom[j]
 		}
 		for k := range gradT {
-			dk := shift(q.d[k])
+			dk := q.d[k]
 			var acc float64
 			for j := range 5 {
 				acc += gc[j] * dk[j]
