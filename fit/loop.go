@@ -114,9 +114,7 @@ func Start(prob *Problem, opts Options) (*Loop, error) {
 		prob = &cp
 	}
 	l := &Loop{opts: opts}
-	if err := l.setOptimizer(); err != nil {
-		return nil, err
-	}
+	l.setOptimizer()
 	if b, ok := l.opt.(Binder); ok {
 		if err := b.Bind(prob); err != nil {
 			return nil, err
@@ -141,9 +139,7 @@ func StartEvaluable(e Evaluable, lossName string, opts Options) (*Loop, error) {
 		return nil, errors.New("reported divergences need a grid; this objective has none")
 	}
 	l := &Loop{opts: opts}
-	if err := l.setOptimizer(); err != nil {
-		return nil, err
-	}
+	l.setOptimizer()
 	if _, ok := l.opt.(Binder); ok {
 		return nil, fmt.Errorf("the %s optimizer needs a grid problem (its Fisher information); this objective has none", l.opt.Name())
 	}
@@ -170,13 +166,12 @@ func RunEvaluable(ctx context.Context, e Evaluable, lossName string, opts Option
 }
 
 // setOptimizer makes the run's own optimizer.
-func (l *Loop) setOptimizer() error {
+func (l *Loop) setOptimizer() {
 	if l.opts.Optimizer == nil {
 		l.opt = &GD{LearningRate: 0.01}
 	} else {
 		l.opt = l.opts.Optimizer.Fresh()
 	}
-	return nil
 }
 
 // start is the part of Start common to every task.
@@ -526,21 +521,22 @@ type evalTask struct {
 	h       *History
 	stdErr  StdErrer
 	starter EpochStarter
-	last    []float64 // the parameters of the last evaluation
+	lastU   []float64 // the point of the last evaluation
 	se      [1]float64
 }
 
 func (t *evalTask) init(u []float64) { t.e.Init(u) }
 func (t *evalTask) eval(u, grad []float64) (float64, error) {
-	if len(t.last) != len(u) {
-		t.last = make([]float64, len(t.e.Names()))
-	}
-	t.e.Theta(t.last, u)
+	t.lastU = append(t.lastU[:0], u...) // the parameters are derived only for a failure
 	return t.e.Eval(u, grad)
 }
 func (t *evalTask) check() error           { return nil }
 func (t *evalTask) theta(dst, u []float64) { t.e.Theta(dst, u) }
-func (t *evalTask) lastTheta() []float64   { return t.last }
+func (t *evalTask) lastTheta() []float64 {
+	theta := make([]float64, len(t.e.Names()))
+	t.e.Theta(theta, t.lastU)
+	return theta
+}
 func (t *evalTask) record([]float64) []float64 {
 	if t.stdErr == nil {
 		return nil

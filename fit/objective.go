@@ -104,7 +104,7 @@ type Objective struct {
 	// over the grid at the last evaluation: times the cell size, its mass
 	// on the grid (see checkGridMass).
 	gridLogSum float64
-	logWeight  float64 // log of the grid's cell size, once known
+	logWeight  float64 // log of the grid's cell size
 }
 
 // chunk is one chunk's share of an evaluation.
@@ -155,7 +155,7 @@ func newObjective(prob *Problem, eng Engine, whole bool) *Objective {
 		threads = runtime.GOMAXPROCS(0)
 	}
 	n, k := prob.Grid.Len(), len(prob.Family.Params())
-	o := &Objective{prob: prob, theta: make([]float64, k), gradT: make([]float64, k)}
+	o := &Objective{prob: prob, theta: make([]float64, k), gradT: make([]float64, k), logWeight: math.Log(prob.Grid.Weight)}
 	if !eng.Plain && whole && isForwardKL(prob.Divergence) {
 		if mx, ok := prob.Family.(*dist.Mixture); ok && prob.Grid.Dim() == 1 {
 			if q, ok := mx.Component().(dist.Quadratic); ok {
@@ -836,9 +836,6 @@ func (e *GridError) Error() string {
 // checkGridMass returns a *GridError when the last evaluation's model
 // does not lie on the grid (see MinGridMass).
 func (o *Objective) checkGridMass() error {
-	if o.logWeight == 0 && o.prob.Grid.Weight != 1 { // once per objective: no log on the hot path
-		o.logWeight = math.Log(o.prob.Grid.Weight)
-	}
 	logMass := o.gridLogSum + o.logWeight
 	if logMass >= logMinGridMass && logMass <= logMaxGridMass {
 		return nil

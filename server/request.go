@@ -15,8 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/klfit/klfit/fit"
 	"github.com/klfit/klfit/spec"
 )
@@ -455,63 +453,32 @@ func (s *Server) checkPostgres(sp *spec.Spec) *apiError {
 	return nil
 }
 
-// fileKeys are the target keys that name a file the fit reads; sqlKey
-// names a query, which could read any file.
-var (
-	fileKeys = []string{"samples", "table", "histogram"}
-	sqlKey   = "sql"
-)
-
 // checkDataFiles applies the server's file policy to a parsed spec: it
 // reads no file but the one uploaded with the request (which the build
 // reads through uploadFS, by the name the spec gives it). A target naming
 // a data file must name the uploaded one; a query is refused; an upload
-// the target does not use is an error. The spec is looked at through its
-// JSON form, so that every kind of target the spec knows is covered, the
-// one-line syntax included.
+// the target does not use is an error. The parsed target holds the one-line
+// syntax's files too.
 func checkDataFiles(sp *spec.Spec, up *upload) *apiError {
-	js, err := sp.MarshalJSON()
-	if err != nil {
-		return &apiError{Status: http.StatusInternalServerError, Msg: "encoding the spec: " + err.Error()}
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(js, &doc); err != nil || len(doc.Content) == 0 {
-		return &apiError{Status: http.StatusInternalServerError, Msg: "reading the spec's JSON form back"}
+	t := sp.Target
+	if t.SQL != "" {
+		return &apiError{Status: http.StatusBadRequest, Key: "target.sql",
+			Msg: "target.sql: this server runs no queries (they could read any of its files); run the fit with klfit fit, or upload the samples"}
 	}
 	used := false
-	if t := mapValue(doc.Content[0], "target"); t != nil && t.Kind == yaml.MappingNode {
-		if q := mapValue(t, sqlKey); q != nil {
-			return &apiError{Status: http.StatusBadRequest, Key: "target." + sqlKey,
-				Msg: "target.sql: this server runs no queries (they could read any of its files); run the fit with klfit fit, or upload the samples"}
+	for _, f := range []struct{ key, name string }{{"samples", t.Samples}, {"table", t.Table}, {"histogram", t.Histogram}} {
+		if f.name == "" {
+			continue
 		}
-		for _, k := range fileKeys {
-			v := mapValue(t, k)
-			if v == nil {
-				continue
-			}
-			if up == nil || v.Value != up.name {
-				return &apiError{Status: http.StatusBadRequest, Key: "target." + k,
-					Msg: fmt.Sprintf(`target.%s: this server reads no files of its own: upload %q with the request (multipart field "data")`, k, v.Value)}
-			}
-			used = true
+		if up == nil || f.name != up.name {
+			return &apiError{Status: http.StatusBadRequest, Key: "target." + f.key,
+				Msg: fmt.Sprintf(`target.%s: this server reads no files of its own: upload %q with the request (multipart field "data")`, f.key, f.name)}
 		}
+		used = true
 	}
 	if up != nil && !used {
 		return &apiError{Status: http.StatusBadRequest, Key: "target",
 			Msg: fmt.Sprintf("target: the data file %q was uploaded but the target does not read it (write target: {samples: %q})", up.name, up.name)}
-	}
-	return nil
-}
-
-// mapValue returns the value of key in the mapping m, or nil.
-func mapValue(m *yaml.Node, key string) *yaml.Node {
-	if m.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i+1]
-		}
 	}
 	return nil
 }

@@ -57,7 +57,7 @@ func runDemo(ctx context.Context, ios *IOStreams, o *demoOptions) error {
 		_, err := ios.Out.Write(s.YAML())
 		return err
 	}
-	b, err := buildSpec(ctx, s, spec.Env{})
+	b, err := s.Build(ctx, spec.Env{})
 	if err != nil {
 		return buildError(ctx, err) // the built-in spec is valid; a test checks it
 	}

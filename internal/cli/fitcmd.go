@@ -177,7 +177,7 @@ func runFit(ctx context.Context, ios *IOStreams, o *fitOptions) error {
 	if err := o.database(ios, s, &env); err != nil {
 		return usageError(err)
 	}
-	b, err := buildSpec(ctx, s, env)
+	b, err := s.Build(ctx, env) // a signal stops a slow build as it stops a fit
 	if err != nil {
 		return buildError(ctx, fmt.Errorf("%s: %w", name, err))
 	}
@@ -239,10 +239,4 @@ func readSpec(ios *IOStreams, path string) ([]byte, error) {
 		return nil, fmt.Errorf("reading the spec: %w", err)
 	}
 	return data, nil
-}
-
-// buildSpec builds s under ctx: a signal stops a slow build (a formula on
-// a large grid, a large file of samples) as it stops a fit.
-func buildSpec(ctx context.Context, s *spec.Spec, env spec.Env) (*spec.Built, error) {
-	return s.Build(ctx, env)
 }

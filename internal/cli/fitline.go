@@ -80,7 +80,7 @@ func runFitLine(ctx context.Context, ios *IOStreams, fo *fitOptions) error {
 		_, err := ios.Out.Write(s.YAML())
 		return err
 	}
-	b, err := buildSpec(ctx, s, env)
+	b, err := s.Build(ctx, env)
 	if err != nil {
 		return buildError(ctx, flagError(err))
 	}
