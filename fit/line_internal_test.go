@@ -26,15 +26,22 @@ func TestLineFillTerms(t *testing.T) {
 		width := step * float64(n)
 		c := -1 / (2 * math.Pow(width*math.Exp(rng.Float64()*6-5), 2))
 		start := -width * rng.Float64() * 1.5
-		ln := newLine(0, c, start, step, n)
+		// The vertex -b/(2c) at 0 (b = 0) or anywhere from well left
+		// of the grid to well right of it.
+		b := 0.0
+		if trial%2 == 1 {
+			b = -2 * c * (start + width*(rng.Float64()*1.4-0.2))
+		}
+		ln := newLine(b, c, start, step, n)
 		lo := rng.IntN(n)
 		hi := lo + 1 + rng.IntN(n-lo)
 		logq, q := make([]float64, hi-lo), make([]float64, hi-lo)
 		mx, sum := ln.fill(logq, q, lo)
-		// The reference: exp(c (x_j^2 - x_m^2)), x_m the chunk's point
-		// of largest log-density, with the difference taken as
-		// c (x_j - x_m)(x_j + x_m), which keeps its precision when the
-		// vertex is far from the chunk and the log-densities are large.
+		// The reference: exp(b (x_j - x_m) + c (x_j^2 - x_m^2)), x_m the
+		// chunk's point of largest log-density, with the difference
+		// taken as (x_j - x_m)(b + c (x_j + x_m)), which keeps its
+		// precision when the vertex is far from the chunk and the
+		// log-densities are large.
 		jm := 0
 		for j := range logq {
 			if logq[j] > mx {
@@ -48,16 +55,12 @@ func TestLineFillTerms(t *testing.T) {
 		var ref float64
 		for j := range q {
 			x := start + float64(lo+j)*step
-			e := math.Exp(c * (x - xm) * (x + xm))
+			e := math.Exp((x - xm) * (b + c*(x+xm)))
 			ref += e
 			if e < 1e-290 {
 				continue
 			}
-			// Beyond the recurrence's error, the anchors' exps take
-			// x (b + c x) - max, whose two terms are each good to an
-			// ulp: 4 eps (|l_j| + |max|) relative, as in any pass that
-			// exponentiates log-densities.
-			tol := 4e-13 + 4*eps*(math.Abs(logq[j])+math.Abs(mx))
+			tol := 4e-13 + argError(x, b, c, mx, start)
 			if r := math.Abs(q[j]-e) / e / tol; r > worst {
 				worst = r
 			}
@@ -70,4 +73,66 @@ func TestLineFillTerms(t *testing.T) {
 	if worst > 1 {
 		t.Errorf("worst relative term error %.3g times its tolerance", worst)
 	}
+}
+
+// TestLineSums checks the sums of e, e x and e x^2 that the normal pass
+// takes from the recurrence (line.sums, with its even and odd
+// recurrences and the two-exp start at the mode) against sums of exps of
+// the same log-density, over random lines and chunks, each term allowed
+// the error TestLineFillTerms allows it.
+func TestLineSums(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	worst := 0.0
+	for trial := range 2000 {
+		n := 1 + rng.IntN(5000)
+		step := math.Exp(rng.Float64()*8 - 6)
+		width := step * float64(n)
+		c := -1 / (2 * math.Pow(width*math.Exp(rng.Float64()*6-5), 2))
+		start := -width * rng.Float64() * 1.5
+		b := -2 * c * (start + width*(rng.Float64()*1.4-0.2))
+		ln := newLine(b, c, start, step, n)
+		lo := rng.IntN(n)
+		hi := lo + 1 + rng.IntN(n-lo)
+		if trial%3 == 0 { // a chunk holding the mode
+			lo, hi = max(0, ln.jm-rng.IntN(n)), min(n, ln.jm+1+rng.IntN(n))
+		}
+		got := ln.sums(lo, hi)
+		xm := start + float64(ln.jm)*step
+		var want, bound [3]float64
+		for j := lo; j < hi; j++ {
+			x := start + float64(j)*step
+			e := math.Exp((x - xm) * (b + c*(x+xm)))
+			tol := 4e-13 + argError(x, b, c, ln.m, start)
+			if e < 1e-290 {
+				tol = 1 // below the reference's own precision
+			}
+			for k, v := range [3]float64{e, e * x, e * x * x} {
+				want[k] += v
+				bound[k] += math.Abs(v)*tol + 1e-300
+			}
+		}
+		for k := range got {
+			if r := math.Abs(got[k]-want[k]) / bound[k]; r > worst {
+				worst = r
+				if r > 1 {
+					t.Errorf("trial %d, sum %d: %v, exps give %v (bound %.3g)", trial, k, got[k], want[k], bound[k])
+				}
+			}
+		}
+	}
+	t.Logf("worst error %.3g of its bound", worst)
+}
+
+// argError bounds the error, relative, that an exp of the log-density
+// b x + c x^2 - m at a computed grid point makes beyond the recurrence's.
+// The argument's terms b x, c x^2 and m are each good to an ulp, so it is
+// off by up to 4 eps (|b x| + |c x^2| + |m|), as in any pass that
+// exponentiates log-densities; where b x and c x^2 cancel (x near the
+// other root of the log-density, far from the vertex) that is much more
+// than eps times the argument. And the points start + j step are each off
+// by up to 2 eps (|start| + |x|) from the evenly spaced points the
+// recurrence follows, which moves the log-density by its slope
+// |b + 2 c x| times that.
+func argError(x, b, c, m, start float64) float64 {
+	return 4*eps*(math.Abs(b*x)+math.Abs(c*x*x)+math.Abs(m)) + 2*eps*math.Abs(b+2*c*x)*(math.Abs(start)+math.Abs(x))
 }

@@ -82,10 +82,7 @@ func (ml *mixLine) fill(logq, q []float64, r [][]float64, lo int) (mx, sum float
 	for c := range ml.lines {
 		l := &ml.lines[c]
 		e := r[c][:len(q)]
-		hi := lo + len(q)
-		jc := min(max(l.jm, lo), hi-1)
-		l.fillRun(e, lo, jc, 1, hi-jc)
-		l.fillRun(e, lo, jc-1, -1, jc-lo)
+		l.fillAround(e, lo)
 	}
 	wt := ml.wt
 	// The terms' sums in q, their logs in logq, the responsibilities in

@@ -172,128 +172,251 @@ func (q *quadPass) close() {
 // nearest the mode -b/(2c), its largest on the grid. Its terms
 // e_j = exp(b x_j + c x_j^2 - m) are all <= 1 and follow the recurrence
 // e_{j+1} = e_j r_j, r_{j+1} = r_j cc with cc = exp(2 c step^2).
+//
+// The recurrence runs in blocks of anchorEvery points, each started from
+// its first term and ratio, and those come from a second recurrence of
+// the same kind with a step of a block (see blocks): e at a block's start
+// times rho, the ratio of the next block's first term to this one's;
+// rho times ccc = exp(2 c H^2), H = anchorEvery*step; the block's first
+// ratio r times dd = exp(2 c step H). Every coarseEvery blocks all three
+// are exact exponentials again.
 type line struct {
 	b, c, m     float64
 	start, step float64
-	cc          float64
+	cc, dd, ccc float64
 	n, jm       int
 }
+
+// coarseEvery is how many blocks the coarse recurrence carries between
+// exact anchors. Its errors add to the fine recurrence's k^2 eps/4 (256
+// eps for k = anchorEvery): after n coarse steps a block's first term is
+// off by about (n + n^2/2) eps/2 from rho's and ccc's roundings (20 eps
+// for n = 7), its first ratio by n eps, which the block's 32 steps turn
+// into 32 n eps (224 eps for n = 7). TestLineFillTerms measures the sum
+// against its bound, and TestLBFGSGradientThreshold that the bias stays
+// below L-BFGS's gradient threshold. Exact anchors every 8 blocks cost
+// 3 exps per 256 points, where anchors every block cost 16.
+const coarseEvery = 8
 
 func newLine(b, c, start, step float64, n int) line {
 	jm := int(math.Round((-b/(2*c) - start) / step))
 	jm = min(max(jm, 0), n-1)
 	xm := start + float64(jm)*step
-	return line{b: b, c: c, m: xm * (b + c*xm), start: start, step: step, cc: anchorExp(2 * c * step * step), n: n, jm: jm}
+	w := c * step * step
+	return line{b: b, c: c, m: xm * (b + c*xm), start: start, step: step,
+		cc: anchorExp(2 * w), dd: anchorExp(2 * anchorEvery * w), ccc: anchorExp(2 * anchorEvery * anchorEvery * w),
+		n: n, jm: jm}
+}
+
+// blocks walks a line's terms outward from the mode (or from a point on
+// one side of it, away from it), one block of anchorEvery points at a
+// time: e, r and x are the current block's first term, its ratio to the
+// next term and its point.
+type blocks struct {
+	l         *line
+	j, dir    int     // the block's first index and the direction
+	e, r, rho float64 // rho: the next block's first term over e
+	left      int     // blocks to go before exact anchors
+}
+
+// walk starts the blocks at j0 in direction dir (+1 or -1) with exact
+// anchors.
+func (l *line) walk(j0, dir int) blocks {
+	w := blocks{l: l, j: j0, dir: dir}
+	w.anchor()
+	return w
+}
+
+// anchor sets the block's first term, ratio and rho by exponentials: the
+// first term's is 0 at the mode (e is 1 there, with no exp).
+func (w *blocks) anchor() {
+	l := w.l
+	x := l.start + float64(w.j)*l.step
+	h := float64(w.dir) * l.step
+	hh := anchorEvery * h
+	if a := x*(l.b+l.c*x) - l.m; a != 0 {
+		w.e = anchorExp(a)
+	} else {
+		w.e = 1
+	}
+	w.r = anchorExp(h * (l.b + l.c*(2*x+h)))
+	w.rho = anchorExp(hh * (l.b + l.c*(2*x+hh)))
+	w.left = coarseEvery
+}
+
+// next moves to the next block, by the coarse recurrence or, every
+// coarseEvery blocks, exact anchors.
+func (w *blocks) next() {
+	w.j += anchorEvery * w.dir
+	if w.left--; w.left > 0 {
+		w.e *= w.rho
+		w.r *= w.l.dd
+		w.rho *= w.l.ccc
+		return
+	}
+	w.anchor()
+}
+
+// x returns the block's first point.
+func (w *blocks) x() float64 { return w.l.start + float64(w.j)*w.l.step }
+
+// around returns the blocks that start at jc going right and at jc-1
+// going left (when jc > lo), the way out from a chunk's largest term.
+// From the mode itself both come from two exps where exact anchors take
+// five, by the relations between them: with u = step (b + 2 c x_m) and
+// w = c step^2, the first terms are 1 and exp(w - u), the ratios
+// exp(u + w) = cc/exp(w - u) and exp(w - u) cc, and the coarse ratios
+// exp(H u/step + (H/step)^2 w) and its quotient into ccc dd. That needs
+// the mode inside the grid (then |u| <= |w|) and ccc dd, exp(2112 w),
+// above the smallest normal number; otherwise exact anchors.
+func (l *line) around(jc, lo int) (right, left blocks) {
+	w := l.c * l.step * l.step
+	const k = anchorEvery
+	if jc == l.jm && 0 < jc && jc < l.n-1 && (2*k*k+2*k)*w > -700 {
+		x := l.start + float64(jc)*l.step
+		u := l.step * (l.b + 2*l.c*x)
+		eL := anchorExp(w - u)
+		rhoR := anchorExp(k*u + k*k*w)
+		right = blocks{l: l, j: jc, dir: 1, e: 1, r: l.cc / eL, rho: rhoR, left: coarseEvery}
+		left = blocks{l: l, j: jc - 1, dir: -1, e: eL, r: eL * l.cc, rho: l.ccc * l.dd / rhoR, left: coarseEvery}
+		return right, left
+	}
+	right = l.walk(jc, 1)
+	if jc > lo {
+		left = l.walk(jc-1, -1)
+	}
+	return right, left
 }
 
 // sums returns the sums of e_j, e_j x_j and e_j x_j^2 over lo <= j < hi,
 // run outward from the mode so that ratios never exceed 1.
 func (l *line) sums(lo, hi int) (s [3]float64) {
-	if lo < l.jm { // left of the mode: from min(hi, jm)-1 down to lo
-		top := min(hi, l.jm)
-		l.run(&s, top-1, -1, top-lo)
-	}
-	if hi > l.jm { // the mode and right of it: from max(lo, jm) up
-		bot := max(lo, l.jm)
-		l.run(&s, bot, 1, hi-bot)
+	switch {
+	case hi <= l.jm: // left of the mode
+		l.run(&s, l.walk(hi-1, -1), hi-lo)
+	case lo > l.jm: // right of it
+		l.run(&s, l.walk(lo, 1), hi-lo)
+	default:
+		right, left := l.around(l.jm, lo)
+		l.run(&s, left, l.jm-lo)
+		l.run(&s, right, hi-l.jm)
 	}
 	return s
 }
 
-// run adds e, e x, e x^2 for count points from index j0 in direction dir
-// (+1 or -1), moving away from the mode, to s. It stops early once the
-// terms underflow to zero: they only shrink further out.
+// run adds e, e x, e x^2 for count points from the start of w, moving
+// away from the mode, to s. It stops early once the terms underflow to
+// zero: they only shrink further out. The next block's start is computed
+// before the current block's loop, which does not depend on it, so that
+// an anchor's exponentials overlap the loop.
 //
-// Each block of anchorEvery points starts from two exact exponentials
-// (the term and the ratio to the next). Those of the next block are
-// computed before the current block's loop, which does not depend on
-// them, so that the exponentials' latency overlaps the loop.
-func (l *line) run(s *[3]float64, j0, dir, count int) {
-	b, c, m, cc := l.b, l.c, l.m, l.cc
-	h := float64(dir) * l.step
-	anchor := func(j int) (x, e, r float64) {
-		x = l.start + float64(j)*l.step
-		return x, anchorExp(x*(b+c*x) - m), anchorExp(h * (b + c*(2*x+h)))
-	}
-	z, s1, s2 := s[0], s[1], s[2]
-	x, e, r := anchor(j0)
-	for j := j0; count > 0 && e != 0; {
+// Within a block the even and the odd terms are two recurrences with a
+// step of two points, e_{j+2} = e_j R_j, R_{j+2} = R_j cc^4 with
+// R_j = r_j^2 cc: each point then waits on one multiplication every two
+// points, where a single recurrence waits on one every point, and the
+// loop runs at the processor's throughput rather than its latency. The
+// ratios' roundings compound as in a single recurrence of half the
+// length with a ratio cc^4 four times as far off: (k/2)^2 4 eps/4, the
+// same k^2 eps/4.
+func (l *line) run(s *[3]float64, w blocks, count int) {
+	cc2 := l.cc * l.cc
+	cc4 := cc2 * cc2
+	h := float64(w.dir) * l.step
+	for count > 0 && w.e != 0 {
 		k := min(count, anchorEvery)
-		j += k * dir
 		count -= k
-		var xn, en, rn float64
+		x, e, r := w.x(), w.e, w.r
 		if count > 0 {
-			xn, en, rn = anchor(j)
+			w.next()
 		}
-		for range k {
-			z += e
-			t := e * x
-			s1 += t
-			s2 += t * x
-			e *= r
-			r *= cc
-			x += h
+		rr := r * r * l.cc
+		z, s1, s2, el, xl := pairSums(e, e*r, rr, rr*cc2, cc4, x, x+h, 2*h, k/2)
+		if k%2 == 1 { // the last term, next in the even recurrence
+			z += el
+			s1 += el * xl
+			s2 += el * xl * xl
 		}
-		x, e, r = xn, en, rn
+		s[0] += z
+		s[1] += s1
+		s[2] += s2
 	}
-	s[0], s[1], s[2] = z, s1, s2
+}
+
+// pairSums returns the sums of e, e x and e x^2 over n pairs of terms of
+// the even and odd recurrences (see run) that start at e0 and e1 on x0
+// and x1, and the even recurrence's next term and point. It is a function
+// of its own, not inlined, so that its loop keeps every value in a
+// register (inlined into run, the loop spills several to memory and runs
+// at a third of the speed).
+//
+//go:noinline
+func pairSums(e0, e1, rr0, rr1, cc4, x0, x1, h2 float64, n int) (z, s1, s2, en, xn float64) {
+	for range n {
+		t0, t1 := e0*x0, e1*x1
+		z += e0 + e1
+		s1 += t0 + t1
+		s2 += t0*x0 + t1*x1
+		e0 *= rr0
+		e1 *= rr1
+		rr0 *= cc4
+		rr1 *= cc4
+		x0 += h2
+		x1 += h2
+	}
+	return z, s1, s2, e0, x0
 }
 
 // fill stores the log-density l_j = b x_j + c x_j^2 (without m) in
 // logq[j-lo] and e_j = exp(l_j - max) in q[j-lo] for lo <= j < lo+len(q),
 // where max is the largest l_j there, and returns max and the sum of the
 // e_j. The e_j follow the recurrence outward from the chunk's largest
-// term, re-anchored every anchorEvery points as in run.
+// term, as in run.
 func (l *line) fill(logq, q []float64, lo int) (mx, sum float64) {
-	hi := lo + len(q)
 	for j := range logq {
 		x := l.start + float64(lo+j)*l.step
 		logq[j] = x * (l.b + l.c*x)
 	}
-	jc := min(max(l.jm, lo), hi-1)
+	jc := min(max(l.jm, lo), lo+len(q)-1)
 	cl := *l
 	cl.m = logq[jc-lo]
-	sum = cl.fillRun(q, lo, jc, 1, hi-jc)
-	sum += cl.fillRun(q, lo, jc-1, -1, jc-lo)
-	return cl.m, sum
+	return cl.m, cl.fillAround(q, lo)
 }
 
-// fillRun stores e_j in q[j-lo] for count points from j0 in direction dir,
+// fillAround stores e_j in q[j-lo] for lo <= j < lo+len(q), run outward
+// from the chunk's point nearest the mode, and returns their sum.
+func (l *line) fillAround(q []float64, lo int) float64 {
+	hi := lo + len(q)
+	jc := min(max(l.jm, lo), hi-1)
+	right, left := l.around(jc, lo)
+	sum := l.fillRun(q, lo, right, hi-jc)
+	return sum + l.fillRun(q, lo, left, jc-lo)
+}
+
+// fillRun stores e_j in q[j-lo] for count points from the start of w,
 // away from the largest term, and returns their sum; once the terms
 // underflow to zero the rest are zero.
-func (l *line) fillRun(q []float64, lo, j0, dir, count int) float64 {
-	if count <= 0 {
-		return 0
-	}
-	b, c, m, cc := l.b, l.c, l.m, l.cc
-	h := float64(dir) * l.step
-	anchor := func(j int) (e, r float64) {
-		x := l.start + float64(j)*l.step
-		return anchorExp(x*(b+c*x) - m), anchorExp(h * (b + c*(2*x+h)))
-	}
+func (l *line) fillRun(q []float64, lo int, w blocks, count int) float64 {
+	cc := l.cc
 	var sum float64
-	j := j0
-	e, r := anchor(j)
-	for count > 0 && e != 0 {
+	j := w.j
+	for count > 0 && w.e != 0 {
 		k := min(count, anchorEvery)
 		count -= k
-		// The next block's anchors first: their latency overlaps the loop.
-		var en, rn float64
+		e, r := w.e, w.r
 		if count > 0 {
-			en, rn = anchor(j + k*dir)
+			w.next()
 		}
 		for range k {
 			q[j-lo] = e
 			sum += e
 			e *= r
 			r *= cc
-			j += dir
+			j += w.dir
 		}
-		e, r = en, rn
 	}
 	for ; count > 0; count-- {
 		q[j-lo] = 0
-		j += dir
+		j += w.dir
 	}
 	return sum
 }

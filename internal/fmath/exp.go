@@ -57,7 +57,12 @@ func Exp(x float64) float64 {
 	kf -= roundMagic
 	k := int64(kf)
 	r := (x - kf*ln2by64Hi) - kf*ln2by64Lo
-	q := r * (1 + r*(0.5+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720))))))
+	// The series by Estrin's scheme: its terms in three independent
+	// pairs, so that the multiplications wait on each other three deep
+	// where Horner's rule waits six; |q| < 2^-7, so its own rounding
+	// is below 2^-60 of the result.
+	r2 := r * r
+	q := r * ((1 + r*0.5) + r2*((1.0/6+r*(1.0/24))+r2*(1.0/120+r*(1.0/720))))
 	t := &expTable[k&63]
 	return math.Float64frombits(math.Float64bits(t[0]+(t[1]+t[0]*q)) + uint64(k>>6)<<52)
 }
