@@ -96,12 +96,28 @@ type Family interface {
 // Validate checks theta against the family's parameter constraints and
 // returns a *ParamError naming the first parameter that violates them.
 func Validate(f Family, theta []float64) error {
+	own, _ := f.(ownValidator)
+	return validate(f, f.Params(), own, theta)
+}
+
+// Validator returns Validate for f as a function, with f's parameters
+// and its own Validate method (when it has one) looked up once: a fit
+// validates its parameters at every evaluation.
+func Validator(f Family) func(theta []float64) error {
 	ps := f.Params()
+	own, _ := f.(ownValidator)
+	return func(theta []float64) error { return validate(f, ps, own, theta) }
+}
+
+// ownValidator is a family with constraints beyond its parameters' own.
+type ownValidator interface{ Validate([]float64) error }
+
+func validate(f Family, ps []Param, own ownValidator, theta []float64) error {
 	if len(theta) != len(ps) {
 		return fmt.Errorf("%s: %d parameters given, %d expected", f.Name(), len(theta), len(ps))
 	}
-	if v, ok := f.(interface{ Validate([]float64) error }); ok {
-		return v.Validate(theta)
+	if own != nil {
+		return own.Validate(theta)
 	}
 	for k, p := range ps {
 		if ok, why := p.Constraint.Check(theta[k]); !ok {

@@ -89,7 +89,11 @@ func (h *History) Append(loss float64, theta []float64) {
 		}
 	}
 	h.loss[b] = append(h.loss[b], loss)
-	h.theta[b] = append(h.theta[b], theta...)
+	row := h.theta[b]
+	for _, v := range theta { // a few values: a loop costs less than append's copy
+		row = append(row, v)
+	}
+	h.theta[b] = row
 	h.n++
 }
 

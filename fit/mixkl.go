@@ -1,6 +1,10 @@
 package fit
 
-import "math"
+import (
+	"math"
+
+	"github.com/klfit/klfit/internal/fmath"
+)
 
 // mixKLPass evaluates forward KL(P||Q) and its gradient for a mixture of
 // dist.Quadratic (normal) components on a uniform 1-D grid in one pass
@@ -140,7 +144,7 @@ func (q *mixKLPass) work(w, ch int) {
 			}
 		}
 	}
-	addLogs(l, s, ml.g+q.logh)
+	fmath.AddLogs(l, s, ml.g+q.logh)
 	part := q.parts[ch]
 	clear(part)
 	p, logp := q.p[lo:hi], q.logp[lo:hi]

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/klfit/klfit/dist"
+	"github.com/klfit/klfit/internal/fmath"
 )
 
 // mixLine is the general pass's view of a mixture whose components are
@@ -93,7 +94,7 @@ func (ml *mixLine) fill(logq, q []float64, r [][]float64, lo int) (mx, sum float
 		for i := range q {
 			q[i] = w0*r0[i] + w1*r1[i]
 		}
-		addLogs(logq, q, ml.g)
+		fmath.AddLogs(logq, q, ml.g)
 		for i, s := range q {
 			if !(s >= mixTiny) {
 				sum += ml.exact(logq, q, r, lo, i)
@@ -112,7 +113,7 @@ func (ml *mixLine) fill(logq, q []float64, r [][]float64, lo int) (mx, sum float
 			}
 			q[i] = s
 		}
-		addLogs(logq, q, ml.g)
+		fmath.AddLogs(logq, q, ml.g)
 		for i, s := range q {
 			if !(s >= mixTiny) {
 				sum += ml.exact(logq, q, r, lo, i)

@@ -51,9 +51,10 @@ type Engine struct {
 // results (maxima, sums, gradient terms) are combined in chunk order, so
 // results are identical to the bit whatever the number of threads.
 type Objective struct {
-	prob  *Problem
-	quad  *quadPass  // the specialized 1-D pass, when one applies
-	quad2 *quad2Pass // the specialized 2-D pass, when one applies
+	prob     *Problem
+	validate func(theta []float64) error // dist.Validator of the family
+	quad     *quadPass                   // the specialized 1-D pass, when one applies
+	quad2    *quad2Pass                  // the specialized 2-D pass, when one applies
 	// mixKL is forward KL's pass for a mixture of normals; general, the
 	// general pass it hands an evaluation it cannot do, made when first
 	// needed with eng.
@@ -155,7 +156,7 @@ func newObjective(prob *Problem, eng Engine, whole bool) *Objective {
 		threads = runtime.GOMAXPROCS(0)
 	}
 	n, k := prob.Grid.Len(), len(prob.Family.Params())
-	o := &Objective{prob: prob, theta: make([]float64, k), gradT: make([]float64, k), logWeight: math.Log(prob.Grid.Weight)}
+	o := &Objective{prob: prob, validate: dist.Validator(prob.Family), theta: make([]float64, k), gradT: make([]float64, k), logWeight: math.Log(prob.Grid.Weight)}
 	if !eng.Plain && whole && isForwardKL(prob.Divergence) {
 		if mx, ok := prob.Family.(*dist.Mixture); ok && prob.Grid.Dim() == 1 {
 			if q, ok := mx.Component().(dist.Quadratic); ok {
@@ -312,7 +313,7 @@ func (o *Objective) Theta() []float64 { return o.theta }
 func (o *Objective) Eval(u, grad []float64) (float64, error) {
 	pr := o.prob
 	pr.Transform.Theta(o.theta, u)
-	if err := dist.Validate(pr.Family, o.theta); err != nil {
+	if err := o.validate(o.theta); err != nil {
 		return math.NaN(), &DomainError{Err: err}
 	}
 	if o.mixKL != nil {

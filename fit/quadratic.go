@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/klfit/klfit/dist"
+	"github.com/klfit/klfit/internal/fmath"
 )
 
 // quadChunk is the number of grid points whose sums form one partial
@@ -20,18 +21,18 @@ const quadChunk = 4096
 // 3 chunks) it was measured 17% slower.
 const quadMinChunks = 8
 
-// anchorEvery is how many points the recurrence runs before it is
-// re-anchored by two exact exponentials. The recurrence multiplies by
-// ratios whose rounding errors (eps/2 each) compound: after k steps a term
-// is off by about k^2 eps/4 relative, 5.7e-14 for k = 32, the error the
-// anchors' own exps make on arguments of a few hundred (eps times the
-// argument). TestLineFillTerms measures it against that combined bound:
-// the worst term is at 0.70 of it for k = 32, 0.75 for 64, and 128
-// exceeds it. 64 would save 6 of the notebook's 16 exps an evaluation,
-// but the error is a bias, not noise: at the notebook's optimum it holds
-// the gradient above 1e-12, and L-BFGS no longer ends by its gradient
-// threshold (TestLBFGSGradientThreshold).
-const anchorEvery = 32
+// anchorEvery is how many points the recurrence (see line) runs from one
+// start. Its even and odd terms are two recurrences of anchorEvery/2
+// steps each, whose ratios are multiplied by cc4 = exp(8 c step^2), an
+// exact exp (within 0.55 ulp): after m steps a term is off by up to
+// m^2/2 0.55 eps from cc4's error, 282 eps (6.3e-14) for m = 32, plus
+// m times the start's ratios' few eps. 64 points a block keeps the error
+// of a single recurrence of 32 steps multiplied by an exp(2 c step^2),
+// the design before, whose bias at 64 held the gradient at the
+// notebook's optimum above 1e-12, where L-BFGS's gradient threshold is
+// (TestLBFGSGradientThreshold). TestLineSums and TestLineFillTerms
+// measure the terms and sums against exps.
+const anchorEvery = 64
 
 // quadPass evaluates forward KL(P||Q) and its gradient for a family whose
 // log-density is b x + c x^2 (dist.Quadratic) on a uniform 1-D grid, in
@@ -141,10 +142,10 @@ func (q *quadPass) eval(theta, gradT []float64) float64 {
 		s1 += p[1]
 		s2 += p[2]
 	}
-	lz := q.ln.m + math.Log(z)
+	lz := q.ln.m + fmath.Log(z)
 	// log of the model's density summed over the grid: the normalized
 	// density is exp(b' x' + c x'^2) / I, I = sqrt(pi/-c) exp(-b'^2/(4c)).
-	q.logSum = lz - (0.5*math.Log(math.Pi/-c) - bp*bp/(4*c))
+	q.logSum = lz - (0.5*fmath.Log(math.Pi/-c) - bp*bp/(4*c))
 	loss := q.plogp - (bp*q.m1 + c*q.m2) + q.mass*lz
 	if gradT != nil {
 		gb := q.mass*s1/z - q.m1
@@ -171,7 +172,12 @@ func (q *quadPass) close() {
 // x_j = start + j*step, j < n, where m is its value at the point jm
 // nearest the mode -b/(2c), its largest on the grid. Its terms
 // e_j = exp(b x_j + c x_j^2 - m) are all <= 1 and follow the recurrence
-// e_{j+1} = e_j r_j, r_{j+1} = r_j cc with cc = exp(2 c step^2).
+// e_{j+1} = e_j r_j, r_{j+1} = r_j cc with cc = exp(2 c step^2); the even
+// and the odd terms each follow e_{j+2} = e_j R_j, R_{j+2} = R_j cc^4 with
+// R_j = r_j^2 cc, and the passes run those two: each point then waits on
+// one multiplication every two points, where a single recurrence waits
+// on one every point, and the loops run at the processor's throughput
+// rather than its latency.
 //
 // The recurrence runs in blocks of anchorEvery points, each started from
 // its first term and ratio, and those come from a second recurrence of
@@ -183,28 +189,30 @@ func (q *quadPass) close() {
 type line struct {
 	b, c, m     float64
 	start, step float64
-	cc, dd, ccc float64
+	cc, cc2     float64 // exp(2 c step^2) and its square
+	cc4         float64 // exp(8 c step^2), exact: the two recurrences' ratios' ratio
+	dd, ccc     float64
 	n, jm       int
 }
 
 // coarseEvery is how many blocks the coarse recurrence carries between
-// exact anchors. Its errors add to the fine recurrence's k^2 eps/4 (256
-// eps for k = anchorEvery): after n coarse steps a block's first term is
-// off by about (n + n^2/2) eps/2 from rho's and ccc's roundings (20 eps
-// for n = 7), its first ratio by n eps, which the block's 32 steps turn
-// into 32 n eps (224 eps for n = 7). TestLineFillTerms measures the sum
-// against its bound, and TestLBFGSGradientThreshold that the bias stays
-// below L-BFGS's gradient threshold. Exact anchors every 8 blocks cost
-// 3 exps per 256 points, where anchors every block cost 16.
-const coarseEvery = 8
+// exact anchors. Its errors add to a block's: after n coarse steps a
+// block's first term is off by about (n + n^2/2) eps from rho's and ccc's
+// roundings (8 eps for n = 3), its first ratio by n eps, which the
+// block's 64 points turn into 64 n eps (200 eps for n = 3), 530 eps
+// (1.2e-13) in all at worst. Exact anchors every 4 blocks cost 3 exps per
+// 256 points, where anchors every 32 points cost 16.
+const coarseEvery = 4
 
 func newLine(b, c, start, step float64, n int) line {
 	jm := int(math.Round((-b/(2*c) - start) / step))
 	jm = min(max(jm, 0), n-1)
 	xm := start + float64(jm)*step
 	w := c * step * step
+	cc := anchorExp(2 * w)
 	return line{b: b, c: c, m: xm * (b + c*xm), start: start, step: step,
-		cc: anchorExp(2 * w), dd: anchorExp(2 * anchorEvery * w), ccc: anchorExp(2 * anchorEvery * anchorEvery * w),
+		cc: cc, cc2: cc * cc, cc4: anchorExp(8 * w),
+		dd: anchorExp(2 * anchorEvery * w), ccc: anchorExp(2 * anchorEvery * anchorEvery * w),
 		n: n, jm: jm}
 }
 
@@ -306,31 +314,25 @@ func (l *line) sums(lo, hi int) (s [3]float64) {
 
 // run adds e, e x, e x^2 for count points from the start of w, moving
 // away from the mode, to s. It stops early once the terms underflow to
-// zero: they only shrink further out. The next block's start is computed
-// before the current block's loop, which does not depend on it, so that
-// an anchor's exponentials overlap the loop.
-//
-// Within a block the even and the odd terms are two recurrences with a
-// step of two points, e_{j+2} = e_j R_j, R_{j+2} = R_j cc^4 with
-// R_j = r_j^2 cc: each point then waits on one multiplication every two
-// points, where a single recurrence waits on one every point, and the
-// loop runs at the processor's throughput rather than its latency. The
-// ratios' roundings compound as in a single recurrence of half the
-// length with a ratio cc^4 four times as far off: (k/2)^2 4 eps/4, the
-// same k^2 eps/4.
+// zero: they only shrink further out.
 func (l *line) run(s *[3]float64, w blocks, count int) {
-	cc2 := l.cc * l.cc
-	cc4 := cc2 * cc2
 	h := float64(w.dir) * l.step
 	for count > 0 && w.e != 0 {
 		k := min(count, anchorEvery)
 		count -= k
 		x, e, r := w.x(), w.e, w.r
-		if count > 0 {
-			w.next()
+		if count > 0 { // next: its fast path written out, not a call
+			w.j += anchorEvery * w.dir
+			if w.left--; w.left > 0 {
+				w.e *= w.rho
+				w.r *= l.dd
+				w.rho *= l.ccc
+			} else {
+				w.anchor()
+			}
 		}
 		rr := r * r * l.cc
-		z, s1, s2, el, xl := pairSums(e, e*r, rr, rr*cc2, cc4, x, x+h, 2*h, k/2)
+		z, s1, s2, el, xl := pairSums(e, e*r, rr, rr*l.cc2, l.cc4, x, x+h, 2*h, k/2)
 		if k%2 == 1 { // the last term, next in the even recurrence
 			z += el
 			s1 += el * xl
@@ -396,26 +398,37 @@ func (l *line) fillAround(q []float64, lo int) float64 {
 // away from the largest term, and returns their sum; once the terms
 // underflow to zero the rest are zero.
 func (l *line) fillRun(q []float64, lo int, w blocks, count int) float64 {
-	cc := l.cc
 	var sum float64
-	j := w.j
+	j := w.j - lo
 	for count > 0 && w.e != 0 {
 		k := min(count, anchorEvery)
 		count -= k
-		e, r := w.e, w.r
+		e0, r := w.e, w.r
 		if count > 0 {
 			w.next()
 		}
-		for range k {
-			q[j-lo] = e
-			sum += e
-			e *= r
-			r *= cc
-			j += w.dir
+		rr0 := r * r * l.cc
+		e1, rr1, cc4, d := e0*r, rr0*l.cc2, l.cc4, w.dir
+		var s0, s1 float64
+		for range k / 2 {
+			q[j], q[j+d] = e0, e1
+			s0 += e0
+			s1 += e1
+			e0 *= rr0
+			e1 *= rr1
+			rr0 *= cc4
+			rr1 *= cc4
+			j += 2 * d
 		}
+		if k%2 == 1 {
+			q[j] = e0
+			s0 += e0
+			j += d
+		}
+		sum += s0 + s1
 	}
 	for ; count > 0; count-- {
-		q[j-lo] = 0
+		q[j] = 0
 		j += w.dir
 	}
 	return sum

@@ -4,7 +4,6 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/klfit/klfit/dist"
 	"github.com/klfit/klfit/divergence"
 )
 
@@ -66,7 +65,7 @@ func (r *reporter) close() {
 func (o *Objective) report(u []float64, divs []divergence.Divergence, dst []float64) {
 	pr := o.prob
 	pr.Transform.Theta(o.theta, u)
-	if dist.Validate(pr.Family, o.theta) != nil || o.logNormalizer(false) != nil {
+	if o.validate(o.theta) != nil || o.logNormalizer(false) != nil {
 		for k := range dst {
 			dst[k] = math.NaN()
 		}
