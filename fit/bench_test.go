@@ -41,6 +41,23 @@ func BenchmarkDemoEpoch(b *testing.B) {
 	}
 }
 
+// BenchmarkDemoFit measures the notebook's whole fit, 1000 epochs from
+// the start, and reports it per epoch: the epoch as the demo runs it,
+// its share of the fit's setup and of its history included. (Over b.N
+// epochs of one fit, BenchmarkDemoEpoch also measures a history of
+// millions of rows, growing into memory the process has not touched.)
+func BenchmarkDemoFit(b *testing.B) {
+	prob := notebookProblem(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := fit.Run(b.Context(), prob, fit.Options{Optimizer: &fit.GD{LearningRate: 0.01}, Epochs: 1000})
+		if err != nil || res.Status != fit.MaxEpochs {
+			b.Fatal(err, res.Status)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "ns/epoch")
+}
+
 // BenchmarkObjectiveEval measures one loss-and-gradient evaluation of the
 // notebook problem.
 func BenchmarkObjectiveEval(b *testing.B) {

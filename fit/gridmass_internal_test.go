@@ -42,7 +42,7 @@ func TestGridMass(t *testing.T) {
 				lo, hi := a.At(0)-a.Delta/2, a.At(a.N-1)+a.Delta/2
 				deriv := func(x float64) float64 { return -(x - theta[0]) / theta[1] * n.Prob(x) }
 				want := n.CDF(hi) - n.CDF(lo) - a.Delta*a.Delta/24*(deriv(hi)-deriv(lo))
-				got := math.Exp(obj.gridLogSum) * g.Weight
+				got := math.Exp(obj.gridLog()) * g.Weight
 				if math.Abs(got-want) > 1e-7 {
 					t.Errorf("%s %v plain=%v: mass on the grid %v, want %v", name, theta, plain, got, want)
 				}
@@ -72,7 +72,7 @@ func TestGridMass(t *testing.T) {
 					deriv := func(x float64) float64 { return -(x - ct[0]) / ct[1] * n.Prob(x) }
 					want += w[c] * (n.CDF(hi) - n.CDF(lo) - a.Delta*a.Delta/24*(deriv(hi)-deriv(lo)))
 				}
-				got := math.Exp(obj.gridLogSum) * g.Weight
+				got := math.Exp(obj.gridLog()) * g.Weight
 				if math.Abs(got-want) > 1e-7 {
 					t.Errorf("%s mixture %v plain=%v: mass on the grid %v, want %v", name, comps, plain, got, want)
 				}

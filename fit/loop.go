@@ -289,7 +289,9 @@ func (l *Loop) append(epoch int) {
 // notify tells the observers of the state last recorded.
 func (l *Loop) notify(observers []Observer) {
 	l.ev.Epoch, l.ev.Loss = l.res.Epochs, l.s.Loss
-	copy(l.ev.Grad, l.s.Grad) // observers get copies: they cannot change the fit
+	for i, g := range l.s.Grad { // observers get copies: they cannot change the fit (a loop: copy calls memmove)
+		l.ev.Grad[i] = g
+	}
 	for _, o := range observers {
 		o.Observe(l.ev)
 	}

@@ -103,9 +103,21 @@ type Objective struct {
 	mix *mixLine
 	// gridLogSum is the log of the model's normalized density summed
 	// over the grid at the last evaluation: times the cell size, its mass
-	// on the grid (see checkGridMass).
-	gridLogSum float64
-	logWeight  float64 // log of the grid's cell size
+	// on the grid (see checkGridMass). When gridHalfLogOf is not 0, the
+	// log-sum is gridLogSum - log(gridHalfLogOf)/2, a log left to
+	// checkGridMass, which rarely needs it (see gridLog).
+	gridLogSum    float64
+	gridHalfLogOf float64
+	logWeight     float64 // log of the grid's cell size
+}
+
+// gridLog returns the log of the model's normalized density summed over
+// the grid at the last evaluation.
+func (o *Objective) gridLog() float64 {
+	if o.gridHalfLogOf != 0 {
+		return o.gridLogSum - 0.5*math.Log(o.gridHalfLogOf)
+	}
+	return o.gridLogSum
 }
 
 // chunk is one chunk's share of an evaluation.
@@ -327,10 +339,10 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 		var val float64
 		if o.quad != nil {
 			val = o.quad.eval(o.theta, gradT)
-			o.gridLogSum = o.quad.logSum
+			o.gridLogSum, o.gridHalfLogOf = o.quad.logSum, o.quad.halfLogOf
 		} else {
 			val = o.quad2.eval(o.theta, gradT)
-			o.gridLogSum = o.quad2.logSum
+			o.gridLogSum, o.gridHalfLogOf = o.quad2.logSum, 0
 		}
 		if grad != nil {
 			pr.Transform.PullBack(grad, u, o.theta, o.gradT)
@@ -386,7 +398,7 @@ func (o *Objective) evalMixKL(u, grad []float64) (float64, error) {
 		gradT = o.gradT
 	}
 	if val, ok := o.mixKL.eval(o.theta, gradT); ok {
-		o.gridLogSum = o.mixKL.logSum
+		o.gridLogSum, o.gridHalfLogOf = o.mixKL.logSum, 0
 		if grad != nil {
 			o.prob.Transform.PullBack(grad, u, o.theta, o.gradT)
 		}
@@ -396,7 +408,7 @@ func (o *Objective) evalMixKL(u, grad []float64) (float64, error) {
 		o.general = newObjective(o.prob, o.eng, false)
 	}
 	val, err := o.general.Eval(u, grad)
-	o.gridLogSum = o.general.gridLogSum
+	o.gridLogSum, o.gridHalfLogOf = o.general.gridLogSum, o.general.gridHalfLogOf
 	return val, err
 }
 
@@ -435,7 +447,7 @@ func (o *Objective) logNormalizer(wantScore bool) error {
 		z += c.sum * math.Exp(c.max-m)
 	}
 	o.m, o.lz = m, m+math.Log(z)
-	o.gridLogSum = o.lz - lnorm
+	o.gridLogSum, o.gridHalfLogOf = o.lz-lnorm, 0
 	return nil
 }
 
@@ -837,7 +849,17 @@ func (e *GridError) Error() string {
 // checkGridMass returns a *GridError when the last evaluation's model
 // does not lie on the grid (see MinGridMass).
 func (o *Objective) checkGridMass() error {
-	logMass := o.gridLogSum + o.logWeight
+	if y := o.gridHalfLogOf; y != 0 {
+		// log y lies in [(e-1) log 2, e log 2) for y = f 2^e, f in
+		// [1/2, 1): when that range of the log-mass is inside the
+		// bounds, the log is not needed.
+		_, e := math.Frexp(y)
+		base := o.gridLogSum + o.logWeight
+		if base-0.5*float64(e)*math.Ln2 >= logMinGridMass && base-0.5*float64(e-1)*math.Ln2 <= logMaxGridMass {
+			return nil
+		}
+	}
+	logMass := o.gridLog() + o.logWeight
 	if logMass >= logMinGridMass && logMass <= logMaxGridMass {
 		return nil
 	}

@@ -59,8 +59,10 @@ type quadPass struct {
 	db, dc      []float64
 	parts       [][3]float64 // per-chunk sums of e, e x', e x'^2
 	ln          line         // this evaluation's log-density, read by the workers
-	logSum      float64      // log of the normalized density summed over the grid
-	pool        *pool
+	// logSum - log(halfLogOf)/2 is the log of the normalized density
+	// summed over the grid (see Objective.gridLog).
+	logSum, halfLogOf float64
+	pool              *pool
 }
 
 func newQuadPass(prob *Problem, fam dist.Quadratic, threads int) *quadPass {
@@ -145,7 +147,7 @@ func (q *quadPass) eval(theta, gradT []float64) float64 {
 	lz := q.ln.m + fmath.Log(z)
 	// log of the model's density summed over the grid: the normalized
 	// density is exp(b' x' + c x'^2) / I, I = sqrt(pi/-c) exp(-b'^2/(4c)).
-	q.logSum = lz - (0.5*fmath.Log(math.Pi/-c) - bp*bp/(4*c))
+	q.logSum, q.halfLogOf = lz+bp*bp/(4*c), math.Pi/-c
 	loss := q.plogp - (bp*q.m1 + c*q.m2) + q.mass*lz
 	if gradT != nil {
 		gb := q.mass*s1/z - q.m1
