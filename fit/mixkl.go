@@ -79,7 +79,7 @@ func newMixKLPass(prob *Problem, ml *mixLine, threads int) *mixKLPass {
 func (q *mixKLPass) eval(theta, gradT []float64) (loss float64, ok bool) {
 	q.ml.set(theta)
 	if q.pool != nil {
-		q.pool.run()
+		q.pool.run(0)
 	} else {
 		for ch := range q.parts {
 			q.work(0, ch)

@@ -572,7 +572,7 @@ func (o *Objective) supportError(err error, offset int) error {
 func (o *Objective) runPhase(phase int) {
 	o.phase = phase
 	if o.pool != nil {
-		o.pool.run()
+		o.pool.run(phase)
 		return
 	}
 	for ci := range o.chunks {

@@ -19,6 +19,14 @@ import (
 // held up by it: the caller only ever waits for chunks a worker is
 // actually running, at most one per worker.
 //
+// Whether the workers are asked at all is decided run by run from the
+// runs' times (see chooser): on a machine where another process holds a
+// core, a worker is often descheduled in the middle of a chunk, and the
+// caller then waits a scheduler time slice for it, so that two threads
+// can be several times slower than one. The pool runs the job on the
+// caller alone while that is faster, and tries the workers again now and
+// then.
+//
 // Between runs a worker spins for a budget, then parks. Waking a parked
 // goroutine's thread costs 150 to 250 µs on a virtual machine (measured
 // here), more than a whole epoch on 10^5 points, so a worker that parked
@@ -45,6 +53,14 @@ type pool struct {
 	workers []worker
 	gen     uint64
 	lastEnd time.Time // when the previous run returned
+	// choose decides, once a cycle of runs (see run), whether the workers
+	// take part: solo is the current cycle's way, probe whether it is a
+	// probe; clock is the kind of run that starts a cycle (-1 before the
+	// first run) and cycleStart when the current cycle started.
+	choose      chooser
+	solo, probe bool
+	clock       int
+	cycleStart  time.Time
 }
 
 type worker struct {
@@ -72,7 +88,7 @@ const (
 // newPool returns a pool of n goroutines (the caller's goroutine is
 // worker 0) that run job on chunks 0 to chunks-1.
 func newPool(n, chunks int, job func(w, chunk int)) *pool {
-	p := &pool{job: job, chunks: chunks, workers: make([]worker, n), finished: make(chan struct{}, 1)}
+	p := &pool{job: job, chunks: chunks, workers: make([]worker, n), finished: make(chan struct{}, 1), clock: -1}
 	p.spin.Store(int64(maxWorkerSpin))
 	for w := 1; w < n; w++ {
 		p.workers[w].wake = make(chan struct{}, 1)
@@ -138,9 +154,42 @@ func (p *pool) loop(w int) {
 }
 
 // run runs every chunk of the job, on the caller's goroutine and on any
-// worker that joins in time, and returns when all have finished.
-func (p *pool) run() {
+// worker that joins in time, and returns when all have finished. A pass
+// that runs the pool several times an evaluation on different work
+// (the general pass's phases) tells the runs apart by kind, 0 to
+// maxRunKinds-1.
+//
+// Whether the workers take part is decided once a cycle, at each run of
+// the kind the pool first ran (the clock), for every run until the next
+// one; the cycle is timed from one clock run's start to the next's, so
+// that it holds every run of the evaluation and the caller's serial work
+// between them, which workers spinning for the next run slow down when
+// another process holds a core.
+func (p *pool) run(kind int) {
 	start := time.Now()
+	if p.clock < 0 {
+		p.clock = kind
+	}
+	if kind == p.clock {
+		ch := &p.choose
+		if !p.cycleStart.IsZero() {
+			ch.observe(p.solo, p.probe, start.Sub(p.cycleStart))
+		}
+		p.solo, p.probe = ch.next()
+		p.cycleStart = start
+	}
+	if p.solo {
+		for c := range p.chunks {
+			p.job(0, c)
+		}
+	} else {
+		p.runTeam(start)
+	}
+	p.lastEnd = time.Now()
+}
+
+// runTeam runs every chunk on the caller and the workers.
+func (p *pool) runTeam(start time.Time) {
 	if !p.lastEnd.IsZero() {
 		p.spin.Store(int64(spinFor(start.Sub(p.lastEnd))))
 	}
@@ -180,7 +229,71 @@ func (p *pool) run() {
 			p.waiting.Store(false)
 		}
 	}
-	p.lastEnd = time.Now()
+}
+
+// chooser decides whether a pool's cycles of runs use the workers
+// (team) or the caller alone (solo), from the cycles' times: it keeps to
+// one way, averaging its times, and every interval runs probes the other
+// way: two cycles, both faster than the average by switchMargin, switch
+// to it. Each probe that does not switch doubles the interval, up to
+// maxProbeInterval, so that on a machine where the other way stays
+// slower the probes cost at most 2 runs in maxProbeInterval (0.2%, at a
+// few times a run's time when the team is held up). It starts as a team.
+type chooser struct {
+	solo     bool
+	avg      [2]time.Duration // team, solo: the average time of a run, 0 before any
+	runs     int              // runs since the last probe
+	interval int              // runs between probes; 0 means firstProbe
+	probes   int              // probes run so far in the current probe
+	probeMax time.Duration    // the slower of the current probe's runs
+}
+
+const (
+	firstProbe       = 16
+	maxProbeInterval = 1024
+	probeRuns        = 2
+	switchMargin     = 0.9
+)
+
+// next returns whether the next run is solo and whether it is a probe.
+func (c *chooser) next() (solo, probe bool) {
+	if c.interval == 0 {
+		c.interval = firstProbe
+	}
+	if c.runs >= c.interval {
+		return !c.solo, true
+	}
+	return c.solo, false
+}
+
+// observe records the time d of a run next chose.
+func (c *chooser) observe(solo, probe bool, d time.Duration) {
+	i := 0
+	if solo {
+		i = 1
+	}
+	if !probe {
+		if c.avg[i] == 0 {
+			c.avg[i] = d
+		} else {
+			c.avg[i] += (d - c.avg[i]) / 8
+		}
+		c.runs++
+		return
+	}
+	c.probeMax = max(c.probeMax, d)
+	if c.probes++; c.probes < probeRuns {
+		return
+	}
+	cur := c.avg[1-i]
+	if float64(c.probeMax) < switchMargin*float64(cur) {
+		c.solo = solo
+		c.avg[i] = c.probeMax
+		c.interval = firstProbe
+	} else {
+		c.interval = min(2*c.interval, maxProbeInterval)
+	}
+	c.runs, c.probes, c.probeMax = 0, 0, 0
 }
 
 // spinFor returns an idle worker's spin budget after a gap between runs:

@@ -132,7 +132,7 @@ func (q *quadPass) eval(theta, gradT []float64) float64 {
 	bp, c := q.fam.Quadratic(theta, q.ref, q.db, q.dc)
 	q.ln = newLine(bp, c, q.start, q.step, q.n)
 	if q.pool != nil {
-		q.pool.run()
+		q.pool.run(0)
 	} else {
 		for ch := range q.parts {
 			q.work(0, ch)

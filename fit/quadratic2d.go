@@ -75,7 +75,7 @@ func (q *quad2Pass) eval(theta, gradT []float64) float64 {
 	// The coefficients about the target's mean (x' = x - rx, y' = y - ry).
 	q.coef = q.fam.Quadratic2D(theta, q.rx, q.ry, q.d)
 	if q.pool != nil {
-		q.pool.run()
+		q.pool.run(0)
 	} else {
 		for ch := range q.chunks() {
 			q.work(0, ch)

@@ -1,0 +1,109 @@
+package fit
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestChooser drives the team-or-solo choice with given run times: it
+// must leave the team for solo when the team is slower (a busy machine),
+// come back when the team is faster again, probe less and less often
+// while the other way stays slower, and never switch on one fast probe.
+func TestChooser(t *testing.T) {
+	const team, solo = 100 * time.Microsecond, 60 * time.Microsecond
+	cost := func(s bool) time.Duration {
+		if s {
+			return solo
+		}
+		return team
+	}
+	var c chooser
+	run := func(n int, cost func(solo bool) time.Duration) (solos, probes int) {
+		for range n {
+			s, p := c.next()
+			c.observe(s, p, cost(s))
+			if s {
+				solos++
+			}
+			if p {
+				probes++
+			}
+		}
+		return solos, probes
+	}
+	// Team slower: after the first probe (16 team runs, 2 probe runs) it
+	// runs solo, and probes the team at 32, 64, ... 1024 runs.
+	solos, probes := run(10_000, cost)
+	if !c.solo {
+		t.Fatal("the team is slower, and the pool still runs it")
+	}
+	if solos < 10_000-16-2*16 {
+		t.Errorf("%d of 10000 runs solo", solos)
+	}
+	// 1 probe, then one every 32, 64, ..., 1024 runs: about 16 probes.
+	if probes > 2*16 {
+		t.Errorf("%d probe runs in 10000, where the probes back off", probes)
+	}
+	// The machine gets idle: the team is faster; by the next probe (within
+	// 1024 runs) it runs the team again.
+	faster := func(s bool) time.Duration {
+		if s {
+			return solo
+		}
+		return solo / 2
+	}
+	run(maxProbeInterval+2, faster)
+	if c.solo {
+		t.Fatal("the team is faster again, and the pool still runs solo")
+	}
+	// One fast probe run among slow ones does not switch.
+	var d chooser
+	i := 0
+	for range 200 {
+		s, p := d.next()
+		dur := team
+		if s {
+			dur = 2 * team // solo slower
+			if p && i%2 == 0 {
+				dur = team / 2 // but every first probe run fast
+			}
+			i++
+		}
+		d.observe(s, p, dur)
+	}
+	if d.solo {
+		t.Error("one fast probe run switched to solo")
+	}
+}
+
+// TestPoolRunsEveryChunk checks that a run covers every chunk exactly
+// once, on the team and on the caller alone.
+func TestPoolRunsEveryChunk(t *testing.T) {
+	const chunks = 37
+	var hits [chunks]atomic.Int32
+	p := newPool(3, chunks, func(_, c int) { hits[c].Add(1) })
+	defer p.close()
+	for r := range 200 {
+		p.run(0)
+		for c := range chunks {
+			if h := hits[c].Swap(0); h != 1 {
+				t.Fatalf("run %d: chunk %d ran %d times", r, c, h)
+			}
+		}
+	}
+	// Force both ways.
+	for _, solo := range []bool{false, true} {
+		p.choose = chooser{solo: solo, interval: maxProbeInterval}
+		p.run(0) // the clock: takes the chooser's way
+		p.run(1)
+		for c := range chunks {
+			if h := hits[c].Swap(0); h != 2 {
+				t.Fatalf("solo %v: chunk %d ran %d times in two runs", solo, c, h)
+			}
+		}
+		if p.solo != solo {
+			t.Fatalf("the pool runs solo %v, the chooser says %v", p.solo, solo)
+		}
+	}
+}
