@@ -206,15 +206,28 @@ type line struct {
 // 256 points, where anchors every 32 points cost 16.
 const coarseEvery = 4
 
+// newLine returns the line b x + c x^2 on n points from start by step.
+// Its ratios' ratios come from exps of multiples of w = c step^2:
+// cc = exp(2 w), cc4 = exp(8 w), cc4's square root cc2 (correctly
+// rounded: its error enters each block's start once, not the recurrence;
+// cc taken the same way shifts the gradient at the notebook's optimum
+// above L-BFGS's threshold), dd = exp(2 anchorEvery w) and
+// ccc = exp(2 anchorEvery^2 w),
+// which only a side of the mode longer than two blocks needs (it is NaN
+// otherwise, so that a use would show).
 func newLine(b, c, start, step float64, n int) line {
-	jm := int(math.Round((-b/(2*c) - start) / step))
+	jm := int(math.Round((-b - 2*c*start) / (2 * c * step))) // (-b/(2c) - start)/step in one division
 	jm = min(max(jm, 0), n-1)
 	xm := start + float64(jm)*step
 	w := c * step * step
-	cc := anchorExp(2 * w)
+	cc4 := anchorExp(8 * w)
+	cc2 := math.Sqrt(cc4)
+	ccc := math.NaN()
+	if max(jm, n-jm) > 2*anchorEvery {
+		ccc = anchorExp(2 * anchorEvery * anchorEvery * w)
+	}
 	return line{b: b, c: c, m: xm * (b + c*xm), start: start, step: step,
-		cc: cc, cc2: cc * cc, cc4: anchorExp(8 * w),
-		dd: anchorExp(2 * anchorEvery * w), ccc: anchorExp(2 * anchorEvery * anchorEvery * w),
+		cc: anchorExp(2 * w), cc2: cc2, cc4: cc4, dd: anchorExp(2 * anchorEvery * w), ccc: ccc,
 		n: n, jm: jm}
 }
 
@@ -276,7 +289,9 @@ func (w *blocks) x() float64 { return w.l.start + float64(w.j)*w.l.step }
 // five, by the relations between them: with u = step (b + 2 c x_m) and
 // w = c step^2, the first terms are 1 and exp(w - u), the ratios
 // exp(u + w) = cc/exp(w - u) and exp(w - u) cc, and the coarse ratios
-// exp(H u/step + (H/step)^2 w) and its quotient into ccc dd. That needs
+// exp(k u + k^2 w), k = anchorEvery, and its quotient into ccc dd (or
+// exp(-k u + (k^2 + 2k) w) when ccc was not needed), each only for a side
+// of more than a block. That needs
 // the mode inside the grid (then |u| <= |w|) and ccc dd, exp(2112 w),
 // above the smallest normal number; otherwise exact anchors.
 func (l *line) around(jc, lo int) (right, left blocks) {
@@ -286,9 +301,19 @@ func (l *line) around(jc, lo int) (right, left blocks) {
 		x := l.start + float64(jc)*l.step
 		u := l.step * (l.b + 2*l.c*x)
 		eL := anchorExp(w - u)
-		rhoR := anchorExp(k*u + k*k*w)
+		var rhoR, rhoL float64 // needed by sides of more than a block
+		if l.n-jc > k {
+			rhoR = anchorExp(k*u + k*k*w)
+		}
+		if jc-lo > k {
+			if l.n-jc > k && !math.IsNaN(l.ccc) {
+				rhoL = l.ccc * l.dd / rhoR
+			} else {
+				rhoL = anchorExp(-k*u + (k*k+2*k)*w)
+			}
+		}
 		right = blocks{l: l, j: jc, dir: 1, e: 1, r: l.cc / eL, rho: rhoR, left: coarseEvery}
-		left = blocks{l: l, j: jc - 1, dir: -1, e: eL, r: eL * l.cc, rho: l.ccc * l.dd / rhoR, left: coarseEvery}
+		left = blocks{l: l, j: jc - 1, dir: -1, e: eL, r: eL * l.cc, rho: rhoL, left: coarseEvery}
 		return right, left
 	}
 	right = l.walk(jc, 1)
