@@ -14,11 +14,9 @@ import (
 const quadChunk = 4096
 
 // quadMinChunks is the fewest chunks the recurrence splits over threads.
-// A chunk costs about 7 µs; a run on the pool costs a few µs more than the
-// chunks, and on a machine where another process holds a core the caller
-// may wait for one chunk a descheduled worker holds: with 8 chunks or more
-// that is within 10% of running them all alone, with fewer (10^4 points,
-// 3 chunks) it was measured 17% slower.
+// A chunk costs about 4 µs and a run on the pool a few µs more than its
+// chunks, so that below 8 chunks (10^4 points, 3 chunks) two threads gain
+// little even on an idle machine; the pool does not even start there.
 const quadMinChunks = 8
 
 // anchorEvery is how many points the recurrence (see line) runs from one
