@@ -154,6 +154,11 @@ type Result struct {
 	// Epochs is the number of epochs of each run.
 	Epochs         int     `json:"epochs"`
 	AllocsPerEpoch float64 `json:"allocs_per_epoch"`
+	// TeamShare is the share of the evaluations that ran on more than one
+	// goroutine (median over the runs; 0 where Workers is 1): the engine
+	// runs them on one while that is faster, as on a machine where
+	// another process holds a core.
+	TeamShare float64 `json:"team_share"`
 	// Speedup is the median ns per epoch on 1 thread divided by this one's,
 	// set only where the pool is used (Workers > 1) and 1 thread was
 	// measured.
@@ -192,6 +197,7 @@ func Measure(c Case, points, threads int, opts Options) (Result, error) {
 	}
 	eng := fit.Engine{Threads: threads}
 	var cpu time.Duration // of the last run
+	var team float64      // of the last run
 	run := func(epochs int) (time.Duration, uint64, error) {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
@@ -200,6 +206,9 @@ func Measure(c Case, points, threads int, opts Options) (Result, error) {
 		res, err := fit.Run(context.Background(), prob, fit.Options{Optimizer: opt, Epochs: epochs, Engine: eng})
 		d := time.Since(start)
 		cpu = cpuTime() - cpu0
+		if err == nil {
+			team = res.TeamShare
+		}
 		if err == nil && res.Status != fit.MaxEpochs {
 			err = res.Failure
 		}
@@ -234,7 +243,7 @@ func Measure(c Case, points, threads int, opts Options) (Result, error) {
 		}
 		epochs *= 4
 	}
-	times, cpus := make([]float64, opts.Runs), make([]float64, opts.Runs)
+	times, cpus, teams := make([]float64, opts.Runs), make([]float64, opts.Runs), make([]float64, opts.Runs)
 	var allocs float64
 	for i := range times {
 		d, a, err := run(epochs)
@@ -243,6 +252,7 @@ func Measure(c Case, points, threads int, opts Options) (Result, error) {
 		}
 		times[i] = max(float64(d.Nanoseconds())-setup, 0) / float64(epochs)
 		cpus[i] = max(float64(cpu.Nanoseconds())-setupCPU, 0) / float64(epochs)
+		teams[i] = team
 		allocs += max(float64(a)-float64(setupAllocs), 0) / float64(epochs)
 	}
 	obj := fit.NewObjectiveWith(prob, eng)
@@ -261,6 +271,7 @@ func Measure(c Case, points, threads int, opts Options) (Result, error) {
 		NsMax:          slices.Max(times),
 		NsPerPoint:     med / float64(n),
 		CPUNsPerEpoch:  median(cpus),
+		TeamShare:      median(teams),
 		Epochs:         epochs,
 		AllocsPerEpoch: allocs / float64(opts.Runs),
 	}, nil

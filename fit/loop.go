@@ -447,6 +447,7 @@ func (l *Loop) Run(ctx context.Context, observers ...Observer) *Result {
 		res.LearningRate = l.scaler.ScaleLearningRate(1)
 	}
 	res.Elapsed = l.elapsed()
+	res.TeamShare = l.task.teamShare()
 	if l.opts.Checkpoint != nil {
 		l.checkpoint(true)
 	}
@@ -493,6 +494,9 @@ type task interface {
 	// returns them.
 	record(u []float64) []float64
 	startEpoch(n int)
+	// teamShare is the share of the evaluations run on more than one
+	// goroutine.
+	teamShare() float64
 	close()
 }
 
@@ -512,6 +516,7 @@ func (t *gridTask) theta(dst, u []float64)       { t.prob.Transform.Theta(dst, u
 func (t *gridTask) lastTheta() []float64         { return t.obj.Theta() }
 func (t *gridTask) record(u []float64) []float64 { return t.report.record(u) }
 func (t *gridTask) startEpoch(int)               {}
+func (t *gridTask) teamShare() float64           { return t.obj.TeamShare() }
 func (t *gridTask) close() {
 	t.obj.Close()
 	t.report.close()
@@ -552,4 +557,5 @@ func (t *evalTask) startEpoch(n int) {
 		t.starter.StartEpoch(n)
 	}
 }
-func (t *evalTask) close() {}
+func (t *evalTask) close()             {}
+func (t *evalTask) teamShare() float64 { return 0 }

@@ -294,21 +294,34 @@ func (o *Objective) Close() {
 // Workers returns the number of goroutines an evaluation runs on: 1 when
 // one thread was asked for or the grid is too small to split.
 func (o *Objective) Workers() int {
-	var p *pool
+	if p := o.thePool(); p != nil {
+		return len(p.workers)
+	}
+	return 1
+}
+
+// TeamShare returns the share of the evaluations so far that ran on more
+// than one goroutine: the others ran on the calling one alone, because
+// it was faster (another process holding a core; see pool). It is 0 when
+// the evaluations are not split (Workers is 1).
+func (o *Objective) TeamShare() float64 {
+	if p := o.thePool(); p != nil {
+		return p.teamShare()
+	}
+	return 0
+}
+
+// thePool returns the pool of the pass an evaluation takes, or nil.
+func (o *Objective) thePool() *pool {
 	switch {
 	case o.quad != nil:
-		p = o.quad.pool
+		return o.quad.pool
 	case o.quad2 != nil:
-		p = o.quad2.pool
+		return o.quad2.pool
 	case o.mixKL != nil:
-		p = o.mixKL.pool
-	default:
-		p = o.pool
+		return o.mixKL.pool
 	}
-	if p == nil {
-		return 1
-	}
-	return len(p.workers)
+	return o.pool
 }
 
 // Theta returns the parameters of the last evaluation. The slice is owned

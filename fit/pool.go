@@ -61,6 +61,17 @@ type pool struct {
 	solo, probe bool
 	clock       int
 	cycleStart  time.Time
+	// cycles counts the cycles run as a team (0) and solo (1).
+	cycles [2]int
+}
+
+// teamShare returns the share of the cycles run so far that the workers
+// took part in (1 before any).
+func (p *pool) teamShare() float64 {
+	if n := p.cycles[0] + p.cycles[1]; n > 0 {
+		return float64(p.cycles[0]) / float64(n)
+	}
+	return 1
 }
 
 type worker struct {
@@ -177,6 +188,11 @@ func (p *pool) run(kind int) {
 		}
 		p.solo, p.probe = ch.next()
 		p.cycleStart = start
+		if p.solo {
+			p.cycles[1]++
+		} else {
+			p.cycles[0]++
+		}
 	}
 	if p.solo {
 		for c := range p.chunks {

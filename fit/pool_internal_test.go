@@ -106,4 +106,8 @@ func TestPoolRunsEveryChunk(t *testing.T) {
 			t.Fatalf("the pool runs solo %v, the chooser says %v", p.solo, solo)
 		}
 	}
+	// 200 cycles, then one team and one solo: kind 1 runs start none.
+	if got, want := p.teamShare(), float64(p.cycles[0])/202; p.cycles[0]+p.cycles[1] != 202 || got != want || p.cycles[1] < 1 {
+		t.Errorf("cycles %v, team share %v", p.cycles, got)
+	}
 }

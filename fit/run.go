@@ -152,6 +152,12 @@ type Result struct {
 	// Evaluations counts the loss-and-gradient evaluations, line searches'
 	// included.
 	Evaluations int
+	// TeamShare is the share of the evaluations that ran on more than one
+	// goroutine, where Options.Engine allowed more than one and the grid
+	// is split (0 otherwise): on a machine where another process holds a
+	// core the engine runs the evaluations on one goroutine while that is
+	// faster (see Objective.TeamShare).
+	TeamShare float64
 	// CheckpointErr is the first error returned by Options.Checkpoint.
 	CheckpointErr error
 }

@@ -145,18 +145,21 @@ func runBench(ios *IOStreams, o *benchOptions) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(ios.Out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "case\tpoints\tthreads\tworkers\tns/epoch\tspread\tns/point\tcpu ns/epoch\tallocs/epoch\tspeedup\t")
+	fmt.Fprintln(tw, "case\tpoints\tthreads\tworkers\tteam\tns/epoch\tspread\tns/point\tcpu ns/epoch\tallocs/epoch\tspeedup\t")
 	for _, r := range results {
-		speedup := "-"
+		speedup, team := "-", "-"
 		if r.Speedup > 0 {
 			speedup = fmt.Sprintf("%.2f", r.Speedup)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.4g\t%.4g-%.4g\t%.3g\t%.4g\t%.2g\t%s\t\n", r.Case, r.Points, r.Threads, r.Workers, r.NsPerEpoch, r.NsMin, r.NsMax, r.NsPerPoint, r.CPUNsPerEpoch, r.AllocsPerEpoch, speedup)
+		if r.Workers > 1 {
+			team = fmt.Sprintf("%.0f%%", 100*r.TeamShare)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%.4g\t%.4g-%.4g\t%.3g\t%.4g\t%.2g\t%s\t\n", r.Case, r.Points, r.Threads, r.Workers, team, r.NsPerEpoch, r.NsMin, r.NsMax, r.NsPerPoint, r.CPUNsPerEpoch, r.AllocsPerEpoch, speedup)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(ios.Out, "\nns/epoch: median of %d runs; spread: fastest-slowest run; cpu ns/epoch: CPU time over all threads (median); speedup: over 1 thread, where the work is split (workers > 1).\n", o.Runs)
+	_, err = fmt.Fprintf(ios.Out, "\nns/epoch: median of %d runs; spread: fastest-slowest run; cpu ns/epoch: CPU time over all threads (median); team: the share of evaluations run on the workers, where the work is split (workers > 1; the rest ran on one goroutine, which was faster: another process held a core); speedup: over 1 thread, where the work is split.\n", o.Runs)
 	return err
 }
 
