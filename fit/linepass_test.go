@@ -68,7 +68,7 @@ func TestLinePassMatchesPlain(t *testing.T) {
 			}
 			scale, gscale := pairScale(prob, u)
 			if !agree(fl, pl, scale) {
-				t.Errorf("%s trial %d (n=%d, theta=%v): value %.17g, plain %.17g", name, trial, n, prob.Init, fl, pl)
+				t.Errorf("%s trial %d (n=%d, theta=%v): value %.17g, plain %.17g scale %g", name, trial, n, prob.Init, fl, pl, scale)
 			}
 			for k := range fg {
 				if !agree(fg[k], pg[k], gscale[k]) {

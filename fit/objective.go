@@ -55,6 +55,9 @@ type Objective struct {
 	validate func(theta []float64) error // dist.Validator of the family
 	quad     *quadPass                   // the specialized 1-D pass, when one applies
 	quad2    *quad2Pass                  // the specialized 2-D pass, when one applies
+	// rev is reverse KL's pass for a normal model on a 1-D grid; it hands
+	// an evaluation it cannot do (an infinite divergence) to general.
+	rev *revPass
 	// mixKL is forward KL's pass for a mixture of normals; general, the
 	// general pass it hands an evaluation it cannot do, made when first
 	// needed with eng.
@@ -187,6 +190,13 @@ func newObjective(prob *Problem, eng Engine, whole bool) *Objective {
 			return o
 		}
 	}
+	if _, rkl := prob.Divergence.(divergence.ReverseKL); rkl && !eng.Plain && whole && prob.Grid.Dim() == 1 {
+		if q, ok := prob.Family.(dist.Quadratic); ok {
+			o.rev = newRevPass(prob, q, threads)
+			o.eng = eng
+			return o
+		}
+	}
 	o.logp = make([]float64, n)
 	for i, p := range prob.P {
 		o.logp[i] = math.Log(p) // -Inf where p is 0: never read by 0 log 0 terms
@@ -283,6 +293,9 @@ func (o *Objective) Close() {
 	if o.mixKL != nil {
 		o.mixKL.close()
 	}
+	if o.rev != nil {
+		o.rev.close()
+	}
 	if o.general != nil {
 		o.general.Close()
 	}
@@ -320,6 +333,8 @@ func (o *Objective) thePool() *pool {
 		return o.quad2.pool
 	case o.mixKL != nil:
 		return o.mixKL.pool
+	case o.rev != nil:
+		return o.rev.pool
 	}
 	return o.pool
 }
@@ -343,6 +358,9 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 	}
 	if o.mixKL != nil {
 		return o.evalMixKL(u, grad)
+	}
+	if o.rev != nil {
+		return o.evalRev(u, grad)
 	}
 	if o.quad != nil || o.quad2 != nil {
 		var gradT []float64
@@ -401,6 +419,29 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 	o.toParams()
 	pr.Transform.PullBack(grad, u, o.theta, o.gradT)
 	return val, nil
+}
+
+// evalRev evaluates reverse KL for a normal model by its own pass, or by
+// the general one where the divergence is infinite (which names a point
+// where the model has mass and the target none).
+func (o *Objective) evalRev(u, grad []float64) (float64, error) {
+	var gradT []float64
+	if grad != nil {
+		gradT = o.gradT
+	}
+	if val, ok := o.rev.eval(o.theta, gradT); ok {
+		o.gridLogSum, o.gridHalfLogOf = o.rev.logSum, 0
+		if grad != nil {
+			o.prob.Transform.PullBack(grad, u, o.theta, o.gradT)
+		}
+		return val, nil
+	}
+	if o.general == nil {
+		o.general = newObjective(o.prob, o.eng, false)
+	}
+	val, err := o.general.Eval(u, grad)
+	o.gridLogSum, o.gridHalfLogOf = o.general.gridLogSum, o.general.gridHalfLogOf
+	return val, err
 }
 
 // evalMixKL evaluates forward KL for a mixture of normals by its own
