@@ -123,10 +123,7 @@ func (q *mixKLPass) work(w, ch int) {
 	e := func(c int) []float64 { return buf[c*chunkSize : c*chunkSize+m] }
 	s, l, t := buf[k*chunkSize:][:m], buf[(k+1)*chunkSize:][:m], buf[(k+2)*chunkSize:][:m]
 	for c := range k {
-		ln := &ml.lines[c]
-		jc := min(max(ln.jm, lo), hi-1)
-		ln.fillRun(e(c), lo, jc, 1, hi-jc)
-		ln.fillRun(e(c), lo, jc-1, -1, jc-lo)
+		fillLine(&ml.lines[c], e(c), lo)
 	}
 	if k == 2 { // the common case in one loop
 		e0, e1, w0, w1 := e(0), e(1), ml.wt[0], ml.wt[1]
@@ -227,3 +224,7 @@ func (q *mixKLPass) close() {
 		q.pool.close()
 	}
 }
+
+func (q *mixKLPass) gridLogSum() float64 { return q.logSum }
+
+func (q *mixKLPass) workers() *pool { return q.pool }

@@ -80,12 +80,7 @@ func (ml *mixLine) set(theta []float64) {
 // the responsibilities in r[k][j-lo]; it returns mx and the sum of q.
 func (ml *mixLine) fill(logq, q []float64, r [][]float64, lo int) (mx, sum float64) {
 	for c := range ml.lines {
-		l := &ml.lines[c]
-		e := r[c][:len(q)]
-		hi := lo + len(q)
-		jc := min(max(l.jm, lo), hi-1)
-		l.fillRun(e, lo, jc, 1, hi-jc)
-		l.fillRun(e, lo, jc-1, -1, jc-lo)
+		fillLine(&ml.lines[c], r[c][:len(q)], lo)
 	}
 	wt := ml.wt
 	// The terms' sums in q, their logs in logq, the responsibilities in
@@ -219,4 +214,13 @@ func (ml *mixLine) gradSums(hs, qs []float64, lo int, h, q []float64, r [][]floa
 		}
 		hs[3*c], hs[3*c+1], hs[3*c+2], qs[3*c], qs[3*c+1], qs[3*c+2] = h0, h1, h2, q0, q1, q2
 	}
+}
+
+// fillLine stores the terms of l on the points lo <= j < lo+len(dst) in
+// dst, outward from the point nearest its largest.
+func fillLine(l *line, dst []float64, lo int) {
+	hi := lo + len(dst)
+	jc := min(max(l.jm, lo), hi-1)
+	l.fillRun(dst, lo, jc, 1, hi-jc)
+	l.fillRun(dst, lo, jc-1, -1, jc-lo)
 }

@@ -54,10 +54,10 @@ type Objective struct {
 	prob  *Problem
 	quad  *quadPass  // the specialized 1-D pass, when one applies
 	quad2 *quad2Pass // the specialized 2-D pass, when one applies
-	// mixKL is forward KL's pass for a mixture of normals; general, the
-	// general pass it hands an evaluation it cannot do, made when first
-	// needed with eng.
-	mixKL   *mixKLPass
+	// kl is forward KL's pass for a mixture of normals;
+	// general, the general pass it hands an evaluation it cannot do, made
+	// when first needed with eng.
+	kl      klPass
 	general *Objective
 	eng     Engine
 	theta   []float64
@@ -160,7 +160,7 @@ func newObjective(prob *Problem, eng Engine, whole bool) *Objective {
 		if mx, ok := prob.Family.(*dist.Mixture); ok && prob.Grid.Dim() == 1 {
 			if q, ok := mx.Component().(dist.Quadratic); ok {
 				a := prob.Grid.Axes[0]
-				o.mixKL = newMixKLPass(prob, newMixLine(mx, q, a.Start, a.Delta, a.N), threads)
+				o.kl = newMixKLPass(prob, newMixLine(mx, q, a.Start, a.Delta, a.N), threads)
 				o.eng = eng
 				return o
 			}
@@ -267,8 +267,8 @@ func (o *Objective) Close() {
 	if o.quad2 != nil {
 		o.quad2.close()
 	}
-	if o.mixKL != nil {
-		o.mixKL.close()
+	if o.kl != nil {
+		o.kl.close()
 	}
 	if o.general != nil {
 		o.general.Close()
@@ -287,8 +287,8 @@ func (o *Objective) Workers() int {
 		p = o.quad.pool
 	case o.quad2 != nil:
 		p = o.quad2.pool
-	case o.mixKL != nil:
-		p = o.mixKL.pool
+	case o.kl != nil:
+		p = o.kl.workers()
 	default:
 		p = o.pool
 	}
@@ -315,8 +315,8 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 	if err := dist.Validate(pr.Family, o.theta); err != nil {
 		return math.NaN(), &DomainError{Err: err}
 	}
-	if o.mixKL != nil {
-		return o.evalMixKL(u, grad)
+	if o.kl != nil {
+		return o.evalKL(u, grad)
 	}
 	if o.quad != nil || o.quad2 != nil {
 		var gradT []float64
@@ -377,15 +377,28 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 	return val, nil
 }
 
-// evalMixKL evaluates forward KL for a mixture of normals by its own
-// pass, or by the general one when that pass cannot.
-func (o *Objective) evalMixKL(u, grad []float64) (float64, error) {
+// klPass is forward KL's pass for a family that has one beyond the
+// normal's: it evaluates what it can and says when it cannot.
+type klPass interface {
+	// eval returns the loss at theta and stores dKL/dtheta in gradT
+	// (when not nil); ok is false when the pass cannot tell.
+	eval(theta, gradT []float64) (loss float64, ok bool)
+	// gridLogSum returns the log of the model's density summed over the
+	// grid at the last evaluation that succeeded.
+	gridLogSum() float64
+	workers() *pool
+	close()
+}
+
+// evalKL evaluates forward KL by the family's own pass, or by the general
+// one when that pass cannot.
+func (o *Objective) evalKL(u, grad []float64) (float64, error) {
 	var gradT []float64
 	if grad != nil {
 		gradT = o.gradT
 	}
-	if val, ok := o.mixKL.eval(o.theta, gradT); ok {
-		o.gridLogSum = o.mixKL.logSum
+	if val, ok := o.kl.eval(o.theta, gradT); ok {
+		o.gridLogSum = o.kl.gridLogSum()
 		if grad != nil {
 			o.prob.Transform.PullBack(grad, u, o.theta, o.gradT)
 		}
