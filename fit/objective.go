@@ -38,7 +38,8 @@ type Engine struct {
 	// runtime.GOMAXPROCS(0).
 	Threads int
 	// Plain disables the specialized passes (a normal or bivariate normal
-	// model by recurrence, functions of the points cached per fit), for
+	// model by recurrence, forward KL's passes for a mixture of normals
+	// and a skew-normal, functions of the points cached per fit), for
 	// checking them against the general one.
 	Plain bool
 }
@@ -54,7 +55,7 @@ type Objective struct {
 	prob  *Problem
 	quad  *quadPass  // the specialized 1-D pass, when one applies
 	quad2 *quad2Pass // the specialized 2-D pass, when one applies
-	// kl is forward KL's pass for a mixture of normals;
+	// kl is forward KL's pass for a mixture of normals or a skew-normal;
 	// general, the general pass it hands an evaluation it cannot do, made
 	// when first needed with eng.
 	kl      klPass
@@ -164,6 +165,11 @@ func newObjective(prob *Problem, eng Engine, whole bool) *Objective {
 				o.eng = eng
 				return o
 			}
+		}
+		if _, ok := prob.Family.(dist.SkewNormal); ok && prob.Grid.Dim() == 1 {
+			o.kl = newSkewKLPass(prob, threads)
+			o.eng = eng
+			return o
 		}
 		if q, ok := prob.Family.(dist.Quadratic); ok && prob.Grid.Dim() == 1 {
 			o.quad = newQuadPass(prob, q, threads)
