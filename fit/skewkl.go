@@ -107,15 +107,7 @@ func newSkewKLPass(prob *Problem, threads int) *skewKLPass {
 	// Split over threads from quadMinChunks chunks, as forward KL's other
 	// passes: a chunk costs about 80 µs, and with 3 chunks (10^4 points)
 	// 2 threads were measured 18% slower than 1 on a loaded machine.
-	workers := 1
-	if threads > 1 && nch >= quadMinChunks {
-		workers = min(threads, nch)
-		q.pool = newPool(workers, nch, q.work)
-	}
-	q.bufs = make([][]float64, workers)
-	for w := range q.bufs {
-		q.bufs[w] = make([]float64, 4*chunkSize)
-	}
+	q.pool, q.bufs = chunkPool(threads, nch, 4*chunkSize, q.work)
 	return q
 }
 
