@@ -13,8 +13,9 @@ import (
 )
 
 // TestEpochsAllocateNothing checks that a fit's steady state allocates
-// nothing per epoch, for every optimizer, on the specialized pass (normal)
-// and the general one (Laplace, a two-normal mixture, reverse KL): a fit
+// nothing per epoch, for every optimizer, on the specialized passes
+// (normal; forward KL's for a two-normal mixture and a skew-normal) and
+// the general one (Laplace, reverse KL): a fit
 // of 2N epochs may allocate only a few more objects than one of N epochs
 // (the history's blocks of 4096 rows, a mixture's scratch when a garbage
 // collection empties its pool, the runtime's own bookkeeping), not N more.
@@ -45,6 +46,7 @@ func TestEpochsAllocateNothing(t *testing.T) {
 		{"laplace", laplace, []float64{1, 1}, divergence.ForwardKL{}},
 		{"normal/reverse", dist.Normal{}, []float64{1, 1}, divergence.ReverseKL{}},
 		{"mixture", mix, []float64{0.4, 0.6, -1, 1, 1, 2}, divergence.ForwardKL{}},
+		{"skew_normal", dist.SkewNormal{}, []float64{1, 1.5, 2}, divergence.ForwardKL{}},
 	} {
 		for _, name := range fit.OptimizerNames() {
 			info, err := fit.LookupOptimizer(name)
@@ -54,6 +56,13 @@ func TestEpochsAllocateNothing(t *testing.T) {
 			prob := &fit.Problem{Grid: g, P: p, Family: m.fam, Divergence: m.div, Transform: dist.Unconstrained(m.fam), Init: m.init}
 			if b, ok := defaultOptimizer(t, name).Fresh().(fit.Binder); ok && b.Bind(prob) != nil {
 				continue // the natural gradient refuses a mixture's weights
+			}
+			if name == "natural_gradient" && m.name == "skew_normal" {
+				// The skew-normal's Fisher information is singular at
+				// alpha = 0, where a fit to a normal goes: the natural
+				// gradient's step leaves the grid there (after 73 epochs,
+				// on the plain pass too).
+				continue
 			}
 			allocs := func(epochs int) (uint64, int) {
 				settings := map[string]float64{}

@@ -59,7 +59,7 @@ func TestGridMass(t *testing.T) {
 			for _, plain := range []bool{false, true} {
 				prob := &Problem{Grid: g, P: p, Family: mix, Divergence: d, Transform: dist.Identity{}, Init: theta}
 				obj := NewObjectiveWith(prob, Engine{Plain: plain})
-				if !plain && obj.mix == nil && obj.mixKL == nil {
+				if !plain && obj.mix == nil && obj.kl == nil {
 					t.Fatalf("%s: a mixture of normals does not take the mixture pass", name)
 				}
 				if _, err := obj.Eval(theta, make([]float64, len(theta))); err != nil {

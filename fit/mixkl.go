@@ -62,16 +62,25 @@ func newMixKLPass(prob *Problem, ml *mixLine, threads int) *mixKLPass {
 	// Split over threads from quadMinChunks chunks, as the normal pass:
 	// with 3 chunks (10^4 points) 2 threads were measured 40% slower than
 	// 1 with another process busy on one core, at 25 (10^5) not slower.
+	q.pool, q.bufs = chunkPool(threads, nch, (k+3)*chunkSize, q.work)
+	return q
+}
+
+// chunkPool returns, for a pass of nch chunks, a pool of up to threads
+// goroutines that runs job on them when there are at least quadMinChunks
+// (nil otherwise), and a buffer of size floats for each goroutine.
+func chunkPool(threads, nch, size int, job func(w, ch int)) (*pool, [][]float64) {
 	workers := 1
+	var p *pool
 	if threads > 1 && nch >= quadMinChunks {
 		workers = min(threads, nch)
-		q.pool = newPool(workers, nch, q.work)
+		p = newPool(workers, nch, job)
 	}
-	q.bufs = make([][]float64, workers)
-	for w := range q.bufs {
-		q.bufs[w] = make([]float64, (k+3)*chunkSize)
+	bufs := make([][]float64, workers)
+	for w := range bufs {
+		bufs[w] = make([]float64, size)
 	}
-	return q
+	return p, bufs
 }
 
 // eval returns the loss at theta and stores dKL/dtheta in gradT (when not
@@ -229,3 +238,7 @@ func (q *mixKLPass) close() {
 		q.pool.close()
 	}
 }
+
+func (q *mixKLPass) gridLogSum() float64 { return q.logSum }
+
+func (q *mixKLPass) workers() *pool { return q.pool }

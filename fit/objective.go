@@ -38,7 +38,8 @@ type Engine struct {
 	// runtime.GOMAXPROCS(0).
 	Threads int
 	// Plain disables the specialized passes (a normal or bivariate normal
-	// model by recurrence, functions of the points cached per fit), for
+	// model by recurrence, forward KL's passes for a mixture of normals
+	// and a skew-normal, functions of the points cached per fit), for
 	// checking them against the general one.
 	Plain bool
 }
@@ -55,13 +56,12 @@ type Objective struct {
 	validate func(theta []float64) error // dist.Validator of the family
 	quad     *quadPass                   // the specialized 1-D pass, when one applies
 	quad2    *quad2Pass                  // the specialized 2-D pass, when one applies
-	// rev is reverse KL's pass for a normal model on a 1-D grid; it hands
-	// an evaluation it cannot do (an infinite divergence) to general.
-	rev *revPass
-	// mixKL is forward KL's pass for a mixture of normals; general, the
-	// general pass it hands an evaluation it cannot do, made when first
-	// needed with eng.
-	mixKL   *mixKLPass
+	// kl is the pass of a divergence and family that have one of their
+	// own beyond forward KL's for the normal (a mixture of normals or a
+	// skew-normal under forward KL, a normal under reverse KL); general,
+	// the general pass it hands an evaluation it cannot do, made when
+	// first needed with eng.
+	kl      klPass
 	general *Objective
 	eng     Engine
 	theta   []float64
@@ -176,10 +176,15 @@ func newObjective(prob *Problem, eng Engine, whole bool) *Objective {
 		if mx, ok := prob.Family.(*dist.Mixture); ok && prob.Grid.Dim() == 1 {
 			if q, ok := mx.Component().(dist.Quadratic); ok {
 				a := prob.Grid.Axes[0]
-				o.mixKL = newMixKLPass(prob, newMixLine(mx, q, a.Start, a.Delta, a.N), threads)
+				o.kl = newMixKLPass(prob, newMixLine(mx, q, a.Start, a.Delta, a.N), threads)
 				o.eng = eng
 				return o
 			}
+		}
+		if _, ok := prob.Family.(dist.SkewNormal); ok && prob.Grid.Dim() == 1 {
+			o.kl = newSkewKLPass(prob, threads)
+			o.eng = eng
+			return o
 		}
 		if q, ok := prob.Family.(dist.Quadratic); ok && prob.Grid.Dim() == 1 {
 			o.quad = newQuadPass(prob, q, threads)
@@ -192,7 +197,7 @@ func newObjective(prob *Problem, eng Engine, whole bool) *Objective {
 	}
 	if _, rkl := prob.Divergence.(divergence.ReverseKL); rkl && !eng.Plain && whole && prob.Grid.Dim() == 1 {
 		if q, ok := prob.Family.(dist.Quadratic); ok {
-			o.rev = newRevPass(prob, q, threads)
+			o.kl = newRevPass(prob, q, threads)
 			o.eng = eng
 			return o
 		}
@@ -290,11 +295,8 @@ func (o *Objective) Close() {
 	if o.quad2 != nil {
 		o.quad2.close()
 	}
-	if o.mixKL != nil {
-		o.mixKL.close()
-	}
-	if o.rev != nil {
-		o.rev.close()
+	if o.kl != nil {
+		o.kl.close()
 	}
 	if o.general != nil {
 		o.general.Close()
@@ -331,10 +333,8 @@ func (o *Objective) thePool() *pool {
 		return o.quad.pool
 	case o.quad2 != nil:
 		return o.quad2.pool
-	case o.mixKL != nil:
-		return o.mixKL.pool
-	case o.rev != nil:
-		return o.rev.pool
+	case o.kl != nil:
+		return o.kl.workers()
 	}
 	return o.pool
 }
@@ -356,11 +356,8 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 	if err := o.validate(o.theta); err != nil {
 		return math.NaN(), &DomainError{Err: err}
 	}
-	if o.mixKL != nil {
-		return o.evalMixKL(u, grad)
-	}
-	if o.rev != nil {
-		return o.evalRev(u, grad)
+	if o.kl != nil {
+		return o.evalKL(u, grad)
 	}
 	if o.quad != nil || o.quad2 != nil {
 		var gradT []float64
@@ -421,38 +418,28 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 	return val, nil
 }
 
-// evalRev evaluates reverse KL for a normal model by its own pass, or by
-// the general one where the divergence is infinite (which names a point
-// where the model has mass and the target none).
-func (o *Objective) evalRev(u, grad []float64) (float64, error) {
-	var gradT []float64
-	if grad != nil {
-		gradT = o.gradT
-	}
-	if val, ok := o.rev.eval(o.theta, gradT); ok {
-		o.gridLogSum, o.gridHalfLogOf = o.rev.logSum, 0
-		if grad != nil {
-			o.prob.Transform.PullBack(grad, u, o.theta, o.gradT)
-		}
-		return val, nil
-	}
-	if o.general == nil {
-		o.general = newObjective(o.prob, o.eng, false)
-	}
-	val, err := o.general.Eval(u, grad)
-	o.gridLogSum, o.gridHalfLogOf = o.general.gridLogSum, o.general.gridHalfLogOf
-	return val, err
+// klPass is the pass of a divergence and family that have one of their
+// own: it evaluates what it can and says when it cannot.
+type klPass interface {
+	// eval returns the loss at theta and stores dKL/dtheta in gradT
+	// (when not nil); ok is false when the pass cannot tell.
+	eval(theta, gradT []float64) (loss float64, ok bool)
+	// gridLogSum returns the log of the model's density summed over the
+	// grid at the last evaluation that succeeded.
+	gridLogSum() float64
+	workers() *pool
+	close()
 }
 
-// evalMixKL evaluates forward KL for a mixture of normals by its own
-// pass, or by the general one when that pass cannot.
-func (o *Objective) evalMixKL(u, grad []float64) (float64, error) {
+// evalKL evaluates the divergence by the pass of its own, or by the
+// general one when that pass cannot.
+func (o *Objective) evalKL(u, grad []float64) (float64, error) {
 	var gradT []float64
 	if grad != nil {
 		gradT = o.gradT
 	}
-	if val, ok := o.mixKL.eval(o.theta, gradT); ok {
-		o.gridLogSum, o.gridHalfLogOf = o.mixKL.logSum, 0
+	if val, ok := o.kl.eval(o.theta, gradT); ok {
+		o.gridLogSum, o.gridHalfLogOf = o.kl.gridLogSum(), 0
 		if grad != nil {
 			o.prob.Transform.PullBack(grad, u, o.theta, o.gradT)
 		}

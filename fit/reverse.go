@@ -44,7 +44,7 @@ type revPass struct {
 	bufs        [][]float64  // per worker, a chunk's terms
 	ln          line         // this evaluation's line, in d
 	c, u        float64      // this evaluation's c and centring constant U
-	logSum      float64      // the log of the normalized density summed over the grid
+	logSum      float64      // the log of the normalized density summed over the grid, at the last evaluation
 	pool        *pool
 }
 
@@ -144,6 +144,9 @@ func (r *revPass) work(w, ch int) {
 	}
 	r.parts[ch] = [6]float64{e0, e1, e2, t0, t1, t2}
 }
+
+func (r *revPass) gridLogSum() float64 { return r.logSum }
+func (r *revPass) workers() *pool      { return r.pool }
 
 func (r *revPass) close() {
 	if r.pool != nil {

@@ -36,8 +36,10 @@ func TestReversePassChosen(t *testing.T) {
 	for _, threads := range []int{1, 2} {
 		fast := NewObjectiveWith(prob, Engine{Threads: threads})
 		plain := NewObjectiveWith(prob, Engine{Threads: 1, Plain: true})
-		if fast.rev == nil || plain.rev != nil {
-			t.Fatalf("%d threads: reverse pass %v, plain engine's %v", threads, fast.rev != nil, plain.rev != nil)
+		_, fastRev := fast.kl.(*revPass)
+		_, plainRev := plain.kl.(*revPass)
+		if !fastRev || plainRev {
+			t.Fatalf("%d threads: reverse pass %v, plain engine's %v", threads, fastRev, plainRev)
 		}
 		// Narrow enough that its terms underflow over x < -1, then one
 		// that reaches there.

@@ -1,6 +1,8 @@
-// Package fmath holds elementary functions faster than the standard
-// library's and at least as accurate, for the fit engine's passes and the
-// families' log-densities.
+// Package fmath holds functions for the fit engine's passes and the
+// families' log-densities: a table exp faster than the standard library's
+// and at least as accurate, and the error function and its scaled
+// complement by rational approximations that take no exp (within a few
+// units of 2^-52, where math.Erf is within one).
 package fmath
 
 import "math"
