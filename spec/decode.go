@@ -461,7 +461,19 @@ func (d *decoder) divergence(dv *Divergence, n *yaml.Node) error {
 	return d.divergenceAt(dv, n, "divergence") // see decode_target.go
 }
 
+// optimizer decodes the optimizer: a name (its settings at their
+// defaults), or a mapping with a name and settings.
 func (d *decoder) optimizer(op *Optimizer, n *yaml.Node) error {
+	n = deref(n)
+	if n.Kind == yaml.ScalarNode {
+		d.lines["optimizer"] = n.Line
+		if n.ShortTag() != "!!str" {
+			return d.errorf(n, "optimizer", "must be an optimizer's name or a mapping such as {name: adam, learning_rate: 0.01}, got %s", describe(n))
+		}
+		d.lines["optimizer.name"] = n.Line
+		op.Name = n.Value
+		return nil
+	}
 	o, err := d.object(n, "optimizer", nil)
 	if err != nil {
 		return err

@@ -55,6 +55,26 @@ func TestDemoRoundTrip(t *testing.T) {
 	}
 }
 
+// TestOptimizerByName checks that an optimizer may be given by its name
+// alone, as a divergence may, and then has its default settings.
+func TestOptimizerByName(t *testing.T) {
+	s, err := spec.Parse([]byte(`grid: {start: -5, stop: 5, step: 0.5}
+target: {family: normal, params: {mean: 0, variance: 1}}
+model: {family: normal, init: {mean: 1, variance: 2}}
+optimizer: adam
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Build(context.Background(), spec.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(b.Spec.YAML()); !strings.Contains(got, "optimizer: {name: adam, learning_rate: 0.001") {
+		t.Errorf("built spec:\n%s", got)
+	}
+}
+
 // TestBuildFillsDefaults checks the defaults a minimal spec gets.
 func TestBuildFillsDefaults(t *testing.T) {
 	s, err := spec.Parse([]byte(`grid: {start: -5, stop: 5, step: 0.5}
@@ -114,6 +134,8 @@ func TestErrors(t *testing.T) {
 		{"unknown divergence", replace("divergence: kl", "divergence: kld"), `spec line 6: divergence: unknown divergence "kld"`},
 		{"divergence options", replace("divergence: kl", "divergence: {name: kl, alpha: 2}"), "spec line 6: divergence.alpha: the kl divergence takes no options"},
 		{"unknown optimizer", replace("name: gd", "name: sgdd"), `spec line 11: optimizer.name: unknown optimizer "sgdd"`},
+		{"unknown optimizer by name", replace("optimizer: {name: gd, learning_rate: 0.01}", "optimizer: sgdd"), `spec line 11: optimizer.name: unknown optimizer "sgdd"`},
+		{"optimizer not a name", replace("optimizer: {name: gd, learning_rate: 0.01}", "optimizer: 3"), "spec line 11: optimizer: must be an optimizer's name or a mapping such as {name: adam, learning_rate: 0.01}, got 3"},
 		{"unknown setting", replace("learning_rate: 0.01", "lr: 0.01"), "spec line 11: optimizer.lr: unknown setting for gd (known: learning_rate)"},
 		{"bad setting", replace("learning_rate: 0.01", "learning_rate: -1"), "spec line 11: optimizer.learning_rate: must be > 0, got -1"},
 		{"weights", replace("target_weights: density", "target_weights: raw"), `spec line 5: target_weights: unknown target weights "raw"`},
