@@ -21,18 +21,8 @@ func TestLineFillTerms(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	worst := 0.0
 	for trial := range 2000 {
-		n := 1 + rng.IntN(5000)
-		step := math.Exp(rng.Float64()*8 - 6)
-		width := step * float64(n)
-		c := -1 / (2 * math.Pow(width*math.Exp(rng.Float64()*6-5), 2))
-		start := -width * rng.Float64() * 1.5
-		// The vertex -b/(2c) at 0 (b = 0) or anywhere from well left
-		// of the grid to well right of it.
-		b := 0.0
-		if trial%2 == 1 {
-			b = -2 * c * (start + width*(rng.Float64()*1.4-0.2))
-		}
-		ln := newLine(b, c, start, step, n)
+		ln := randomLine(rng, trial%2 == 1)
+		n, b, c, start, step := ln.n, ln.b, ln.c, ln.start, ln.step
 		lo := rng.IntN(n)
 		hi := lo + 1 + rng.IntN(n-lo)
 		logq, q := make([]float64, hi-lo), make([]float64, hi-lo)
@@ -84,13 +74,8 @@ func TestLineSums(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	worst := 0.0
 	for trial := range 2000 {
-		n := 1 + rng.IntN(5000)
-		step := math.Exp(rng.Float64()*8 - 6)
-		width := step * float64(n)
-		c := -1 / (2 * math.Pow(width*math.Exp(rng.Float64()*6-5), 2))
-		start := -width * rng.Float64() * 1.5
-		b := -2 * c * (start + width*(rng.Float64()*1.4-0.2))
-		ln := newLine(b, c, start, step, n)
+		ln := randomLine(rng, true)
+		n, b, c, start, step := ln.n, ln.b, ln.c, ln.start, ln.step
 		lo := rng.IntN(n)
 		hi := lo + 1 + rng.IntN(n-lo)
 		if trial%3 == 0 { // a chunk holding the mode
@@ -121,6 +106,23 @@ func TestLineSums(t *testing.T) {
 		}
 	}
 	t.Logf("worst error %.3g of its bound", worst)
+}
+
+// randomLine returns a line of 1 to 5000 points, steps from e^-6 to e^2,
+// widths from e^-5 to e times the grid's, starting left of 0, with its
+// vertex at 0 or, when anywhere is set, anywhere from well left of the
+// grid to well right of it.
+func randomLine(rng *rand.Rand, anywhere bool) line {
+	n := 1 + rng.IntN(5000)
+	step := math.Exp(rng.Float64()*8 - 6)
+	width := step * float64(n)
+	c := -1 / (2 * math.Pow(width*math.Exp(rng.Float64()*6-5), 2))
+	start := -width * rng.Float64() * 1.5
+	b := 0.0
+	if anywhere {
+		b = -2 * c * (start + width*(rng.Float64()*1.4-0.2))
+	}
+	return newLine(b, c, start, step, n)
 }
 
 // argError bounds the error, relative, that an exp of the log-density
