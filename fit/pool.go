@@ -63,6 +63,10 @@ type pool struct {
 	cycleStart  time.Time
 	// cycles counts the cycles run as a team (0) and solo (1).
 	cycles [2]int
+	// quiet is set while the cycles run solo: idle workers then park at
+	// once rather than spin, which would take a core from the caller
+	// where another process holds the other.
+	quiet atomic.Bool
 }
 
 // teamShare returns the share of the cycles run so far that the workers
@@ -127,7 +131,7 @@ func (p *pool) loop(w int) {
 			if p.quit.Load() {
 				return
 			}
-			if i%64 != 63 || time.Since(idle) < budget {
+			if i%64 != 63 || time.Since(idle) < budget && !p.quiet.Load() {
 				continue
 			}
 			// Park. run() publishes the generation before it looks at
@@ -187,6 +191,7 @@ func (p *pool) run(kind int) {
 			ch.observe(p.solo, p.probe, start.Sub(p.cycleStart))
 		}
 		p.solo, p.probe = ch.next()
+		p.quiet.Store(p.solo)
 		p.cycleStart = start
 		if p.solo {
 			p.cycles[1]++
@@ -250,8 +255,9 @@ func (p *pool) runTeam(start time.Time) {
 // chooser decides whether a pool's cycles of runs use the workers
 // (team) or the caller alone (solo), from the cycles' times: it keeps to
 // one way, averaging its times, and every interval runs probes the other
-// way: two cycles, both faster than the average by switchMargin, switch
-// to it. Each probe that does not switch doubles the interval, up to
+// way: three cycles, the first a warm-up (workers waking from a park, or
+// parking), and the next two, both faster than the average by
+// switchMargin, switch to it. Each probe that does not switch doubles the interval, up to
 // maxProbeInterval, so that on a machine where the other way stays
 // slower the probes cost at most 2 runs in maxProbeInterval (0.2%, at a
 // few times a run's time when the team is held up). It starts as a team.
@@ -267,7 +273,7 @@ type chooser struct {
 const (
 	firstProbe       = 16
 	maxProbeInterval = 1024
-	probeRuns        = 2
+	probeRuns        = 3 // the first a warm-up
 	switchMargin     = 0.9
 )
 
@@ -297,7 +303,9 @@ func (c *chooser) observe(solo, probe bool, d time.Duration) {
 		c.runs++
 		return
 	}
-	c.probeMax = max(c.probeMax, d)
+	if c.probes > 0 {
+		c.probeMax = max(c.probeMax, d)
+	}
 	if c.probes++; c.probes < probeRuns {
 		return
 	}

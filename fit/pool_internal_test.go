@@ -32,17 +32,17 @@ func TestChooser(t *testing.T) {
 		}
 		return solos, probes
 	}
-	// Team slower: after the first probe (16 team runs, 2 probe runs) it
-	// runs solo, and probes the team at 32, 64, ... 1024 runs.
+	// Team slower: after the first probe (16 team runs, probeRuns probe
+	// runs) it runs solo, and probes the team at 32, 64, ... 1024 runs.
 	solos, probes := run(10_000, cost)
 	if !c.solo {
 		t.Fatal("the team is slower, and the pool still runs it")
 	}
-	if solos < 10_000-16-2*16 {
+	if solos < 10_000-16-probeRuns*16 {
 		t.Errorf("%d of 10000 runs solo", solos)
 	}
 	// 1 probe, then one every 32, 64, ..., 1024 runs: about 16 probes.
-	if probes > 2*16 {
+	if probes > probeRuns*16 {
 		t.Errorf("%d probe runs in 10000, where the probes back off", probes)
 	}
 	// The machine gets idle: the team is faster; by the next probe (within
@@ -57,7 +57,8 @@ func TestChooser(t *testing.T) {
 	if c.solo {
 		t.Fatal("the team is faster again, and the pool still runs solo")
 	}
-	// One fast probe run among slow ones does not switch.
+	// One fast probe run among slow ones does not switch, nor does a slow
+	// warm-up keep a faster way from being taken.
 	var d chooser
 	i := 0
 	for range 200 {
@@ -65,8 +66,8 @@ func TestChooser(t *testing.T) {
 		dur := team
 		if s {
 			dur = 2 * team // solo slower
-			if p && i%2 == 0 {
-				dur = team / 2 // but every first probe run fast
+			if p && i%probeRuns == 1 {
+				dur = team / 2 // but every second probe run fast
 			}
 			i++
 		}
@@ -74,6 +75,23 @@ func TestChooser(t *testing.T) {
 	}
 	if d.solo {
 		t.Error("one fast probe run switched to solo")
+	}
+	var w chooser
+	i = 0
+	for range 200 {
+		s, p := w.next()
+		dur := team
+		if s {
+			dur = team / 2 // solo faster
+			if p && i%probeRuns == 0 {
+				dur = 10 * team // but its warm-up slow
+			}
+			i++
+		}
+		w.observe(s, p, dur)
+	}
+	if !w.solo {
+		t.Error("a slow warm-up kept the pool from the faster way")
 	}
 }
 
