@@ -28,9 +28,11 @@ type History struct {
 	// the history, and a checkpoint of it, keep every parameter.
 	CSVParams []int
 
-	loss   [][]float64 // blocks of losses
-	theta  [][]float64 // blocks of parameters, row-major
-	report [][]float64 // blocks of reported values, row-major
+	// Blocks of losses, parameters and reported values (row-major), each
+	// allocated whole; rows 0 to n-1 are filled.
+	loss   [][]float64
+	theta  [][]float64
+	report [][]float64
 	n      int
 }
 
@@ -82,19 +84,30 @@ func (h *History) Append(loss float64, theta []float64) {
 		if h.n < smallRows {
 			rows = firstBlock << b
 		}
-		h.loss = append(h.loss, make([]float64, 0, rows))
-		h.theta = append(h.theta, make([]float64, 0, rows*len(h.Names)))
+		h.loss = append(h.loss, make([]float64, rows))
+		h.theta = append(h.theta, make([]float64, rows*len(h.Names)))
 		if len(h.Report) > 0 {
-			h.report = append(h.report, make([]float64, 0, rows*len(h.Report)))
+			h.report = append(h.report, make([]float64, rows*len(h.Report)))
 		}
 	}
-	h.loss[b] = append(h.loss[b], loss)
-	row := h.theta[b]
-	for _, v := range theta { // a few values: a loop costs less than append's copy
-		row = append(row, v)
+	h.loss[b][i] = loss
+	row := h.theta[b][i*len(theta):]
+	for j, v := range theta { // a few values: a loop costs less than copy's call
+		row[j] = v
 	}
-	h.theta[b] = row
 	h.n++
+}
+
+// filled returns the rows of block b that hold rows of the history.
+func (h *History) filled(b int) int {
+	lb, li := locate(h.n - 1)
+	switch {
+	case b < lb:
+		return len(h.loss[b])
+	case b == lb:
+		return li + 1
+	}
+	return 0
 }
 
 // ReportRow returns the reported divergences of row r, in the order of
@@ -107,24 +120,25 @@ func (h *History) ReportRow(r int) []float64 {
 
 // appendReportRow adds the reported values of the last row appended.
 func (h *History) appendReportRow(vals []float64) {
-	b, _ := locate(h.n - 1)
-	h.report[b] = append(h.report[b], vals...)
+	b, i := locate(h.n - 1)
+	copy(h.report[b][i*len(vals):], vals)
 }
 
 // Losses returns the loss of every row, in a new slice.
 func (h *History) Losses() []float64 {
 	out := make([]float64, 0, h.n)
-	for _, b := range h.loss {
-		out = append(out, b...)
+	for b, blk := range h.loss {
+		out = append(out, blk[:h.filled(b)]...)
 	}
 	return out
 }
 
 // Thetas returns the parameters of every row, row-major, in a new slice.
 func (h *History) Thetas() []float64 {
-	out := make([]float64, 0, h.n*len(h.Names))
-	for _, b := range h.theta {
-		out = append(out, b...)
+	k := len(h.Names)
+	out := make([]float64, 0, h.n*k)
+	for b, blk := range h.theta {
+		out = append(out, blk[:h.filled(b)*k]...)
 	}
 	return out
 }
@@ -135,9 +149,10 @@ func (h *History) Reports() []float64 {
 	if len(h.Report) == 0 {
 		return nil
 	}
-	out := make([]float64, 0, h.n*len(h.Report))
-	for _, b := range h.report {
-		out = append(out, b...)
+	k := len(h.Report)
+	out := make([]float64, 0, h.n*k)
+	for b, blk := range h.report {
+		out = append(out, blk[:h.filled(b)*k]...)
 	}
 	return out
 }
