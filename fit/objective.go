@@ -55,9 +55,11 @@ type Objective struct {
 	validate func(theta []float64) error // dist.Validator of the family
 	quad     *quadPass                   // the specialized 1-D pass, when one applies
 	quad2    *quad2Pass                  // the specialized 2-D pass, when one applies
-	// mixKL is forward KL's pass for a mixture of normals; general, the
-	// general pass it hands an evaluation it cannot do, made when first
-	// needed with eng.
+	// renyi is the pass of Rényi orders in (0, 1) and Hellinger for a
+	// normal model, and mixKL forward KL's pass for a mixture of normals;
+	// general is the general pass they hand an evaluation they cannot
+	// do, made when first needed with eng.
+	renyi   *renyiPass
 	mixKL   *mixKLPass
 	general *Objective
 	eng     Engine
@@ -160,8 +162,9 @@ func NewObjective(prob *Problem) *Objective { return NewObjectiveWith(prob, Engi
 // with its buffers allocated.
 func NewObjectiveWith(prob *Problem, eng Engine) *Objective { return newObjective(prob, eng, true) }
 
-// newObjective is NewObjectiveWith; without whole, forward KL takes the
-// general pass even where a pass of its own applies.
+// newObjective is NewObjectiveWith; without whole, the divergences that
+// have passes of their own (forward KL, Rényi, Hellinger) take the
+// general pass.
 func newObjective(prob *Problem, eng Engine, whole bool) *Objective {
 	threads := eng.Threads
 	if threads <= 0 {
@@ -184,6 +187,13 @@ func newObjective(prob *Problem, eng Engine, whole bool) *Objective {
 		}
 		if q, ok := prob.Family.(dist.Quadratic2D); ok && prob.Grid.Dim() == 2 {
 			o.quad2 = newQuad2Pass(prob, q, threads)
+			return o
+		}
+	}
+	if alpha, hell, ok := powerOrder(prob.Divergence); ok && !eng.Plain && whole && prob.Grid.Dim() == 1 {
+		if q, ok := prob.Family.(dist.Quadratic); ok {
+			o.renyi = newRenyiPass(prob, q, alpha, hell, threads)
+			o.eng = eng
 			return o
 		}
 	}
@@ -283,6 +293,9 @@ func (o *Objective) Close() {
 	if o.mixKL != nil {
 		o.mixKL.close()
 	}
+	if o.renyi != nil {
+		o.renyi.close()
+	}
 	if o.general != nil {
 		o.general.Close()
 	}
@@ -302,6 +315,8 @@ func (o *Objective) Workers() int {
 		p = o.quad2.pool
 	case o.mixKL != nil:
 		p = o.mixKL.pool
+	case o.renyi != nil:
+		p = o.renyi.pool
 	default:
 		p = o.pool
 	}
@@ -330,6 +345,9 @@ func (o *Objective) Eval(u, grad []float64) (float64, error) {
 	}
 	if o.mixKL != nil {
 		return o.evalMixKL(u, grad)
+	}
+	if o.renyi != nil {
+		return o.evalRenyi(u, grad)
 	}
 	if o.quad != nil || o.quad2 != nil {
 		var gradT []float64
@@ -404,6 +422,30 @@ func (o *Objective) evalMixKL(u, grad []float64) (float64, error) {
 		}
 		return val, nil
 	}
+	return o.evalGeneral(u, grad)
+}
+
+// evalRenyi evaluates a Rényi divergence of order below 1 or Hellinger
+// for a normal model by its own pass, or by the general one when that
+// pass cannot.
+func (o *Objective) evalRenyi(u, grad []float64) (float64, error) {
+	var gradT []float64
+	if grad != nil {
+		gradT = o.gradT
+	}
+	if val, ok := o.renyi.eval(o.theta, gradT); ok {
+		o.gridLogSum, o.gridHalfLogOf = o.renyi.logSum, o.renyi.halfLogOf
+		if grad != nil {
+			o.prob.Transform.PullBack(grad, u, o.theta, o.gradT)
+		}
+		return val, nil
+	}
+	return o.evalGeneral(u, grad)
+}
+
+// evalGeneral evaluates by the general pass what a pass of its own
+// could not.
+func (o *Objective) evalGeneral(u, grad []float64) (float64, error) {
 	if o.general == nil {
 		o.general = newObjective(o.prob, o.eng, false)
 	}
