@@ -140,7 +140,10 @@ func (r *renyiPass) eval(theta, gradT []float64) (loss float64, ok bool) {
 	// The centre: the grid point nearest the vertex, the model's
 	// largest on the grid.
 	b0, c0 := r.fam.Quadratic(theta, 0, r.db, r.dc)
-	jm := int(min(max(math.Round((-b0/(2*c0)-r.start)/r.step), 0), float64(r.n-1)))
+	jm := 0
+	if v := math.Round((-b0/(2*c0) - r.start) / r.step); v > 0 {
+		jm = int(min(v, float64(r.n-1)))
+	}
 	ref := r.x[jm]
 	bp, c := r.fam.Quadratic(theta, ref, r.db, r.dc)
 	g := r.g
@@ -397,14 +400,17 @@ func ratioOf(x float64) ratio {
 // set sets the curve's coefficients, points and table.
 func (cv *curve) set(b, c float64, x []float64, start, ref, step float64, n, jm int) {
 	*cv = curve{b: b, c: c, x: x, start: start, ref: ref, step: step, n: n, jm: jm}
-	// w i^2 as wh i^2 + wl i^2, the first exact (wh has 40 significant
-	// bits, i^2 < 2^12), so that Q_i is off by its exp's rounding alone
-	// rather than by |w i^2| ulps too.
+	// w i^2 as wh i^2 + wl i^2, the first exact (wh has 39 significant
+	// bits, i^2 < 2^14), so that Q_i is off by its exp's rounding alone
+	// rather than by |w i^2| ulps too. Past -746 the exp is 0.
 	w := c * step * step
-	wh := math.Float64frombits(math.Float64bits(w) &^ (1<<13 - 1))
+	wh := math.Float64frombits(math.Float64bits(w) &^ (1<<14 - 1))
 	wl := w - wh
 	for i := range cv.q {
 		ii := float64(i * i)
+		if wh*ii < -746 {
+			break
+		}
 		cv.q[i] = anchorExp(wh*ii) * (1 + wl*ii)
 	}
 }
@@ -497,9 +503,15 @@ func (cv *curve) jitter(buf *[curveBlock]float64, j, dir int, x, h float64, n in
 	if slope*dist < 0x1p-46 {
 		return
 	}
+	// The distance as X_{j+i} - X_j - i h: the points' difference is
+	// exact (they are within a factor 2 of each other but near 0, where
+	// their ulps are small), i h good to an ulp of a block's width; taken
+	// as X_{j+i} - ref - (x + i h) it would be off by an ulp of x + i h,
+	// about the distance itself where ref is near 0.
+	x0 := cv.x[j]
 	for i := range n {
-		xt := x + float64(i)*h
-		buf[i] *= 1 + (cv.b+2*cv.c*xt)*((cv.x[j+i*dir]-cv.ref)-xt)
+		ih := float64(i) * h
+		buf[i] *= 1 + (cv.b+2*cv.c*(x+ih))*((cv.x[j+i*dir]-x0)-ih)
 	}
 }
 
