@@ -147,9 +147,10 @@ func (r *renyiPass) eval(theta, gradT []float64) (loss float64, ok bool) {
 	ref := r.x[jm]
 	bp, c := r.fam.Quadratic(theta, ref, r.db, r.dc)
 	g := r.g
-	r.lf.set(g*bp, g*c, r.x, r.start, ref, r.step, r.n, jm)
+	blk := curveBlockFor(r.n)
+	r.lf.set(g*bp, g*c, r.x, r.start, ref, r.step, r.n, jm, blk)
 	if !r.half {
-		r.ln.set(bp, c, r.x, r.start, ref, r.step, r.n, jm)
+		r.ln.set(bp, c, r.x, r.start, ref, r.step, r.n, jm, blk)
 	}
 	r.run(renyiSums)
 	var cs [6]csum
@@ -260,8 +261,8 @@ func (r *renyiPass) halfSums(lo, hi int) [6]float64 {
 	var buf [curveBlock]float64
 	for _, sd := range cv.sides(lo, hi) {
 		j, dir := sd.j, sd.dir
-		for count := sd.n; count > 0; count -= curveBlock {
-			n := min(count, curveBlock)
+		for count := sd.n; count > 0; count -= cv.blk {
+			n := min(count, cv.blk)
 			if !cv.block(&buf, j, dir, n) {
 				if r.fv != nil { // the rest are 0
 					for ; count > 0; count-- {
@@ -305,8 +306,8 @@ func (r *renyiPass) twoSums(ch, lo, hi int) [6]float64 {
 	for _, sd := range r.ln.sides(lo, hi) {
 		j, dir := sd.j, sd.dir
 		okE, okF := true, r.any[ch]
-		for count := sd.n; count > 0; count -= curveBlock {
-			n := min(count, curveBlock)
+		for count := sd.n; count > 0; count -= r.ln.blk {
+			n := min(count, r.ln.blk)
 			okE = okE && r.ln.block(&bufE, j, dir, n)
 			okF = okF && r.lf.block(&bufF, j, dir, n)
 			var p [6]float64
@@ -341,7 +342,7 @@ func (r *renyiPass) close() {
 
 // curve runs the terms e_j = exp(b x_j + c x_j^2) of a concave quadratic
 // at the grid's points less a grid point ref, x_j = X_j - ref, outward
-// from the largest term in blocks of curveBlock points, as line does,
+// from the largest term in blocks of blk points, as line does,
 // but more accurately. line's terms are off by up to about 1e-13, a few
 // 1e-15 on average with a sign that holds over the grid, which would be a
 // few 1e-12 of a Rényi divergence of order near 1 where it is small
@@ -367,20 +368,34 @@ func (r *renyiPass) close() {
 // moves the terms there where that counts.
 //
 // Blocks of 128 points rather than 64 took about a sixth off the pass's
-// time (half the exps and the per-block work), its errors against mpmath
-// within 0.41 of TestRenyiPassReference's tolerances either way; 256
-// saved a few percent more and reached 0.9 of them.
+// time at 10^5 points (half the exps and the per-block work), its errors
+// against mpmath within 0.41 of TestRenyiPassReference's tolerances
+// either way; 256 saved a few percent more and reached 0.9 of them. Small
+// grids take 64 (see curveBlockFor).
 type curve struct {
 	b, c       float64
 	x          []float64 // the grid's points
 	start, ref float64   // the grid's first point and the centre
 	step       float64
 	n, jm      int // jm: ref's index, where the largest term, 1, is
+	blk        int // the points of a block, at most curveBlock
 	q          [curveBlock]float64
 }
 
-// curveBlock is the number of points of a curve's block (see curve).
+// curveBlock is the most points a curve's block has (see curve).
 const curveBlock = 128
+
+// curveBlockFor returns the points of a block on a grid of n points:
+// curveBlock, or 64 below 4096 points, where the table Q's exps, one a
+// point of a block an evaluation, would cost more than the blocks' own
+// (3 a block); with 64, 200 points under Rényi of order 0.3 took 16 ns a
+// point where 128 took 22 (the general pass 19).
+func curveBlockFor(n int) int {
+	if n < 4096 {
+		return 64
+	}
+	return curveBlock
+}
 
 // ratio is a positive factor f applied as v m + v a: m = 1 and a = f - 1
 // (from expm1, good to 1e-16 of itself) for f close to 1, where v m is
@@ -398,15 +413,15 @@ func ratioOf(x float64) ratio {
 }
 
 // set sets the curve's coefficients, points and table.
-func (cv *curve) set(b, c float64, x []float64, start, ref, step float64, n, jm int) {
-	*cv = curve{b: b, c: c, x: x, start: start, ref: ref, step: step, n: n, jm: jm}
+func (cv *curve) set(b, c float64, x []float64, start, ref, step float64, n, jm, blk int) {
+	*cv = curve{b: b, c: c, x: x, start: start, ref: ref, step: step, n: n, jm: jm, blk: blk}
 	// w i^2 as wh i^2 + wl i^2, the first exact (wh has 39 significant
 	// bits, i^2 < 2^14), so that Q_i is off by its exp's rounding alone
 	// rather than by |w i^2| ulps too. Past -746 the exp is 0.
 	w := c * step * step
 	wh := math.Float64frombits(math.Float64bits(w) &^ (1<<14 - 1))
 	wl := w - wh
-	for i := range cv.q {
+	for i := range cv.blk {
 		ii := float64(i * i)
 		if wh*ii < -746 {
 			break
@@ -499,7 +514,7 @@ func fillBlock(buf, q *[curveBlock]float64, e, r, m4, a4 float64, n int) {
 func (cv *curve) jitter(buf *[curveBlock]float64, j, dir int, x, h float64, n int) {
 	xe := x + float64(n-1)*h
 	slope := max(math.Abs(cv.b+2*cv.c*x), math.Abs(cv.b+2*cv.c*xe))
-	dist := 0x1p-52 * (math.Abs(cv.start) + math.Abs(cv.x[j]) + math.Abs(cv.x[j+(n-1)*dir]) + curveBlock*cv.step)
+	dist := 0x1p-52 * (math.Abs(cv.start) + math.Abs(cv.x[j]) + math.Abs(cv.x[j+(n-1)*dir]) + float64(cv.blk)*cv.step)
 	if slope*dist < 0x1p-46 {
 		return
 	}

@@ -11,7 +11,7 @@ import (
 // (curve.block) against an exp of the same log-density at the grid's own
 // point, its argument exact (big.Float), over random curves (narrow and
 // wide, the vertex anywhere from well left of the grid to well right of
-// it, grids near 0 and far from it) and chunks. Each term of a block may
+// it, grids near 0 and far from it), chunks and block lengths. Each term of a block may
 // be off by the roundings it is made of (see curve): the block's first
 // term's argument (2 eps of its terms' size) and exp (0.55 ulp); R's
 // argument a = h (b + 2 c x) and exp, which the i-th term has i times,
@@ -42,15 +42,15 @@ func TestCurveTerms(t *testing.T) {
 		ref := x[jm]
 		b := -2 * c * (v - ref)
 		var cv curve
-		cv.set(b, c, x, start, ref, step, n, jm)
+		cv.set(b, c, x, start, ref, step, n, jm, []int{64, curveBlock}[trial%2])
 		lo := rng.IntN(n)
 		hi := lo + 1 + rng.IntN(n-lo)
 		var buf [curveBlock]float64
 		for _, sd := range cv.sides(lo, hi) {
 			j, dir := sd.j, sd.dir
 			h := float64(dir) * step
-			for count := sd.n; count > 0; count -= curveBlock {
-				k := min(count, curveBlock)
+			for count := sd.n; count > 0; count -= cv.blk {
+				k := min(count, cv.blk)
 				if !cv.block(&buf, j, dir, k) {
 					break
 				}
