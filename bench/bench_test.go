@@ -76,8 +76,9 @@ func BenchmarkRatios(b *testing.B) {
 
 // BenchmarkThreads runs the passes the pool splits on 1 and 2 threads:
 // normal (the recurrence) on 10^4 to 10^6 points; reverse (the general
-// pass by recurrence), renyi (its two passes) and mixture (the general
-// pass) on 10^4 and 10^5. Run it idle and with a busy loop on one core.
+// pass by recurrence), renyi (the Rényi and Hellinger pass) and mixture
+// (the general pass) on 10^4 and 10^5. Run it idle and with a busy loop
+// on one core.
 func BenchmarkThreads(b *testing.B) {
 	sizes := map[string][]int{"normal": {10_000, 100_000, 1_000_000}, "reverse": {10_000, 100_000},
 		"renyi": {10_000, 100_000}, "mixture": {10_000, 100_000}}

@@ -14,8 +14,9 @@ import (
 
 // TestEpochsAllocateNothing checks that a fit's steady state allocates
 // nothing per epoch, for every optimizer, on the specialized passes
-// (normal; forward KL's for a two-normal mixture and a skew-normal) and
-// the general one (Laplace, reverse KL): a fit
+// (normal under forward KL, Rényi and Hellinger, reverse KL; forward
+// KL's for a two-normal mixture and a skew-normal) and the general one
+// (Laplace): a fit
 // of 2N epochs may allocate only a few more objects than one of N epochs
 // (the history's blocks of 4096 rows, a mixture's scratch when a garbage
 // collection empties its pool, the runtime's own bookkeeping), not N more.
@@ -45,6 +46,8 @@ func TestEpochsAllocateNothing(t *testing.T) {
 		{"normal", dist.Normal{}, []float64{1, 1}, divergence.ForwardKL{}},
 		{"laplace", laplace, []float64{1, 1}, divergence.ForwardKL{}},
 		{"normal/reverse", dist.Normal{}, []float64{1, 1}, divergence.ReverseKL{}},
+		{"normal/renyi", dist.Normal{}, []float64{1, 1}, divergence.Renyi{Alpha: 0.3}},
+		{"normal/hellinger", dist.Normal{}, []float64{1, 1}, divergence.Hellinger{}},
 		{"mixture", mix, []float64{0.4, 0.6, -1, 1, 1, 2}, divergence.ForwardKL{}},
 		{"skew_normal", dist.SkewNormal{}, []float64{1, 1.5, 2}, divergence.ForwardKL{}},
 	} {

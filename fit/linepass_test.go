@@ -14,8 +14,11 @@ import (
 // normal model on a 1-D grid (log-density from its quadratic
 // coefficients, exponentials by recurrence, gradient through fixed terms
 // x and x^2) against the plain pass (the family's log-density and scores,
-// an exp per point), for every registered divergence but forward KL
-// (which has a pass of its own), over random grids, targets and models.
+// an exp per point), for every registered divergence but forward KL,
+// over random grids, targets and models; and the same for the objective
+// with the passes of their own that reverse KL, Rényi of order below 1
+// and Hellinger take (they hand the general pass the evaluations they
+// cannot do; see also TestRenyiPassMatchesPlain).
 // Agreement is 1e-12 relative to the size of the terms summed: for the
 // value sum (P + Q)(|log P| + |log Q|), at least 1; for the gradient
 // dD/dtheta_k = sum (h_i - H Q_i) s_ki, sum (|h_i| + |H| Q_i)|s_ki|
@@ -46,33 +49,40 @@ func TestLinePassMatchesPlain(t *testing.T) {
 				prob.P[i] /= s
 			}
 			prob.Divergence = d
-			fo := fit.NewObjectiveWith(prob, fit.Engine{Threads: 1 + trial%2})
-			po := fit.NewObjectiveWith(prob, fit.Engine{Threads: 1, Plain: true})
-			fg, pg := make([]float64, 2), make([]float64, 2)
-			fl, ferr := fo.Eval(u, fg)
-			pl, perr := po.Eval(u, pg)
-			if ferr != nil || perr != nil {
-				// Total variation has no gradient; compare values.
-				fg, pg = nil, nil
-				fl, ferr = fo.Eval(u, nil)
-				pl, perr = po.Eval(u, nil)
-			}
-			fo.Close()
-			po.Close()
-			if (ferr == nil) != (perr == nil) {
-				t.Errorf("%s trial %d: errors %v, plain %v", name, trial, ferr, perr)
-				continue
-			}
-			if ferr != nil {
-				continue
-			}
-			scale, gscale := pairScale(prob, u)
-			if !agree(fl, pl, scale) {
-				t.Errorf("%s trial %d (n=%d, theta=%v): value %.17g, plain %.17g scale %g", name, trial, n, prob.Init, fl, pl, scale)
-			}
-			for k := range fg {
-				if !agree(fg[k], pg[k], gscale[k]) {
-					t.Errorf("%s trial %d (n=%d, theta=%v): grad[%d] %.17g, plain %.17g", name, trial, n, prob.Init, k, fg[k], pg[k])
+			for _, whole := range []bool{false, true} {
+				var fo *fit.Objective
+				if whole { // with the passes of their own: reverse KL's, Rényi's below 1, Hellinger's
+					fo = fit.NewObjectiveWith(prob, fit.Engine{Threads: 1 + trial%2})
+				} else {
+					fo = fit.NewGeneralObjective(prob, fit.Engine{Threads: 1 + trial%2})
+				}
+				po := fit.NewObjectiveWith(prob, fit.Engine{Threads: 1, Plain: true})
+				fg, pg := make([]float64, 2), make([]float64, 2)
+				fl, ferr := fo.Eval(u, fg)
+				pl, perr := po.Eval(u, pg)
+				if ferr != nil || perr != nil {
+					// Total variation has no gradient; compare values.
+					fg, pg = nil, nil
+					fl, ferr = fo.Eval(u, nil)
+					pl, perr = po.Eval(u, nil)
+				}
+				fo.Close()
+				po.Close()
+				if (ferr == nil) != (perr == nil) {
+					t.Errorf("%s (whole %v) trial %d: errors %v, plain %v", name, whole, trial, ferr, perr)
+					continue
+				}
+				if ferr != nil {
+					continue
+				}
+				scale, gscale := pairScale(prob, u)
+				if !agree(fl, pl, scale) {
+					t.Errorf("%s (whole %v) trial %d (n=%d, theta=%v): value %.17g, plain %.17g scale %g", name, whole, trial, n, prob.Init, fl, pl, scale)
+				}
+				for k := range fg {
+					if !agree(fg[k], pg[k], gscale[k]) {
+						t.Errorf("%s (whole %v) trial %d (n=%d, theta=%v): grad[%d] %.17g, plain %.17g", name, whole, trial, n, prob.Init, k, fg[k], pg[k])
+					}
 				}
 			}
 		}

@@ -239,6 +239,6 @@ func (q *mixKLPass) close() {
 	}
 }
 
-func (q *mixKLPass) gridLogSum() float64 { return q.logSum }
+func (q *mixKLPass) gridLog() (float64, float64) { return q.logSum, 0 }
 
 func (q *mixKLPass) workers() *pool { return q.pool }

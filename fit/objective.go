@@ -58,9 +58,9 @@ type Objective struct {
 	quad2    *quad2Pass                  // the specialized 2-D pass, when one applies
 	// kl is the pass of a divergence and family that have one of their
 	// own beyond forward KL's for the normal (a mixture of normals or a
-	// skew-normal under forward KL, a normal under reverse KL); general,
-	// the general pass it hands an evaluation it cannot do, made when
-	// first needed with eng.
+	// skew-normal under forward KL, a normal under reverse KL, Rényi of
+	// order below 1 or Hellinger); general, the general pass it hands an
+	// evaluation it cannot do, made when first needed with eng.
 	kl      klPass
 	general *Objective
 	eng     Engine
@@ -163,8 +163,9 @@ func NewObjective(prob *Problem) *Objective { return NewObjectiveWith(prob, Engi
 // with its buffers allocated.
 func NewObjectiveWith(prob *Problem, eng Engine) *Objective { return newObjective(prob, eng, true) }
 
-// newObjective is NewObjectiveWith; without whole, forward KL takes the
-// general pass even where a pass of its own applies.
+// newObjective is NewObjectiveWith; without whole, the divergences that
+// have passes of their own (forward KL, Rényi, Hellinger) take the
+// general pass.
 func newObjective(prob *Problem, eng Engine, whole bool) *Objective {
 	threads := eng.Threads
 	if threads <= 0 {
@@ -198,6 +199,13 @@ func newObjective(prob *Problem, eng Engine, whole bool) *Objective {
 	if _, rkl := prob.Divergence.(divergence.ReverseKL); rkl && !eng.Plain && whole && prob.Grid.Dim() == 1 {
 		if q, ok := prob.Family.(dist.Quadratic); ok {
 			o.kl = newRevPass(prob, q, threads)
+			o.eng = eng
+			return o
+		}
+	}
+	if alpha, hell, ok := powerOrder(prob.Divergence); ok && !eng.Plain && whole && prob.Grid.Dim() == 1 {
+		if q, ok := prob.Family.(dist.Quadratic); ok {
+			o.kl = newRenyiPass(prob, q, alpha, hell, threads)
 			o.eng = eng
 			return o
 		}
@@ -424,9 +432,10 @@ type klPass interface {
 	// eval returns the loss at theta and stores dKL/dtheta in gradT
 	// (when not nil); ok is false when the pass cannot tell.
 	eval(theta, gradT []float64) (loss float64, ok bool)
-	// gridLogSum returns the log of the model's density summed over the
-	// grid at the last evaluation that succeeded.
-	gridLogSum() float64
+	// gridLog returns the log of the model's density summed over the
+	// grid at the last evaluation that succeeded, as sum - log(halfLogOf)/2
+	// (halfLogOf 0: the log is sum; see Objective.gridLog).
+	gridLog() (sum, halfLogOf float64)
 	workers() *pool
 	close()
 }
@@ -439,12 +448,18 @@ func (o *Objective) evalKL(u, grad []float64) (float64, error) {
 		gradT = o.gradT
 	}
 	if val, ok := o.kl.eval(o.theta, gradT); ok {
-		o.gridLogSum, o.gridHalfLogOf = o.kl.gridLogSum(), 0
+		o.gridLogSum, o.gridHalfLogOf = o.kl.gridLog()
 		if grad != nil {
 			o.prob.Transform.PullBack(grad, u, o.theta, o.gradT)
 		}
 		return val, nil
 	}
+	return o.evalGeneral(u, grad)
+}
+
+// evalGeneral evaluates by the general pass what a pass of its own
+// could not.
+func (o *Objective) evalGeneral(u, grad []float64) (float64, error) {
 	if o.general == nil {
 		o.general = newObjective(o.prob, o.eng, false)
 	}

@@ -145,8 +145,8 @@ func (r *revPass) work(w, ch int) {
 	r.parts[ch] = [6]float64{e0, e1, e2, t0, t1, t2}
 }
 
-func (r *revPass) gridLogSum() float64 { return r.logSum }
-func (r *revPass) workers() *pool      { return r.pool }
+func (r *revPass) gridLog() (float64, float64) { return r.logSum, 0 }
+func (r *revPass) workers() *pool              { return r.pool }
 
 func (r *revPass) close() {
 	if r.pool != nil {

@@ -355,6 +355,6 @@ func (q *skewKLPass) close() {
 	}
 }
 
-func (q *skewKLPass) gridLogSum() float64 { return q.logSum }
+func (q *skewKLPass) gridLog() (float64, float64) { return q.logSum, 0 }
 
 func (q *skewKLPass) workers() *pool { return q.pool }
