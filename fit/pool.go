@@ -256,25 +256,30 @@ func (p *pool) runTeam(start time.Time) {
 // (team) or the caller alone (solo), from the cycles' times: it keeps to
 // one way, averaging its times, and every interval runs probes the other
 // way: three cycles, the first a warm-up (workers waking from a park, or
-// parking), and the next two, both faster than the average by
-// switchMargin, switch to it. Each probe that does not switch doubles the interval, up to
-// maxProbeInterval, so that on a machine where the other way stays
-// slower the probes cost at most 2 runs in maxProbeInterval (0.2%, at a
-// few times a run's time when the team is held up). It starts as a team.
+// parking), and when the next two take on average less than
+// switchMargin of the average, it switches. Each probe that does not
+// switch doubles the interval (up to doublingCap cycles), and makes it
+// at least probeShare times the probe's own time in cycles of the way it
+// keeps, so that probes take at most 1/probeShare of the time: a team
+// probe on a busy machine can cost a scheduler time slice, many times a
+// solo cycle. It starts as a team and probes after firstProbe cycles.
 type chooser struct {
 	solo     bool
-	avg      [2]time.Duration // team, solo: the average time of a run, 0 before any
-	runs     int              // runs since the last probe
-	interval int              // runs between probes; 0 means firstProbe
-	probes   int              // probes run so far in the current probe
-	probeMax time.Duration    // the slower of the current probe's runs
+	avg      [2]time.Duration // team, solo: the average time of a cycle, 0 before any
+	runs     int              // cycles since the last probe
+	interval int              // cycles between probes; 0 means firstProbe
+	probes   int              // probe cycles run so far in the current probe
+	probeSum time.Duration    // the current probe's measured cycles (the warm-up left out)
+	probeAll time.Duration    // and all its cycles
 }
 
 const (
-	firstProbe       = 16
-	maxProbeInterval = 1024
-	probeRuns        = 3 // the first a warm-up
-	switchMargin     = 0.9
+	firstProbe   = 4
+	doublingCap  = 1024
+	probeShare   = 50
+	maxInterval  = 1 << 20
+	probeRuns    = 3 // the first a warm-up
+	switchMargin = 0.95
 )
 
 // next returns whether the next run is solo and whether it is a probe.
@@ -303,21 +308,26 @@ func (c *chooser) observe(solo, probe bool, d time.Duration) {
 		c.runs++
 		return
 	}
+	c.probeAll += d
 	if c.probes > 0 {
-		c.probeMax = max(c.probeMax, d)
+		c.probeSum += d
 	}
 	if c.probes++; c.probes < probeRuns {
 		return
 	}
 	cur := c.avg[1-i]
-	if float64(c.probeMax) < switchMargin*float64(cur) {
+	mean := c.probeSum / (probeRuns - 1)
+	if float64(mean) < switchMargin*float64(cur) {
 		c.solo = solo
-		c.avg[i] = c.probeMax
+		c.avg[i] = mean
 		c.interval = firstProbe
 	} else {
-		c.interval = min(2*c.interval, maxProbeInterval)
+		c.interval = min(2*c.interval, doublingCap)
+		if cur > 0 {
+			c.interval = min(max(c.interval, int(probeShare*c.probeAll/cur)), maxInterval)
+		}
 	}
-	c.runs, c.probes, c.probeMax = 0, 0, 0
+	c.runs, c.probes, c.probeSum, c.probeAll = 0, 0, 0, 0
 }
 
 // spinFor returns an idle worker's spin budget after a gap between runs:

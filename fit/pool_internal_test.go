@@ -32,28 +32,28 @@ func TestChooser(t *testing.T) {
 		}
 		return solos, probes
 	}
-	// Team slower: after the first probe (16 team runs, probeRuns probe
-	// runs) it runs solo, and probes the team at 32, 64, ... 1024 runs.
+	// Team slower: after the first probe (firstProbe team runs, probeRuns
+	// probe runs) it runs solo, and probes the team at growing intervals.
 	solos, probes := run(10_000, cost)
 	if !c.solo {
 		t.Fatal("the team is slower, and the pool still runs it")
 	}
-	if solos < 10_000-16-probeRuns*16 {
+	if solos < 10_000-firstProbe-probeRuns*16 {
 		t.Errorf("%d of 10000 runs solo", solos)
 	}
 	// 1 probe, then one every 32, 64, ..., 1024 runs: about 16 probes.
 	if probes > probeRuns*16 {
 		t.Errorf("%d probe runs in 10000, where the probes back off", probes)
 	}
-	// The machine gets idle: the team is faster; by the next probe (within
-	// 1024 runs) it runs the team again.
+	// The machine gets idle: the team is faster; by the next probe it runs
+	// the team again.
 	faster := func(s bool) time.Duration {
 		if s {
 			return solo
 		}
 		return solo / 2
 	}
-	run(maxProbeInterval+2, faster)
+	run(c.interval+probeRuns, faster)
 	if c.solo {
 		t.Fatal("the team is faster again, and the pool still runs solo")
 	}
@@ -75,6 +75,25 @@ func TestChooser(t *testing.T) {
 	}
 	if d.solo {
 		t.Error("one fast probe run switched to solo")
+	}
+	// Team cycles a hundred times a solo one (a worker descheduled for a
+	// time slice): the probes take a small share of the time.
+	var h chooser
+	var total, probing time.Duration
+	for range 100_000 {
+		s, p := h.next()
+		dur := 100 * solo
+		if s {
+			dur = solo
+		}
+		h.observe(s, p, dur)
+		total += dur
+		if p {
+			probing += dur
+		}
+	}
+	if share := float64(probing) / float64(total); !h.solo || share > 3.0/probeShare {
+		t.Errorf("slow team: solo %v, probes %.3g of the time", h.solo, share)
 	}
 	var w chooser
 	i = 0
@@ -112,7 +131,7 @@ func TestPoolRunsEveryChunk(t *testing.T) {
 	}
 	// Force both ways.
 	for _, solo := range []bool{false, true} {
-		p.choose = chooser{solo: solo, interval: maxProbeInterval}
+		p.choose = chooser{solo: solo, interval: maxInterval}
 		p.run(0) // the clock: takes the chooser's way
 		p.run(1)
 		for c := range chunks {
