@@ -35,8 +35,10 @@ of about --run-time each, with the spread of the runs (fastest-slowest):
 on a machine shared with other work, single runs vary by more than the
 differences worth measuring. It prints ns per epoch and per point,
 allocations per epoch, the number of goroutines an evaluation runs on
-(workers), and the speedup over one thread where the work is split (a
-grid too small to split has none to report).
+(workers), the share of evaluations that ran on them (team: the engine
+runs an evaluation on one goroutine while that is faster, as when another
+process holds a core), and the speedup over one thread where the work is
+split (a grid too small to split has none to report).
 
 python3 bench/compare.py, run from the source tree, times the same fits in
 NumPy and PyTorch in the same run and prints the ratios.
