@@ -10,11 +10,11 @@ const eps = 0x1p-52
 
 // TestLineFillTerms checks every term the recurrence makes (line.fill)
 // against an exp of the same log-density, over random lines and chunks:
-// the recurrence's rounding errors compound to about k^2 eps/4 after k
-// steps (5.7e-14 for k = anchorEvery = 32), and the anchors' exps are off
-// by up to eps times their argument (about 1.6e-13 for arguments up to
-// 700, where terms underflow), so no term may be off by more than 4e-13
-// relative, plus the error of the anchors' arguments (below). Terms
+// the recurrence's rounding errors compound to at most about 1.2e-13
+// relative (see anchorEvery and coarseEvery), and the anchors' exps are
+// off by up to eps times their argument (about 1.6e-13 for arguments up
+// to 700, where terms underflow), so no term may be off by more than
+// 4e-13 relative, plus the error of the anchors' arguments (below). Terms
 // below 1e-290 are left out: there the reference itself
 // loses digits as it nears the subnormal range.
 func TestLineFillTerms(t *testing.T) {

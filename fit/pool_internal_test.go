@@ -41,7 +41,7 @@ func TestChooser(t *testing.T) {
 	if solos < 10_000-firstProbe-probeRuns*16 {
 		t.Errorf("%d of 10000 runs solo", solos)
 	}
-	// 1 probe, then one every 32, 64, ..., 1024 runs: about 16 probes.
+	// 1 probe, then at intervals that at least double: at most 16 probes.
 	if probes > probeRuns*16 {
 		t.Errorf("%d probe runs in 10000, where the probes back off", probes)
 	}

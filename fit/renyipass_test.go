@@ -113,9 +113,6 @@ func TestRenyiPassReference(t *testing.T) {
 				continue
 			}
 			worst, worstPlain = max(worst, e), max(worstPlain, ep)
-			if e > 0.5 {
-				t.Logf("ZZ %v %d: %.3g", r[:5], k, e)
-			}
 			if e > 1 {
 				t.Errorf("target %s, theta %v, %s: [loss, gradient][%d] = %.17g, mpmath %.17g (%.3g relative; plain %.3g)",
 					r[0], theta, divergence.Label(d), k, got[k], w, e*tol[k]/math.Abs(w), ep*tol[k]/math.Abs(w))
