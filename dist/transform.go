@@ -28,13 +28,22 @@ type Cloner interface {
 type Identity struct{}
 
 // Theta copies u.
-func (Identity) Theta(theta, u []float64) { copy(theta, u) }
+func (Identity) Theta(theta, u []float64) { copyFew(theta, u) }
 
 // U copies theta.
 func (Identity) U(u, theta []float64) { copy(u, theta) }
 
 // PullBack copies gradTheta.
-func (Identity) PullBack(gradU, _, _, gradTheta []float64) { copy(gradU, gradTheta) }
+func (Identity) PullBack(gradU, _, _, gradTheta []float64) { copyFew(gradU, gradTheta) }
+
+// copyFew copies src into dst as copy does, by a loop: for the few
+// parameters of a family it costs less than copy's call to memmove, and
+// a fit copies them a few times an epoch.
+func copyFew(dst, src []float64) {
+	for i, v := range src[:min(len(src), len(dst))] {
+		dst[i] = v
+	}
+}
 
 // Unconstrainer is implemented by families whose parameters need more than
 // an elementwise transform (simplex weights, covariance factors).
