@@ -34,6 +34,7 @@ type History struct {
 	theta  [][]float64
 	report [][]float64
 	n      int
+	next   int // the next row's index in the last block; len(that block) when it is full
 }
 
 const (
@@ -78,8 +79,9 @@ func (h *History) Row(r int) []float64 {
 
 // Append adds a row.
 func (h *History) Append(loss float64, theta []float64) {
-	b, i := locate(h.n)
-	if i == 0 {
+	b, i := len(h.loss)-1, h.next
+	if b < 0 || i == len(h.loss[b]) {
+		b, i = locate(h.n) // a new block, i = 0
 		rows := historyBlock
 		if h.n < smallRows {
 			rows = firstBlock << b
@@ -96,6 +98,7 @@ func (h *History) Append(loss float64, theta []float64) {
 		row[j] = v
 	}
 	h.n++
+	h.next = i + 1
 }
 
 // filled returns the rows of block b that hold rows of the history.
