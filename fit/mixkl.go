@@ -66,16 +66,16 @@ func newMixKLPass(prob *Problem, ml *mixLine, threads int) *mixKLPass {
 	return q
 }
 
-// chunkPool returns, for a pass of nch chunks, a pool of up to threads
-// goroutines that runs job on them when there are at least quadMinChunks
-// (nil otherwise), and a buffer of size floats for each goroutine.
+// chunkPool returns, for a pass of nch chunks, a pool that runs job on
+// them, on up to threads goroutines when there are at least
+// quadMinChunks (on the caller alone otherwise), and a buffer of size
+// floats for each goroutine.
 func chunkPool(threads, nch, size int, job func(w, ch int)) (*pool, [][]float64) {
 	workers := 1
-	var p *pool
 	if threads > 1 && nch >= quadMinChunks {
 		workers = min(threads, nch)
-		p = newPool(workers, nch, job)
 	}
+	p := newPool(workers, nch, job)
 	bufs := make([][]float64, workers)
 	for w := range bufs {
 		bufs[w] = make([]float64, size)
@@ -87,13 +87,7 @@ func chunkPool(threads, nch, size int, job func(w, ch int)) (*pool, [][]float64)
 // nil); ok is false when the pass cannot tell (see mixKLPass).
 func (q *mixKLPass) eval(theta, gradT []float64) (loss float64, ok bool) {
 	q.ml.set(theta)
-	if q.pool != nil {
-		q.pool.run(0)
-	} else {
-		for ch := range q.parts {
-			q.work(0, ch)
-		}
-	}
+	q.pool.run(0)
 	var lp, z float64
 	for _, pt := range q.parts {
 		lp += pt[0]
@@ -234,9 +228,7 @@ func (q *mixKLPass) exact(part []float64, lo, i int, p float64) float64 {
 }
 
 func (q *mixKLPass) close() {
-	if q.pool != nil {
-		q.pool.close()
-	}
+	q.pool.close()
 }
 
 func (q *mixKLPass) gridLog() (float64, float64) { return q.logSum, 0 }

@@ -270,8 +270,8 @@ func newObjective(prob *Problem, eng Engine, whole bool) *Objective {
 	workers := 1
 	if threads > 1 && n >= parallelMin {
 		workers = min(threads, len(o.chunks))
-		o.pool = newPool(workers, len(o.chunks), o.work)
 	}
+	o.pool = newPool(workers, len(o.chunks), o.work)
 	if a, ok := prob.Divergence.(divergence.Additive); ok {
 		// h is used chunk by chunk: one chunk's worth a worker.
 		o.additive = a
@@ -624,16 +624,10 @@ func (o *Objective) supportError(err error, offset int) error {
 }
 
 // runPhase runs one phase of the general pass over every chunk, on the
-// worker pool when there is one.
+// worker pool.
 func (o *Objective) runPhase(phase int) {
 	o.phase = phase
-	if o.pool != nil {
-		o.pool.run(phase)
-		return
-	}
-	for ci := range o.chunks {
-		o.work(0, ci)
-	}
+	o.pool.run(phase)
 }
 
 // work runs the current phase on chunk ci with worker w's buffers.

@@ -70,8 +70,11 @@ type pool struct {
 }
 
 // teamShare returns the share of the cycles run so far that the workers
-// took part in (1 before any).
+// took part in (1 before any; 0 for a pool of one).
 func (p *pool) teamShare() float64 {
+	if len(p.workers) == 1 {
+		return 0
+	}
 	if n := p.cycles[0] + p.cycles[1]; n > 0 {
 		return float64(p.cycles[0]) / float64(n)
 	}
@@ -101,7 +104,10 @@ const (
 )
 
 // newPool returns a pool of n goroutines (the caller's goroutine is
-// worker 0) that run job on chunks 0 to chunks-1.
+// worker 0) that run job on chunks 0 to chunks-1. A pool of one runs the
+// chunks in order on the caller, with no timing and no atomics: the
+// passes own a pool whatever their size, and a grid too small to split
+// pays nothing for it.
 func newPool(n, chunks int, job func(w, chunk int)) *pool {
 	p := &pool{job: job, chunks: chunks, workers: make([]worker, n), finished: make(chan struct{}, 1), clock: -1}
 	p.spin.Store(int64(maxWorkerSpin))
@@ -181,6 +187,12 @@ func (p *pool) loop(w int) {
 // between them, which workers spinning for the next run slow down when
 // another process holds a core.
 func (p *pool) run(kind int) {
+	if len(p.workers) == 1 {
+		for c := range p.chunks {
+			p.job(0, c)
+		}
+		return
+	}
 	start := time.Now()
 	if p.clock < 0 {
 		p.clock = kind

@@ -82,9 +82,11 @@ func newQuadPass(prob *Problem, fam dist.Quadratic, threads int) *quadPass {
 	q.m1, q.m2 = m1.sum(), m2.sum()
 	q.start = a.Start - q.ref
 	q.parts = make([][3]float64, (q.n+quadChunk-1)/quadChunk)
+	workers := 1
 	if threads > 1 && len(q.parts) >= quadMinChunks {
-		q.pool = newPool(min(threads, len(q.parts)), len(q.parts), q.work)
+		workers = min(threads, len(q.parts))
 	}
+	q.pool = newPool(workers, len(q.parts), q.work)
 	return q
 }
 
@@ -129,13 +131,7 @@ func (k *csum) sum() float64 { return k.s + k.c }
 func (q *quadPass) eval(theta, gradT []float64) float64 {
 	bp, c := q.fam.Quadratic(theta, q.ref, q.db, q.dc)
 	q.ln = newLine(bp, c, q.start, q.step, q.n)
-	if q.pool != nil {
-		q.pool.run(0)
-	} else {
-		for ch := range q.parts {
-			q.work(0, ch)
-		}
-	}
+	q.pool.run(0)
 	var z, s1, s2 float64
 	for _, p := range q.parts {
 		z += p[0]
@@ -163,9 +159,7 @@ func (q *quadPass) work(_, ch int) {
 }
 
 func (q *quadPass) close() {
-	if q.pool != nil {
-		q.pool.close()
-	}
+	q.pool.close()
 }
 
 // line is the log-density b x + c x^2 - m (c < 0) on the points

@@ -65,22 +65,18 @@ func newQuad2Pass(prob *Problem, fam dist.Quadratic2D, threads int) *quad2Pass {
 	q.rows = make([]rowSums, q.ny)
 	q.rowsPerChunk = max(1, quadChunk/q.nx)
 	chunks := q.chunks()
+	workers := 1
 	if threads > 1 && chunks >= quadMinChunks {
-		q.pool = newPool(min(threads, chunks), chunks, q.work)
+		workers = min(threads, chunks)
 	}
+	q.pool = newPool(workers, chunks, q.work)
 	return q
 }
 
 func (q *quad2Pass) eval(theta, gradT []float64) float64 {
 	// The coefficients about the target's mean (x' = x - rx, y' = y - ry).
 	q.coef = q.fam.Quadratic2D(theta, q.rx, q.ry, q.d)
-	if q.pool != nil {
-		q.pool.run(0)
-	} else {
-		for ch := range q.chunks() {
-			q.work(0, ch)
-		}
-	}
+	q.pool.run(0)
 	m := math.Inf(-1)
 	for _, r := range q.rows {
 		m = max(m, r.max)
@@ -139,9 +135,7 @@ func (q *quad2Pass) work(_, ch int) {
 }
 
 func (q *quad2Pass) close() {
-	if q.pool != nil {
-		q.pool.close()
-	}
+	q.pool.close()
 }
 
 // logGaussIntegral2 returns the log of the integral over the plane of

@@ -128,9 +128,11 @@ func newRenyiPass(prob *Problem, fam dist.Quadratic, alpha float64, hell bool, t
 	if hell {
 		r.sq, r.fv = make([]float64, nch), make([]float64, r.n)
 	}
+	workers := 1
 	if threads > 1 && nch >= quadMinChunks {
-		r.pool = newPool(min(threads, nch), nch, r.work)
+		workers = min(threads, nch)
 	}
+	r.pool = newPool(workers, nch, r.work)
 	return r
 }
 
@@ -230,13 +232,7 @@ func (r *renyiPass) sure(bp, c, ref, lz, t, logS float64) bool {
 // run runs a phase over every chunk, on the pool when there is one.
 func (r *renyiPass) run(phase int) {
 	r.phase = phase
-	if r.pool != nil {
-		r.pool.run(phase)
-		return
-	}
-	for ch := range r.parts {
-		r.work(0, ch)
-	}
+	r.pool.run(phase)
 }
 
 // work runs the current phase on chunk ch.
@@ -338,9 +334,7 @@ func (r *renyiPass) gridLog() (float64, float64) { return r.logSum, r.halfLogOf 
 func (r *renyiPass) workers() *pool              { return r.pool }
 
 func (r *renyiPass) close() {
-	if r.pool != nil {
-		r.pool.close()
-	}
+	r.pool.close()
 }
 
 // curve runs the terms e_j = exp(b x_j + c x_j^2) of a concave quadratic

@@ -62,15 +62,7 @@ func newRevPass(prob *Problem, fam dist.Quadratic, threads int) *revPass {
 			r.zeros[i/quadChunk] = append(r.zeros[i/quadChunk], i)
 		}
 	}
-	workers := 1
-	if threads > 1 && nch >= quadMinChunks {
-		workers = min(threads, nch)
-		r.pool = newPool(workers, nch, r.work)
-	}
-	r.bufs = make([][]float64, workers)
-	for w := range r.bufs {
-		r.bufs[w] = make([]float64, min(quadChunk, r.n))
-	}
+	r.pool, r.bufs = chunkPool(threads, nch, min(quadChunk, r.n), r.work)
 	return r
 }
 
@@ -84,13 +76,7 @@ func (r *revPass) eval(theta, gradT []float64) (float64, bool) {
 	r.c = c
 	lnorm := 0.5 * math.Log(math.Pi/-c)
 	r.u = r.ln.m
-	if r.pool != nil {
-		r.pool.run(0)
-	} else {
-		for ch := range r.parts {
-			r.work(0, ch)
-		}
-	}
+	r.pool.run(0)
 	var s [6]float64
 	for ch, p := range r.parts {
 		if r.bad[ch] {
@@ -149,7 +135,5 @@ func (r *revPass) gridLog() (float64, float64) { return r.logSum, 0 }
 func (r *revPass) workers() *pool              { return r.pool }
 
 func (r *revPass) close() {
-	if r.pool != nil {
-		r.pool.close()
-	}
+	r.pool.close()
 }

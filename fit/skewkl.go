@@ -148,13 +148,7 @@ func (q *skewKLPass) eval(theta, gradT []float64) (loss float64, ok bool) {
 		q.ke = math.Exp(q.e.m)
 	}
 	q.lc = math.Ln2 - math.Log(s) - logSqrt2Pi + q.logh
-	if q.pool != nil {
-		q.pool.run(0)
-	} else {
-		for ch := range q.parts {
-			q.work(0, ch)
-		}
-	}
+	q.pool.run(0)
 	var sums [skewSums]float64
 	for _, pt := range q.parts {
 		for k, v := range pt {
@@ -350,9 +344,7 @@ func (q *skewKLPass) sumRun(s *[skewSums]float64, k, i0, i1, lo int, a, e, f, lg
 }
 
 func (q *skewKLPass) close() {
-	if q.pool != nil {
-		q.pool.close()
-	}
+	q.pool.close()
 }
 
 func (q *skewKLPass) gridLog() (float64, float64) { return q.logSum, 0 }
