@@ -3,6 +3,7 @@ package dist_test
 import (
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -233,6 +234,46 @@ func TestCatalog(t *testing.T) {
 	for n := range want {
 		if !got[n] {
 			t.Errorf("%s is not in the catalog", n)
+		}
+	}
+}
+
+// TestValidatorAgrees checks, for every registered family (by the
+// cases of scoreCases, which TestTails holds to cover the registry), that
+// the function Validator returns answers as Validate does (nil, or the
+// same error) on valid parameters, on each one made NaN, infinite, zero
+// or negative, and on vectors of the wrong length.
+func TestValidatorAgrees(t *testing.T) {
+	seen := map[string]bool{}
+	for _, tc := range scoreCases(t) {
+		seen[tc.f.Name()] = true
+		theta := tc.thetas[0]
+		cases := [][]float64{theta, theta[:len(theta)-1], append(slices.Clone(theta), 1)}
+		for k := range theta {
+			for _, v := range []float64{math.NaN(), math.Inf(1), math.Inf(-1), 0, -1} {
+				c := slices.Clone(theta)
+				c[k] = v
+				cases = append(cases, c)
+			}
+		}
+		check := dist.Validator(tc.f)
+		bad := 0
+		for _, c := range cases {
+			got, want := check(c), dist.Validate(tc.f, c)
+			if (got == nil) != (want == nil) || (got != nil && got.Error() != want.Error()) {
+				t.Errorf("%s at %v: Validator says %v, Validate %v", tc.name, c, got, want)
+			}
+			if want != nil {
+				bad++
+			}
+		}
+		if err := check(theta); err != nil || bad < 2*len(theta) {
+			t.Errorf("%s: the valid case refused (%v), or only %d of %d refused: the cases do not test the checks", tc.name, err, bad, len(cases))
+		}
+	}
+	for _, name := range dist.Names() {
+		if !seen[name] {
+			t.Errorf("%s: no case in scoreCases", name)
 		}
 	}
 }

@@ -105,8 +105,26 @@ func Validate(f Family, theta []float64) error {
 // validates its parameters at every evaluation.
 func Validator(f Family) func(theta []float64) error {
 	ps := f.Params()
-	own, _ := f.(ownValidator)
-	return func(theta []float64) error { return validate(f, ps, own, theta) }
+	if own, ok := f.(ownValidator); ok {
+		return func(theta []float64) error { return validate(f, ps, own, theta) }
+	}
+	cons := make([]Constraint, len(ps))
+	for k, p := range ps {
+		cons[k] = p.Constraint
+	}
+	return func(theta []float64) error {
+		if len(theta) == len(cons) {
+			for k, c := range cons {
+				// Check's test written out: v-v is 0 for finite v and
+				// NaN for NaN and Inf.
+				if v := theta[k]; v-v != 0 || (c == Positive && v <= 0) || (c == Simplex && v < 0) {
+					return validate(f, ps, nil, theta) // says which, and why
+				}
+			}
+			return nil
+		}
+		return validate(f, ps, nil, theta)
+	}
 }
 
 // ownValidator is a family with constraints beyond its parameters' own.
