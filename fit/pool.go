@@ -274,7 +274,9 @@ func (p *pool) runTeam(start time.Time) {
 // at least probeShare times the probe's own time in cycles of the way it
 // keeps, so that probes take at most 1/probeShare of the time: a team
 // probe on a busy machine can cost a scheduler time slice, many times a
-// solo cycle. It starts as a team and probes after firstProbe cycles.
+// solo cycle. A switch sets the interval by the same rule, from the
+// average of the way it leaves. It starts as a team and probes after
+// firstProbe cycles.
 type chooser struct {
 	solo     bool
 	avg      [2]time.Duration // team, solo: the average time of a cycle, 0 before any
@@ -332,7 +334,14 @@ func (c *chooser) observe(solo, probe bool, d time.Duration) {
 	if float64(mean) < switchMargin*float64(cur) {
 		c.solo = solo
 		c.avg[i] = mean
+		// The way left behind is probed next in probeRuns cycles of
+		// its last average: far enough off that they too take at most
+		// 1/probeShare of the time (a team left on a busy machine costs
+		// a time slice a cycle, not one solo cycle).
 		c.interval = firstProbe
+		if mean > 0 {
+			c.interval = min(max(c.interval, int(probeShare*probeRuns*cur/mean)), maxInterval)
+		}
 	} else {
 		c.interval = min(2*c.interval, doublingCap)
 		if cur > 0 {

@@ -95,6 +95,24 @@ func TestChooser(t *testing.T) {
 	if share := float64(probing) / float64(total); !h.solo || share > 3.0/probeShare {
 		t.Errorf("slow team: solo %v, probes %.3g of the time", h.solo, share)
 	}
+	// The same from the start, in a short fit: once it has switched to
+	// solo, the next team probe comes only when it would take 1/probeShare
+	// of the time (after about 15000 cycles), not a few cycles later.
+	var f chooser
+	teams := 0
+	for range 1000 {
+		s, p := f.next()
+		dur := 100 * solo
+		if s {
+			dur = solo
+		} else {
+			teams++
+		}
+		f.observe(s, p, dur)
+	}
+	if teams > firstProbe {
+		t.Errorf("slow team: %d team cycles in the first 1000, where the first %d found it slow", teams, firstProbe)
+	}
 	var w chooser
 	i = 0
 	for range 200 {
