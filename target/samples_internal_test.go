@@ -2,6 +2,8 @@ package target
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -177,4 +179,56 @@ func BenchmarkSamplesRead(b *testing.B) {
 	}
 	b.SetBytes(bytes)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/line")
+}
+
+// pollCtx is a context that ends at its n-th call of Err: a test of how
+// often a long computation looks at its context, with no clock.
+type pollCtx struct {
+	context.Context
+	n, polls int
+}
+
+func (c *pollCtx) Err() error {
+	if c.polls++; c.polls >= c.n {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestKDEStopsWhenContextEnds checks that the kernel density estimate, whose
+// work a fine grid makes minutes long, looks at its context every
+// kdeCheckEvery multiply-adds and stops with its error: here 200000
+// occupied bins and a reach of 10000 (4e9 multiply-adds) stop at the third
+// look.
+func TestKDEStopsWhenContextEnds(t *testing.T) {
+	const n, d = 200_000, 1e-4
+	counts := make([]float64, n)
+	for i := range counts {
+		counts[i] = 1
+	}
+	dst := make([]float64, n)
+	h := 10_000 * d / kernelReach
+	ctx := &pollCtx{Context: context.Background(), n: 3}
+	err := binnedKDE(ctx, dst, counts, d, h, n)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("binnedKDE returned %v, want the context's error", err)
+	}
+	if ctx.polls != 3 {
+		t.Errorf("%d looks at the context, want 3", ctx.polls)
+	}
+	// And a context that never ends: the estimate completes, with the
+	// kernel's mass (1 per sample, times d) on the grid away from its ends.
+	small := make([]float64, 2001)
+	small[1000] = 1
+	out := make([]float64, len(small))
+	if err := binnedKDE(context.Background(), out, small, 0.01, 0.1, 1); err != nil {
+		t.Fatal(err)
+	}
+	var mass float64
+	for _, v := range out {
+		mass += v * 0.01
+	}
+	if math.Abs(mass-1) > 1e-12 {
+		t.Errorf("the estimate's mass is %v, want 1", mass)
+	}
 }
