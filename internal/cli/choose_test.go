@@ -74,8 +74,26 @@ func TestResumeCLI(t *testing.T) {
 	other := filepath.Join(dir, "other.yaml")
 	writeFile(t, other, strings.Replace(gdSpec, "variance: 7", "variance: 6", 1)+"epochs: 800\n")
 	code, _, errOut = run(t, context.Background(), false, "fit", other, "--resume", cp2, "--out", filepath.Join(dir, "c"))
-	if code != ExitUsage || !strings.Contains(errOut, "does not match this problem") || strings.Count(errOut, "\n") != 1 {
+	if code != ExitUsage || !strings.Contains(errOut, "is not the fit") || strings.Count(errOut, "\n") != 1 {
 		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	// So is the same fit with another learning rate (the history would
+	// mix two fits, and its spec.yaml would not run it again), naming the
+	// key; and a spec whose epochs the checkpoint has passed.
+	lr := filepath.Join(dir, "lr.yaml")
+	writeFile(t, lr, strings.Replace(strings.Replace(gdSpec, "step: 0.1", "step: 0.01", 1), "learning_rate: 0.01", "learning_rate: 0.02", 1)+"epochs: 30000\n")
+	code, _, errOut = run(t, context.Background(), false, "fit", lr, "--resume", cp2, "--out", filepath.Join(dir, "c"))
+	if code != ExitUsage || !strings.Contains(errOut, "learning_rate: 0.02") || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("another learning rate: exit %d, stderr %q", code, errOut)
+	}
+	fewer := filepath.Join(dir, "fewer.yaml")
+	writeFile(t, fewer, strings.Replace(gdSpec, "step: 0.1", "step: 0.01", 1)+"epochs: 500\n")
+	code, _, errOut = run(t, context.Background(), false, "fit", fewer, "--resume", cp2, "--out", filepath.Join(dir, "c"))
+	if code != ExitUsage || !strings.Contains(errOut, "past the spec's epochs: 500") {
+		t.Errorf("fewer epochs: exit %d, stderr %q", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "c")); err == nil {
+		t.Error("a refused resume wrote its output directory")
 	}
 	t.Chdir(dir) // these would write klfit-out/ in the working directory
 	for _, args := range [][]string{

@@ -68,8 +68,8 @@ Spec errors name the key and the line, and exit with code 2.
 
 --checkpoint FILE writes the fit's state (parameters, optimizer state,
 history) to FILE every --checkpoint-every epochs and when the fit ends;
-klfit fit --resume FILE continues it exactly (with SPEC, a changed spec of
-the same fit, e.g. more epochs).
+klfit fit --resume FILE continues it exactly (with SPEC, the same fit with
+other epochs or stopping rules).
 
 A postgres("SELECT ...") target (or target: {postgres: ...}) runs its query in
 PostgreSQL, binning there: only the histogram crosses the network. The
@@ -181,6 +181,11 @@ func runFit(ctx context.Context, ios *IOStreams, o *fitOptions) error {
 	if err != nil {
 		return buildError(ctx, fmt.Errorf("%s: %w", name, err))
 	}
+	if cp != nil {
+		if err := sameFit(cp, b.Spec, env.Dir, o); err != nil {
+			return usageError(err)
+		}
+	}
 	printWarnings(ios, b, o.Quiet)
 	if err := gridOnly(b, o); err != nil {
 		return err
@@ -223,6 +228,48 @@ func (o *fitOptions) database(ios *IOStreams, s *spec.Spec, env *spec.Env) error
 // buildError is a failed build's error: interrupted (130, or 143 after
 // SIGTERM) when a signal cancelled it (a slow formula, a large file, a
 // query, which the database then cancels), else bad input.
+// sameFit refuses a spec that would not continue the fit the checkpoint
+// holds: one that differs from the checkpoint's spec in anything but its
+// epochs and stopping rules (a resumed fit takes the steps the fit never
+// stopped would have, and its spec.yaml must run it again), or whose
+// epochs the checkpoint has already passed. The target, grid, model and
+// divergence are held to it again by the loss at the checkpoint's state
+// (see fit.Options.Resume).
+func sameFit(cp *fit.Checkpoint, now *spec.Spec, dataDir string, o *fitOptions) error {
+	if now.Epochs < cp.Epoch {
+		return fmt.Errorf("%s is at epoch %d, past the spec's epochs: %d", o.Resume, cp.Epoch, now.Epochs)
+	}
+	if cp.Spec == "" || o.SpecPath == "" {
+		return nil // the checkpoint's own spec, or none to compare
+	}
+	was, err := spec.Parse([]byte(cp.Spec))
+	if err != nil {
+		return fmt.Errorf("%s: its spec: %w", o.Resume, err)
+	}
+	// Both with their files' paths made absolute, and without the keys a
+	// resumed fit may change.
+	canon := func(s *spec.Spec, dir string) []string {
+		c := specFrom(s, dir, "/")
+		c.Epochs, c.Stop = 0, spec.Stop{}
+		return strings.Split(string(c.YAML()), "\n")
+	}
+	a, b := canon(was, filepath.Dir(o.Resume)), canon(now, dataDir)
+	for i := range max(len(a), len(b)) {
+		var x, y string
+		if i < len(a) {
+			x = a[i]
+		}
+		if i < len(b) {
+			y = b[i]
+		}
+		if x != y {
+			return fmt.Errorf("%s is not the fit %s holds: %q where it has %q; a resumed fit goes on exactly, so only epochs and stop may change (start a new fit to change the rest)",
+				o.SpecPath, o.Resume, strings.TrimSpace(y), strings.TrimSpace(x))
+		}
+	}
+	return nil
+}
+
 func buildError(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted while building the fit: %w", err)}
