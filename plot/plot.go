@@ -433,8 +433,10 @@ func excess(losses []float64, best float64) []float64 {
 func FormatLoss(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
 
 // DisplaySymbol writes a divergence's symbol for a figure: "||" becomes the
-// double bar ‖, as in KL(P‖Q).
-func DisplaySymbol(s string) string { return strings.ReplaceAll(s, "||", "‖") }
+// double bar ‖, as in KL(P‖Q), and "sum p" Σ p.
+func DisplaySymbol(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "||", "‖"), "sum p", "Σ p")
+}
 
 // knownValues returns the target's known mean and (co)variance under the
 // names of the model's parameters that are the model's mean and

@@ -199,7 +199,7 @@ func (o *outputs) figures() []plot.Figure {
 			Target:  o.b.TargetDensity(),
 			Family:  o.b.Problem.Family,
 			History: o.res.History,
-			Symbol:  o.b.Problem.Divergence.Symbol(),
+			Symbol:  o.b.LossSymbol(),
 			Source:  o.b.Target,
 		})
 	}

@@ -26,7 +26,7 @@ var presets = []Preset{
 	{
 		Name:        "notebook",
 		Title:       "The notebook",
-		Description: "N(5, 1) pulled onto the raw N(0, 7) density values by 1000 steps of gradient descent on KL(P||Q): the notebook's experiment, to the last digit.",
+		Description: "N(5, 1) pulled onto the raw N(0, 7) density values by 1000 steps of gradient descent on the notebook's KL(P||Q), which on raw density values p is sum p log(p/Q) = c KL + c log c, c = sum p: the notebook's experiment, to the last digit.",
 		Spec: json.RawMessage(`{"grid":{"start":-10,"stop":10,"step":0.1},` +
 			`"target":{"family":"normal","params":{"mean":0,"variance":7}},"target_weights":"density","divergence":"kl",` +
 			`"model":{"family":"normal","init":{"mean":5,"variance":1},"parameterization":"raw"},` +

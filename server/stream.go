@@ -217,7 +217,7 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	st := &streamer{stride: stride(b.Epochs, maxEvents), epochs: b.Epochs, ch: make(chan state, s.cfg.StreamBuffer), last: -1}
 	specJSON, _ := b.Spec.MarshalJSON()
 	start := startEvent{Epochs: b.Epochs, Stride: st.stride, Dim: v.dim, Family: b.Problem.Family.Name(),
-		Divergence: b.Problem.Divergence.Name(), Symbol: b.Problem.Divergence.Symbol(),
+		Divergence: b.Problem.Divergence.Name(), Symbol: b.LossSymbol(),
 		Direction: b.Problem.Divergence.Direction(), LossName: b.Problem.Divergence.Name(),
 		Names: dist.ParamNames(b.Problem.Family), Spec: specJSON,
 		X: floats(v.X), Y: floats(v.Y), QX: floats(v.QX), Target: floats(v.Target)}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -54,7 +55,7 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("exit %d, stderr %s", code, errOut)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 12 {
+	if len(lines) != 13 {
 		t.Fatalf("stdout has %d lines:\n%s", len(lines), out)
 	}
 	// The pairs the notebook printed (fit/testdata/notebook_printed.csv,
@@ -84,12 +85,32 @@ func TestDemo(t *testing.T) {
 	// The final loss of the independent recomputation
 	// (fit/testdata/notebook_history.csv, epoch 1000) is 23.03961666859499;
 	// 1e-9 relative is the agreement that file allows.
-	var final float64
-	if _, err := fmt.Sscanf(lines[10], "final KL(P||Q) = %g after 1000 epochs (max_epochs)", &final); err != nil || abs(final-23.03961666859499) > 1e-9*23 {
+	// The loss is the notebook's sum p log(p/Q) on density values, not a
+	// KL, and says so.
+	var final, mean, variance float64
+	if _, err := fmt.Sscanf(lines[10], "final sum p log(p/Q) = %g after 1000 epochs (max_epochs): mean=%g, variance=%g", &final, &mean, &variance); err != nil || abs(final-23.03961666859499) > 1e-9*23 {
 		t.Errorf("final line %q (%v)", lines[10], err)
 	}
-	if !strings.HasPrefix(lines[11], "wrote klfit-demo: spec.yaml, history.csv, summary.json, fit.png") {
-		t.Errorf("last line %q", lines[11])
+	// KL(P||Q) of the normalized target at the final state, computed here
+	// from the densities: the line below states it to 6 digits.
+	var c, kl, zq float64
+	x := func(i int) float64 { return -10 + 0.1*float64(i) }
+	for i := range 200 {
+		c += math.Exp(-x(i)*x(i)/14) / math.Sqrt(2*math.Pi*7)
+		zq += math.Exp(-(x(i) - mean) * (x(i) - mean) / (2 * variance))
+	}
+	for i := range 200 {
+		p := math.Exp(-x(i)*x(i)/14) / math.Sqrt(2*math.Pi*7) / c
+		q := math.Exp(-(x(i)-mean)*(x(i)-mean)/(2*variance)) / zq
+		kl += p * math.Log(p/q)
+	}
+	var gotC, gotKL float64
+	if _, err := fmt.Sscanf(lines[11], "(target_weights: density: p are the target's density values, c = sum p = %g, so the loss is c KL(P||Q) + c log c and KL(P||Q) = %g)", &gotC, &gotKL); err != nil ||
+		abs(gotC-c) > 1e-5*c || abs(gotKL-kl) > 1e-5*kl {
+		t.Errorf("KL line %q (%v): c = %v, KL(P||Q) = %v", lines[11], err, c, kl)
+	}
+	if !strings.HasPrefix(lines[12], "wrote klfit-demo: spec.yaml, history.csv, summary.json, fit.png") {
+		t.Errorf("last line %q", lines[12])
 	}
 	if errOut != "" {
 		t.Errorf("stderr not empty off a terminal: %q", errOut)
@@ -373,7 +394,7 @@ func TestFigureFailureIsAWarning(t *testing.T) {
 	if !strings.Contains(errOut, "klfit: warning: figure loss.png:") || strings.Count(errOut, "\n") != 1 || strings.Contains(errOut, "goroutine") {
 		t.Errorf("stderr %q", errOut)
 	}
-	if !strings.Contains(stdout, "final KL(P||Q) = ") || strings.Contains(stdout, "loss.png") || !strings.Contains(stdout, "loss.svg") {
+	if !strings.Contains(stdout, "final sum p log(p/Q) = ") || strings.Contains(stdout, "loss.png") || !strings.Contains(stdout, "loss.svg") {
 		t.Errorf("stdout %q", stdout)
 	}
 	for _, f := range demoFiles {

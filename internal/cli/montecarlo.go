@@ -32,7 +32,7 @@ func lossSymbol(b *spec.Built) string {
 	if b.MonteCarlo != nil {
 		return b.MonteCarlo.Symbol()
 	}
-	return b.Problem.Divergence.Symbol()
+	return b.LossSymbol()
 }
 
 // monteCarloReport adds the diagnostics of a Monte Carlo fit to its
