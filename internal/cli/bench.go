@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/klfit/klfit/bench"
+	"github.com/klfit/klfit/grid"
 	"github.com/klfit/klfit/internal/suggest"
 )
 
@@ -85,6 +86,11 @@ func runBench(ios *IOStreams, o *benchOptions) error {
 	sizes, err := parseInts("sizes", o.Sizes)
 	if err != nil {
 		return usageError(err)
+	}
+	for _, n := range sizes {
+		if n > grid.MaxPoints {
+			return usageError(fmt.Errorf("--sizes: %d points is more than a grid's limit of %d", n, grid.MaxPoints))
+		}
 	}
 	threads, err := parseInts("threads", o.Threads)
 	if err != nil {

@@ -47,7 +47,7 @@ func TestBenchReportsMedianSpreadAndSpeedup(t *testing.T) {
 }
 
 func TestBenchBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"--runs", "0"}, {"--run-time", "0s"}, {"--sizes", "1.5"}, {"--cases", "nope"}} {
+	for _, args := range [][]string{{"--runs", "0"}, {"--run-time", "0s"}, {"--sizes", "1.5"}, {"--sizes", "1e9"}, {"--cases", "nope"}} {
 		code, _, errOut := run(t, context.Background(), false, append([]string{"bench"}, args...)...)
 		if code != 2 || !strings.Contains(errOut, strings.TrimPrefix(args[0], "--")) {
 			t.Errorf("%v: exit %d, %q; want 2 and a message naming the flag", args, code, errOut)
