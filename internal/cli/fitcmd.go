@@ -101,12 +101,21 @@ prints a warning.
 				o.Line.divergenceSet = cmd.Flags().Changed("divergence")
 				return runFitLine(cmd.Context(), ios, o) // see fitline.go
 			}
+			// What the flags describing a fit on the command line do not go
+			// with: a spec file, or a checkpoint's fit.
+			with := "with a spec file, set it in the spec"
+			if len(args) == 0 {
+				with = "--resume continues the fit its checkpoint holds (to change its epochs or stop, give its spec file changed)"
+			}
 			if o.Line.Target != "" {
+				if len(args) == 0 {
+					return usageError(fmt.Errorf("--target does not go with --resume: %s", with))
+				}
 				return usageError(fmt.Errorf("give a spec file or --target, not both"))
 			}
 			for _, name := range []string{"model", "grid", "divergence", "report", "epochs", "optimizer", "print-spec"} {
 				if cmd.Flags().Changed(name) {
-					return usageError(fmt.Errorf("--%s describes a fit given by --target; with a spec file, set it in the spec", name))
+					return usageError(fmt.Errorf("--%s describes a fit given by --target; %s", name, with))
 				}
 			}
 			if len(args) == 1 {
