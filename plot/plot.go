@@ -616,5 +616,8 @@ func trace(ys []float64) Curve {
 	if (len(ys)-1)%stride != 0 {
 		c.X, c.Y = append(c.X, float64(len(ys)-1)), append(c.Y, ys[len(ys)-1])
 	}
+	// A single state (a fit stopped at its start) is a line of no length:
+	// it is drawn as a dot.
+	c.Marks = len(ys) == 1
 	return c
 }

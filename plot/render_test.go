@@ -134,3 +134,44 @@ func TestParamsFigure(t *testing.T) {
 		t.Errorf("image %v for a figure %v x %v", img.Bounds(), w, h)
 	}
 }
+
+// TestSingleStateIsDrawn draws the traces of a fit stopped at its start
+// (one state in the history): each shows that state, as a dot, where a
+// line through one point drew nothing.
+func TestSingleStateIsDrawn(t *testing.T) {
+	in := input(t, 200, 0)
+	in.History = fit.NewHistory("kl", []string{"mean", "variance"})
+	in.History.Append(0.5, []float64{1, 3})
+	drawn := 0
+	for _, f := range plot.Figures(in) {
+		if f.Name != "loss" && f.Name != "mean" && f.Name != "variance" {
+			continue
+		}
+		drawn++
+		var buf bytes.Buffer
+		if err := f.Render(&buf, "png"); err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Pixels of the traces' blue (0x4C, 0x72, 0xB0), antialiased.
+		blue := 0
+		b := img.Bounds()
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				r, g, bl, _ := img.At(x, y).RGBA()
+				if r>>8 < 0x80 && g>>8 < 0xA0 && bl>>8 > 0x90 && bl>>8-r>>8 > 0x40 {
+					blue++
+				}
+			}
+		}
+		if blue < 4 {
+			t.Errorf("%s: %d pixels of the trace's colour: the state is not drawn", f.Name, blue)
+		}
+	}
+	if drawn != 3 {
+		t.Errorf("%d of the loss, mean and variance figures", drawn)
+	}
+}
