@@ -66,8 +66,9 @@ func prepareDir(dir string) error {
 }
 
 // claim removes the files of the previous command the manifest lists
-// (and the directories they leave empty) and records names, the files
-// this command is about to write.
+// (regular files only: klfit writes no other kind) and the directories
+// they leave empty, and records names, the files this command is about
+// to write.
 func (o *outDir) claim(names ...string) error {
 	data, err := os.ReadFile(filepath.Join(o.dir, manifestName))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -79,6 +80,12 @@ func (o *outDir) claim(names ...string) error {
 		name := filepath.Clean(strings.TrimSpace(sc.Text()))
 		if name == "." || !filepath.IsLocal(name) {
 			continue // never outside the directory
+		}
+		if st, err := os.Lstat(filepath.Join(o.dir, name)); err != nil || !st.Mode().IsRegular() {
+			// Gone, or not a file klfit writes (a directory, a link): a
+			// hand-edited manifest's entry, left alone rather than
+			// failing half-way through the removals.
+			continue
 		}
 		if err := os.Remove(filepath.Join(o.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("removing the previous fit's %s: %w", name, err)

@@ -107,6 +107,29 @@ func TestOutDirHoldsOneFit(t *testing.T) {
 	if _, ok := second["spec.yaml"]; !ok {
 		t.Error("no spec.yaml")
 	}
+	// A manifest naming a directory (klfit writes none: a hand-edited
+	// manifest) is no reason to fail half-way: the directory and what it
+	// holds are kept, the listed files removed, and the fit runs.
+	sub := filepath.Join(out, "sub")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(sub, "kept.txt"), "kept")
+	f, err := os.OpenFile(filepath.Join(out, ".klfit-files"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("sub\n")
+	f.Close()
+	if code, _, errOut := run(t, ctx, false, "fit", s, "--out", out); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if got := string(readFile(t, filepath.Join(sub, "kept.txt"))); got != "kept" {
+		t.Errorf("sub/kept.txt holds %q", got)
+	}
+	if third := dirState(t, out); third["params.png"] == "" {
+		t.Errorf("the fit after the edited manifest wrote no params figure: %v", names(third))
+	}
 }
 
 // TestSpecYAMLReruns reruns the spec.yaml a --target fit wrote (with its
