@@ -66,7 +66,7 @@ func (ml *mixLine) set(theta []float64) {
 		ml.fam.ComponentTheta(ml.ct, theta, c)
 		b, cq := ml.comp.Quadratic(ml.ct, 0, ml.db[c], ml.dc[c])
 		v := -b / (2 * cq)
-		ml.lines[c] = newLine(0, cq, ml.start-v, ml.step, ml.n)
+		ml.lines[c].set(0, cq, ml.start-v, ml.step, ml.n)
 		ml.vert[c], ml.varc[c], ml.w[c] = v, -0.5/cq, theta[c]
 		ml.a[c] = math.Log(theta[c]) - 0.5*math.Log(math.Pi/-cq)
 		ml.g = max(ml.g, ml.a[c])

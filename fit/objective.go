@@ -479,7 +479,7 @@ func (o *Objective) logNormalizer(wantScore bool) error {
 		b, c := o.lfam.Quadratic(o.theta, 0, o.ldb, o.ldc)
 		lnorm = 0.5 * math.Log(math.Pi/-c) // the integral of exp(c d^2)
 		o.lvert = -b / (2 * c)
-		o.ln = newLine(0, c, o.lstart-o.lvert, o.ln.step, o.ln.n)
+		o.ln.set(0, c, o.lstart-o.lvert, o.ln.step, o.ln.n)
 	}
 	if o.mix != nil {
 		o.mix.set(o.theta)

@@ -130,10 +130,11 @@ func (k *csum) sum() float64 { return k.s + k.c }
 // nil).
 func (q *quadPass) eval(theta, gradT []float64) float64 {
 	bp, c := q.fam.Quadratic(theta, q.ref, q.db, q.dc)
-	q.ln = newLine(bp, c, q.start, q.step, q.n)
+	q.ln.set(bp, c, q.start, q.step, q.n)
 	q.pool.run(0)
 	var z, s1, s2 float64
-	for _, p := range q.parts {
+	for i := range q.parts { // by index: a copy of each part stalls (see line.set)
+		p := &q.parts[i]
 		z += p[0]
 		s1 += p[1]
 		s2 += p[2]
@@ -155,7 +156,7 @@ func (q *quadPass) eval(theta, gradT []float64) float64 {
 
 // work computes the partial sums of chunk ch.
 func (q *quadPass) work(_, ch int) {
-	q.parts[ch] = q.ln.sums(ch*quadChunk, min((ch+1)*quadChunk, q.n))
+	q.ln.sumsTo(&q.parts[ch], ch*quadChunk, min((ch+1)*quadChunk, q.n))
 }
 
 func (q *quadPass) close() {
@@ -208,6 +209,16 @@ const coarseEvery = 4
 // which only a side of the mode longer than two blocks needs (it is NaN
 // otherwise, so that a use would show).
 func newLine(b, c, start, step float64, n int) line {
+	var l line
+	l.set(b, c, start, step, n)
+	return l
+}
+
+// set makes l the line b x + c x^2 on n points from start by step, in
+// place (see newLine): a line returned and copied into a pass's field is
+// read back before its stores have landed, a stall of a dozen cycles an
+// evaluation on the notebook's 200 points.
+func (l *line) set(b, c, start, step float64, n int) {
 	jm := int(math.Round((-b - 2*c*start) / (2 * c * step))) // (-b/(2c) - start)/step in one division
 	jm = min(max(jm, 0), n-1)
 	xm := start + float64(jm)*step
@@ -218,9 +229,10 @@ func newLine(b, c, start, step float64, n int) line {
 	if max(jm, n-jm) > 2*anchorEvery {
 		ccc = anchorExp(2 * anchorEvery * anchorEvery * w)
 	}
-	return line{b: b, c: c, m: xm * (b + c*xm), start: start, step: step,
-		cc: anchorExp(2 * w), cc2: cc2, cc4: cc4, dd: anchorExp(2 * anchorEvery * w), ccc: ccc,
-		n: n, jm: jm}
+	// Field by field: a composite literal is built aside and copied.
+	l.b, l.c, l.m, l.start, l.step = b, c, xm*(b+c*xm), start, step
+	l.cc, l.cc2, l.cc4, l.dd, l.ccc = anchorExp(2*w), cc2, cc4, anchorExp(2*anchorEvery*w), ccc
+	l.n, l.jm = n, jm
 }
 
 // blocks walks a line's terms outward from the mode (or from a point on
@@ -237,9 +249,15 @@ type blocks struct {
 // walk starts the blocks at j0 in direction dir (+1 or -1) with exact
 // anchors.
 func (l *line) walk(j0, dir int) blocks {
-	w := blocks{l: l, j: j0, dir: dir}
-	w.anchor()
+	var w blocks
+	l.walkTo(&w, j0, dir)
 	return w
+}
+
+// walkTo is walk, setting *w in place (see line.set).
+func (l *line) walkTo(w *blocks, j0, dir int) {
+	w.l, w.j, w.dir = l, j0, dir
+	w.anchor()
 }
 
 // anchor sets the block's first term, ratio and rho by exponentials: the
@@ -275,8 +293,9 @@ func (w *blocks) next() {
 // x returns the block's first point.
 func (w *blocks) x() float64 { return w.l.start + float64(w.j)*w.l.step }
 
-// around returns the blocks that start at jc going right and at jc-1
-// going left (when jc > lo), the way out from a chunk's largest term.
+// around sets right and left to the blocks that start at jc going right
+// and at jc-1 going left (when jc > lo), the way out from a chunk's
+// largest term.
 // From the mode itself both come from two exps where exact anchors take
 // five, by the relations between them: with u = step (b + 2 c x_m) and
 // w = c step^2, the first terms are 1 and exp(w - u), the ratios
@@ -286,7 +305,7 @@ func (w *blocks) x() float64 { return w.l.start + float64(w.j)*w.l.step }
 // of more than a block. That needs
 // the mode inside the grid (then |u| <= |w|) and ccc dd, exp(2112 w),
 // above the smallest normal number; otherwise exact anchors.
-func (l *line) around(jc, lo int) (right, left blocks) {
+func (l *line) around(right, left *blocks, jc, lo int) {
 	w := l.c * l.step * l.step
 	const k = anchorEvery
 	if jc == l.jm && 0 < jc && jc < l.n-1 && (2*k*k+2*k)*w > -700 {
@@ -304,37 +323,45 @@ func (l *line) around(jc, lo int) (right, left blocks) {
 				rhoL = anchorExp(-k*u + (k*k+2*k)*w)
 			}
 		}
-		right = blocks{l: l, j: jc, dir: 1, e: 1, r: l.cc / eL, rho: rhoR, left: coarseEvery}
-		left = blocks{l: l, j: jc - 1, dir: -1, e: eL, r: eL * l.cc, rho: rhoL, left: coarseEvery}
-		return right, left
+		right.l, right.j, right.dir, right.e, right.r, right.rho, right.left = l, jc, 1, 1, l.cc/eL, rhoR, coarseEvery
+		left.l, left.j, left.dir, left.e, left.r, left.rho, left.left = l, jc-1, -1, eL, eL*l.cc, rhoL, coarseEvery
+		return
 	}
-	right = l.walk(jc, 1)
+	l.walkTo(right, jc, 1)
 	if jc > lo {
-		left = l.walk(jc-1, -1)
+		l.walkTo(left, jc-1, -1)
 	}
-	return right, left
 }
 
 // sums returns the sums of e_j, e_j x_j and e_j x_j^2 over lo <= j < hi,
 // run outward from the mode so that ratios never exceed 1.
 func (l *line) sums(lo, hi int) (s [3]float64) {
+	l.sumsTo(&s, lo, hi)
+	return s
+}
+
+// sumsTo stores sums(lo, hi) in *s, with no copy of a result (see set).
+func (l *line) sumsTo(s *[3]float64, lo, hi int) {
+	*s = [3]float64{}
+	var right, left blocks
 	switch {
 	case hi <= l.jm: // left of the mode
-		l.run(&s, l.walk(hi-1, -1), hi-lo)
+		l.walkTo(&left, hi-1, -1)
+		l.run(s, &left, hi-lo)
 	case lo > l.jm: // right of it
-		l.run(&s, l.walk(lo, 1), hi-lo)
+		l.walkTo(&right, lo, 1)
+		l.run(s, &right, hi-lo)
 	default:
-		right, left := l.around(l.jm, lo)
-		l.run(&s, left, l.jm-lo)
-		l.run(&s, right, hi-l.jm)
+		l.around(&right, &left, l.jm, lo)
+		l.run(s, &left, l.jm-lo)
+		l.run(s, &right, hi-l.jm)
 	}
-	return s
 }
 
 // run adds e, e x, e x^2 for count points from the start of w, moving
 // away from the mode, to s. It stops early once the terms underflow to
 // zero: they only shrink further out.
-func (l *line) run(s *[3]float64, w blocks, count int) {
+func (l *line) run(s *[3]float64, w *blocks, count int) {
 	h := float64(w.dir) * l.step
 	for count > 0 && w.e != 0 {
 		k := min(count, anchorEvery)
@@ -408,7 +435,8 @@ func (l *line) fill(logq, q []float64, lo int) (mx, sum float64) {
 func (l *line) fillAround(q []float64, lo int) float64 {
 	hi := lo + len(q)
 	jc := min(max(l.jm, lo), hi-1)
-	right, left := l.around(jc, lo)
+	var right, left blocks
+	l.around(&right, &left, jc, lo)
 	sum := l.fillRun(q, lo, right, hi-jc)
 	return sum + l.fillRun(q, lo, left, jc-lo)
 }

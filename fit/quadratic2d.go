@@ -129,8 +129,10 @@ func (q *quad2Pass) work(_, ch int) {
 	lo := ch * q.rowsPerChunk
 	for i := lo; i < min(lo+q.rowsPerChunk, q.ny); i++ {
 		y := q.y0 + float64(i)*q.dy
-		ln := newLine(b1+c12*y, c11, q.x0, q.dx, q.nx)
-		q.rows[i] = rowSums{max: ln.m + y*(b2+c22*y), s: ln.sums(0, q.nx)}
+		var ln line
+		ln.set(b1+c12*y, c11, q.x0, q.dx, q.nx)
+		q.rows[i].max = ln.m + y*(b2+c22*y)
+		ln.sumsTo(&q.rows[i].s, 0, q.nx)
 	}
 }
 

@@ -156,7 +156,8 @@ func (r *renyiPass) eval(theta, gradT []float64) (loss float64, ok bool) {
 	}
 	r.run(renyiSums)
 	var cs [6]csum
-	for _, p := range r.parts {
+	for i := range r.parts {
+		p := &r.parts[i] // not a copy (see line.set)
 		for j := range cs {
 			cs[j].add(p[j])
 		}

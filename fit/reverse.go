@@ -72,13 +72,14 @@ func newRevPass(prob *Problem, fam dist.Quadratic, threads int) *revPass {
 func (r *revPass) eval(theta, gradT []float64) (float64, bool) {
 	b, c := r.fam.Quadratic(theta, 0, r.db, r.dc)
 	v := -b / (2 * c)
-	r.ln = newLine(0, c, r.start-v, r.step, r.n)
+	r.ln.set(0, c, r.start-v, r.step, r.n)
 	r.c = c
 	lnorm := 0.5 * math.Log(math.Pi/-c)
 	r.u = r.ln.m
 	r.pool.run(0)
 	var s [6]float64
-	for ch, p := range r.parts {
+	for ch := range r.parts {
+		p := &r.parts[ch] // not a copy (see line.set)
 		if r.bad[ch] {
 			return math.Inf(1), false
 		}

@@ -140,18 +140,18 @@ func (q *skewKLPass) eval(theta, gradT []float64) (loss float64, ok bool) {
 		return math.NaN(), false // a scale too small for the recurrence
 	}
 	start := q.x0 - loc
-	q.a = newLine(0, ca, start, q.h, q.n)
+	q.a.set(0, ca, start, q.h, q.n)
 	q.flat = ce == 0
 	q.ke = 1
 	if !q.flat {
-		q.e = newLine(0, ce, start, q.h, q.n)
+		q.e.set(0, ce, start, q.h, q.n)
 		q.ke = math.Exp(q.e.m)
 	}
 	q.lc = math.Ln2 - math.Log(s) - logSqrt2Pi + q.logh
 	q.pool.run(0)
 	var sums [skewSums]float64
-	for _, pt := range q.parts {
-		for k, v := range pt {
+	for i := range q.parts {
+		for k, v := range &q.parts[i] { // not a copy (see line.set)
 			sums[k] += v
 		}
 	}
