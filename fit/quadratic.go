@@ -239,8 +239,10 @@ func (l *line) set(b, c, start, step float64, n int) {
 // one side of it, away from it), one block of anchorEvery points at a
 // time: e, r and x are the current block's first term, its ratio to the
 // next term and its point.
+//
+// Its methods take the line: a pointer to it kept here made a line
+// that is a local copy (see fill) escape to the heap.
 type blocks struct {
-	l         *line
 	j, dir    int     // the block's first index and the direction
 	e, r, rho float64 // rho: the next block's first term over e
 	left      int     // blocks to go before exact anchors
@@ -256,14 +258,13 @@ func (l *line) walk(j0, dir int) blocks {
 
 // walkTo is walk, setting *w in place (see line.set).
 func (l *line) walkTo(w *blocks, j0, dir int) {
-	w.l, w.j, w.dir = l, j0, dir
-	w.anchor()
+	w.j, w.dir = j0, dir
+	w.anchor(l)
 }
 
 // anchor sets the block's first term, ratio and rho by exponentials: the
 // first term's is 0 at the mode (e is 1 there, with no exp).
-func (w *blocks) anchor() {
-	l := w.l
+func (w *blocks) anchor(l *line) {
 	x := l.start + float64(w.j)*l.step
 	h := float64(w.dir) * l.step
 	hh := anchorEvery * h
@@ -279,19 +280,19 @@ func (w *blocks) anchor() {
 
 // next moves to the next block, by the coarse recurrence or, every
 // coarseEvery blocks, exact anchors.
-func (w *blocks) next() {
+func (w *blocks) next(l *line) {
 	w.j += anchorEvery * w.dir
 	if w.left--; w.left > 0 {
 		w.e *= w.rho
-		w.r *= w.l.dd
-		w.rho *= w.l.ccc
+		w.r *= l.dd
+		w.rho *= l.ccc
 		return
 	}
-	w.anchor()
+	w.anchor(l)
 }
 
 // x returns the block's first point.
-func (w *blocks) x() float64 { return w.l.start + float64(w.j)*w.l.step }
+func (w *blocks) x(l *line) float64 { return l.start + float64(w.j)*l.step }
 
 // around sets right and left to the blocks that start at jc going right
 // and at jc-1 going left (when jc > lo), the way out from a chunk's
@@ -323,8 +324,8 @@ func (l *line) around(right, left *blocks, jc, lo int) {
 				rhoL = anchorExp(-k*u + (k*k+2*k)*w)
 			}
 		}
-		right.l, right.j, right.dir, right.e, right.r, right.rho, right.left = l, jc, 1, 1, l.cc/eL, rhoR, coarseEvery
-		left.l, left.j, left.dir, left.e, left.r, left.rho, left.left = l, jc-1, -1, eL, eL*l.cc, rhoL, coarseEvery
+		right.j, right.dir, right.e, right.r, right.rho, right.left = jc, 1, 1, l.cc/eL, rhoR, coarseEvery
+		left.j, left.dir, left.e, left.r, left.rho, left.left = jc-1, -1, eL, eL*l.cc, rhoL, coarseEvery
 		return
 	}
 	l.walkTo(right, jc, 1)
@@ -366,7 +367,7 @@ func (l *line) run(s *[3]float64, w *blocks, count int) {
 	for count > 0 && w.e != 0 {
 		k := min(count, anchorEvery)
 		count -= k
-		x, e, r := w.x(), w.e, w.r
+		x, e, r := w.x(l), w.e, w.r
 		if count > 0 { // next: its fast path written out, not a call
 			w.j += anchorEvery * w.dir
 			if w.left--; w.left > 0 {
@@ -374,7 +375,7 @@ func (l *line) run(s *[3]float64, w *blocks, count int) {
 				w.r *= l.dd
 				w.rho *= l.ccc
 			} else {
-				w.anchor()
+				w.anchor(l)
 			}
 		}
 		rr := r * r * l.cc
@@ -452,7 +453,7 @@ func (l *line) fillRun(q []float64, lo int, w blocks, count int) float64 {
 		count -= k
 		e0, r := w.e, w.r
 		if count > 0 {
-			w.next()
+			w.next(l)
 		}
 		rr0 := r * r * l.cc
 		e1, rr1, cc4, d := e0*r, rr0*l.cc2, l.cc4, w.dir
