@@ -373,7 +373,12 @@ func (l *Loop) step(epoch int) (ended, retry bool) {
 			// The line search stopped against a state the loop refused:
 			// the loss keeps falling off the grid. That is a divergence,
 			// not an end.
-			err = fmt.Errorf("%w (the line search could go no further: the loss keeps falling towards models off the grid)", l.stepErr)
+			towards := "models off the grid"
+			var nf *NonFiniteError
+			if errors.As(l.stepErr, &nf) {
+				towards = "parameters that are not finite"
+			}
+			err = fmt.Errorf("%w (the line search could go no further: the loss keeps falling towards %s)", l.stepErr, towards)
 		} else {
 			l.res.Status, l.res.StopRule, l.res.StopValue = se.Status, se.Rule, se.Value
 			return true, false
@@ -526,12 +531,13 @@ func (t *gridTask) close() {
 
 // evalTask is an Evaluable.
 type evalTask struct {
-	e       Evaluable
-	h       *History
-	stdErr  StdErrer
-	starter EpochStarter
-	lastU   []float64 // the point of the last evaluation
-	se      [1]float64
+	e        Evaluable
+	h        *History
+	stdErr   StdErrer
+	starter  EpochStarter
+	lastU    []float64 // the point of the last evaluation
+	thetaBuf []float64 // its parameters, for check
+	se       [1]float64
 }
 
 func (t *evalTask) init(u []float64) { t.e.Init(u) }
@@ -539,7 +545,21 @@ func (t *evalTask) eval(u, grad []float64) (float64, error) {
 	t.lastU = append(t.lastU[:0], u...) // the parameters are derived only for a failure
 	return t.e.Eval(u, grad)
 }
-func (t *evalTask) check() error           { return nil }
+
+// check refuses a state whose parameters are not all finite: a finite
+// point u can map to an infinite variance (an exp that overflows), where
+// the estimate of the loss may still be finite, as when the target has no
+// normalizable density along some direction and the fit runs off along it.
+func (t *evalTask) check() error {
+	t.thetaBuf = slices.Grow(t.thetaBuf[:0], len(t.e.Names()))[:len(t.e.Names())]
+	t.e.Theta(t.thetaBuf, t.lastU)
+	for i, v := range t.thetaBuf {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return &NonFiniteError{What: "parameter " + t.e.Names()[i], Value: []float64{v}}
+		}
+	}
+	return nil
+}
 func (t *evalTask) theta(dst, u []float64) { t.e.Theta(dst, u) }
 func (t *evalTask) lastTheta() []float64 {
 	theta := make([]float64, len(t.e.Names()))

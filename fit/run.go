@@ -232,7 +232,7 @@ func formatParams(names []string, theta []float64) string {
 
 // NonFiniteError reports a loss or gradient that is NaN or infinite.
 type NonFiniteError struct {
-	// What is "loss" or "gradient".
+	// What is "loss", "gradient" or "parameter NAME".
 	What  string
 	Value []float64
 }

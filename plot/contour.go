@@ -166,6 +166,21 @@ func (g gridXYZ) Z(c, r int) float64 { return g.c.Z[r*len(g.c.X)+c] }
 func (g gridXYZ) X(c int) float64    { return g.c.X[c] }
 func (g gridXYZ) Y(r int) float64    { return g.c.Y[r] }
 
+// increasing reports whether xs has at least two values, all finite and
+// strictly increasing: a grid the contours can be traced on (gonum/plot's
+// tracer fails, or allocates without bound, on others).
+func increasing(xs []float64) bool {
+	if len(xs) < 2 {
+		return false
+	}
+	for i, x := range xs {
+		if math.IsNaN(x) || math.IsInf(x, 0) || (i > 0 && !(x > xs[i-1])) {
+			return false
+		}
+	}
+	return true
+}
+
 // addContours draws the contour sets onto p with gonum/plot's
 // plotter.Contour, each in its colour, with a legend entry.
 func addContours(p *gplot.Plot, cs []Contours) {
@@ -181,8 +196,8 @@ func addContours(p *gplot.Plot, cs []Contours) {
 			}
 			z[i] = v
 		}
-		if lo > hi || len(c.X) < 2 || len(c.Y) < 2 {
-			continue // nothing finite to draw
+		if lo > hi || !increasing(c.X) || !increasing(c.Y) {
+			continue // nothing finite to draw, or no grid to draw it on
 		}
 		style := draw.LineStyle{Color: c.Color, Width: vg.Length(c.Width), Dashes: lengths(c.Dashes)}
 		h := plotter.NewContour(gridXYZ{&Contours{X: c.X, Y: c.Y, Z: z}}, c.Levels, nil)

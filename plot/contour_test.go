@@ -194,3 +194,34 @@ func TestFileName(t *testing.T) {
 		}
 	}
 }
+
+// TestContoursOnNoGrid renders contours whose axes are not a grid, as a
+// model whose standard deviation overflowed gives: mean ± 4 sd with sd
+// +Inf is 30 points at -Inf then 30 at +Inf. The figure draws, without
+// them, where gonum/plot's tracer panicked ("assignment to entry in nil
+// map") or ran out of memory.
+func TestContoursOnNoGrid(t *testing.T) {
+	const n = 60
+	xs, inf, nan, same := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	z := make([]float64, n*n)
+	for k := range n {
+		xs[k] = -4 + 8*float64(k)/(n-1)
+		inf[k] = math.Inf(1) * xs[k]
+		nan[k] = xs[k]
+		same[k] = 1e76
+	}
+	nan[n/2] = math.NaN()
+	for r := range n {
+		for c := range n {
+			z[r*n+c] = math.Exp(-xs[c] * xs[c] / 2) // varies along x only
+		}
+	}
+	for _, ys := range [][]float64{inf, nan, same} {
+		f := plot.Figure{Name: "c", Contours: []plot.Contours{{X: xs, Y: ys, Z: z, Levels: plot.ContourLevels, Width: 1}}}
+		for _, format := range plot.Formats {
+			if err := f.Render(&bytes.Buffer{}, format); err != nil {
+				t.Errorf("y from %v to %v: %s: %v", ys[0], ys[n-1], format, err)
+			}
+		}
+	}
+}

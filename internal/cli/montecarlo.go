@@ -74,8 +74,10 @@ func round4(v float64) float64 {
 }
 
 // writeMonteCarloFigures draws the figures of a Monte Carlo fit into out
-// and returns the names of the files written.
-func writeMonteCarloFigures(out *outDir, b *spec.Built, res *fit.Result) ([]string, error) {
+// and returns the names of the files written. A figure that cannot be
+// drawn or written goes to warn, as a grid fit's does: a figure is not the
+// fit's outcome; only a failure to record the files is an error.
+func writeMonteCarloFigures(out *outDir, b *spec.Built, res *fit.Result, warn func(error)) ([]string, error) {
 	figs := plot.MonteCarloFigures(res.History, b.MonteCarlo.Symbol())
 	for _, f := range figs {
 		if err := out.record(f.Name+".png", f.Name+".svg"); err != nil {
@@ -83,19 +85,22 @@ func writeMonteCarloFigures(out *outDir, b *spec.Built, res *fit.Result) ([]stri
 		}
 	}
 	paths, err := plot.Save(out.dir, figs)
-	if rows := cornerFigures(b, res); err == nil && rows != nil {
-		if err = out.record("corner.png", "corner.svg"); err == nil {
-			var more []string
-			more, err = plot.SaveGrid(out.dir, "corner", rows)
-			paths = append(paths, more...)
+	if err != nil {
+		warn(err)
+	}
+	if rows := cornerFigures(b, res); rows != nil {
+		if err := out.record("corner.png", "corner.svg"); err != nil {
+			return nil, err
 		}
+		more, err := plot.SaveGrid(out.dir, "corner", rows)
+		if err != nil {
+			warn(err)
+		}
+		paths = append(paths, more...)
 	}
 	var files []string
 	for _, p := range paths {
 		files = append(files, filepath.Base(p))
-	}
-	if err != nil {
-		return files, fmt.Errorf("writing figures: %w", err)
 	}
 	return files, nil
 }
@@ -132,6 +137,9 @@ func cornerFigures(b *spec.Built, res *fit.Result) [][]*plot.Figure {
 			s += cov.At(i, k) * cov.At(i, k)
 		}
 		sd[i] = math.Sqrt(s)
+		if !(sd[i] > 0) || math.IsInf(sd[i], 0) || math.IsNaN(mean[i]) || math.IsInf(mean[i], 0) {
+			return nil // no plane to draw on
+		}
 	}
 	axis := func(i int) []float64 {
 		xs := make([]float64, cornerPoints)

@@ -187,6 +187,36 @@ func TestMonteCarloBadInput(t *testing.T) {
 	}
 }
 
+// TestMonteCarloImproperTarget fits a target with no normalizable density
+// along x2 (its log-density does not depend on it): the model's variance
+// there runs off to +Inf, where the loss's estimate stays finite. The fit
+// is diverged (exit 1), naming the parameter, with its last good state
+// written, its figures and its final lines; it ended "stalled" with an
+// infinite variance as its answer, exit 0, or crashed drawing its figures.
+func TestMonteCarloImproperTarget(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "s.yaml")
+	writeFile(t, src, "target: {log_density: '-x1^2/2', dims: 2}\nmodel: {family: mvnormal}\n")
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := run(t, context.Background(), false, "fit", src, "--out", out)
+	if code != ExitFailure || !strings.Contains(stderr, "the fit diverged: ") || !strings.Contains(stderr, "the parameter covariance[1][1] is +Inf") ||
+		strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "off the grid") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if !strings.Contains(stdout, "wrote "+out+": ") || !strings.Contains(stdout, "corner.png") {
+		t.Errorf("stdout %q", stdout)
+	}
+	sum := readSummary(t, out)
+	if sum.Status != "diverged" || len(sum.Params) != 5 {
+		t.Errorf("summary.json: status %q, parameters %v", sum.Status, sum.Params)
+	}
+	for name, v := range sum.Params {
+		if math.IsInf(v, 0) || math.IsNaN(v) {
+			t.Errorf("summary.json's %s is %v: not the last good state", name, v)
+		}
+	}
+}
+
 // TestMonteCarloDeterminism runs the same Monte Carlo fit (resampled
 // draws and Adam, and fixed draws and L-BFGS) on one and on four threads
 // (GOMAXPROCS, which sets the objective's threads): history.csv and

@@ -100,11 +100,12 @@ func runBuilt(ctx context.Context, ios *IOStreams, b *spec.Built, o runOptions) 
 	}
 	sum := spec.NewSummary(b, res)
 	monteCarloReport(human, ios.ErrOut, b, res, sum)
-	files, err := writeOutputs(out, b, res, sum, !o.NoFigures, func(err error) { figureWarnings(ios, o.Quiet, err) })
+	warn := func(err error) { figureWarnings(ios, o.Quiet, err) }
+	files, err := writeOutputs(out, b, res, sum, !o.NoFigures, warn)
 	files = append([]string{"spec.yaml"}, files...)
 	if err == nil && b.MonteCarlo != nil && !o.NoFigures {
 		var figs []string
-		figs, err = writeMonteCarloFigures(out, b, res)
+		figs, err = writeMonteCarloFigures(out, b, res, warn)
 		files = append(files, figs...)
 	}
 	if err != nil {
