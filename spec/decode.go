@@ -515,6 +515,14 @@ func (d *decoder) estimator(e *Estimator, n *yaml.Node) error {
 	if err != nil {
 		return err
 	}
-	return firstErr(o.require("name"), o.str("name", &e.Name), o.int("samples", &e.Samples), o.int("seed", &e.Seed),
-		o.boolean("resample", &e.Resample), o.boolean("qmc", &e.QMC))
+	if err := firstErr(o.require("name"), o.str("name", &e.Name), o.int("samples", &e.Samples), o.int("seed", &e.Seed),
+		o.boolean("resample", &e.Resample), o.boolean("qmc", &e.QMC)); err != nil {
+		return err
+	}
+	// Samples 0 means "not given" (the default) to the rest of the spec:
+	// a 0 written out is refused here, as 1 is at the build.
+	if o.has("samples") && e.Samples == 0 {
+		return d.errorf(o.vals["samples"], "estimator.samples", "must be at least 2, got 0")
+	}
+	return nil
 }

@@ -61,6 +61,7 @@ func TestMonteCarloErrors(t *testing.T) {
 		{"target: {log_density: '-x1^2', dims: 1}" + model + "optimizer: {name: natural_gradient}\n", "spec line 3: optimizer.name: the natural_gradient optimizer needs a grid problem", false},
 		{"target: {log_density: '-x1^2', dims: 1}" + model + "estimator: {name: monte_carlo, resample: true}\n", "spec line 3: estimator.resample: draws made afresh", false},
 		{"target: {log_density: '-x1^2', dims: 1}" + model + "estimator: {name: monte_carlo, samples: 1}\n", "spec line 3: estimator.samples: must be at least 2, got 1", false},
+		{"target: {log_density: '-x1^2', dims: 1}" + model + "estimator: {name: monte_carlo, samples: 0}\n", "spec line 3: estimator.samples: must be at least 2, got 0", false},
 		{"target: {log_density: '-x1^2', dims: 1}" + model + "estimator: {name: monte_carlo, seed: -1}\n", "spec line 3: estimator.seed: must be >= 0, got -1", false},
 		{"target: {log_density: '-x1^2', dims: 1001}" + model + "estimator: {name: monte_carlo, qmc: true}\n", "spec line 3: estimator.qmc: quasi-Monte Carlo draws go up to 1000 dimensions", false},
 		{"target: {log_density: '-x1^2', dims: 1}" + model + "estimator: grid\n", "spec line 3: estimator.name: a log_density target is fitted by Monte Carlo", false},
