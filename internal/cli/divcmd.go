@@ -62,8 +62,8 @@ P and Q are families, mixtures of families, formulas (expr("...")) or
 tables (table(file.csv)). Methods:
 
   auto    the closed form when one is known (kl and reverse_kl for normal,
-          exponential, gamma, beta, laplace, lognormal, mvnormal,
-          categorical; hellinger, renyi and alpha for normals), else grid
+          exponential, gamma, beta, laplace, lognormal, mvnormal;
+          hellinger, renyi and alpha for normals), else grid
   closed  the closed form, or an error when none is known
   grid    quadrature on a window holding both distributions' mass, cut
           at every support bound, the cells doubled until three grids
