@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/klfit/klfit/dist"
@@ -88,9 +89,10 @@ type Loop struct {
 	// how long it took (see checkpointDue).
 	ckptAt   time.Time
 	ckptTook time.Duration
-	// stepErr is the last state check that refused a point during the
-	// current step (a model off the grid), for an optimizer that stops
-	// against it (L-BFGS's line search).
+	// stepErr is the last error that refused a point during the current
+	// step (a model off the grid, a loss that is not finite), for an
+	// optimizer that stops against it (L-BFGS's line search): a search
+	// that can go no further after such a refusal is a divergence.
 	stepErr error
 }
 
@@ -245,22 +247,24 @@ func (l *Loop) Close() {
 func (l *Loop) eval(u, grad []float64) (float64, error) {
 	l.res.Evaluations++
 	loss, err := l.task.eval(u, grad)
-	if err != nil {
-		return loss, err
+	if err == nil && (math.IsNaN(loss) || math.IsInf(loss, 0)) {
+		err = &NonFiniteError{What: "loss", Value: []float64{loss}}
 	}
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return loss, &NonFiniteError{What: "loss", Value: []float64{loss}}
-	}
-	for _, g := range grad {
-		if math.IsNaN(g) || math.IsInf(g, 0) {
-			return loss, &NonFiniteError{What: "gradient", Value: slices.Clone(grad)}
+	if err == nil {
+		for _, g := range grad {
+			if math.IsNaN(g) || math.IsInf(g, 0) {
+				err = &NonFiniteError{What: "gradient", Value: slices.Clone(grad)}
+				break
+			}
 		}
 	}
-	if err := l.task.check(); err != nil {
-		l.stepErr = err
-		return loss, err
+	if err == nil {
+		err = l.task.check()
 	}
-	return loss, nil
+	if err != nil {
+		l.stepErr = err
+	}
+	return loss, err
 }
 
 // fail ends the run as diverged at epoch, for err.
@@ -373,12 +377,17 @@ func (l *Loop) step(epoch int) (ended, retry bool) {
 			// The line search stopped against a state the loop refused:
 			// the loss keeps falling off the grid. That is a divergence,
 			// not an end.
-			towards := "models off the grid"
+			why := "the loss keeps falling towards models off the grid"
 			var nf *NonFiniteError
-			if errors.As(l.stepErr, &nf) {
-				towards = "parameters that are not finite"
+			switch {
+			case errors.As(l.stepErr, &nf) && strings.HasPrefix(nf.What, "parameter"):
+				why = "the loss keeps falling towards parameters that are not finite"
+			case nf != nil:
+				why = "its trial states had a " + nf.What + " that is not finite"
+			case !errors.As(l.stepErr, new(*GridError)):
+				why = "its trial states could not be evaluated"
 			}
-			err = fmt.Errorf("%w (the line search could go no further: the loss keeps falling towards %s)", l.stepErr, towards)
+			err = fmt.Errorf("%w (the line search could go no further: %s)", l.stepErr, why)
 		} else {
 			l.res.Status, l.res.StopRule, l.res.StopValue = se.Status, se.Rule, se.Value
 			return true, false

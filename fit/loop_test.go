@@ -401,3 +401,52 @@ func TestCSVStreamerAllocatesNothing(t *testing.T) {
 		t.Errorf("%v allocations per row", n)
 	}
 }
+
+// unbounded is an objective with no minimum, -exp(u) (that of an improper
+// target): its loss falls without bound, to -Inf once exp overflows, or
+// with exp(u) its parameter.
+type unbounded struct{ inTheta bool }
+
+func (unbounded) Names() []string  { return []string{"a"} }
+func (unbounded) Init(u []float64) { u[0] = 0 }
+func (o unbounded) Theta(theta, u []float64) {
+	theta[0] = u[0]
+	if o.inTheta {
+		theta[0] = math.Exp(u[0])
+	}
+}
+func (o unbounded) Eval(u, grad []float64) (float64, error) {
+	if o.inTheta {
+		grad[0] = -1
+		return -u[0], nil // finite while the parameter overflows
+	}
+	grad[0] = -math.Exp(u[0])
+	return grad[0], nil
+}
+
+// TestUnboundedLossDiverges runs L-BFGS on objectives with no minimum: a
+// line search that can go no further because its trial states had a loss
+// that is not finite, or parameters that are not, ends the fit diverged,
+// naming why, with the last good state kept; it ended "stalled", exit 0,
+// as though the fit had converged.
+func TestUnboundedLossDiverges(t *testing.T) {
+	for _, c := range []struct {
+		o    unbounded
+		want string
+	}{
+		{unbounded{}, "is not finite"},
+		{unbounded{inTheta: true}, "the parameter a is +Inf"},
+	} {
+		res, err := fit.RunEvaluable(context.Background(), c.o, "loss", fit.Options{Optimizer: &fit.LBFGS{}, Epochs: 10_000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != fit.Diverged || res.Failure == nil || !strings.Contains(res.Failure.Error(), c.want) {
+			t.Errorf("%+v: status %s, failure %v; want diverged, %q", c.o, res.Status, res.Failure, c.want)
+			continue
+		}
+		if l := res.History.Loss(res.History.Len() - 1); math.IsNaN(l) || math.IsInf(l, 0) {
+			t.Errorf("%+v: the last recorded loss is %v", c.o, l)
+		}
+	}
+}
