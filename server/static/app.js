@@ -623,7 +623,9 @@
     // The state says what the summaries say: max_epochs, converged,
     // diverged, interrupted...
     let state = 'running';
-    if (run.preview) state = run.lanes.some((l) => l.error) ? 'the spec has an error' : 'ready: press Run';
+    // A preview is ready once its first state is drawn, not when it is
+    // asked for: on a busy server it can take a moment.
+    if (run.preview) state = run.lanes.some((l) => l.error) ? 'the spec has an error' : epoch < 0 ? 'loading the preview' : 'ready: press Run';
     else if (run.stopped) state = 'stopped';
     else if (run.lanes.every((l) => l.finished || l.error)) {
       if (run.lanes.some((l) => l.error)) state = run.lanes.every((l) => !l.error || l.early) ? 'not started: see the error under Run' : 'failed';
