@@ -90,10 +90,13 @@ type Loop struct {
 	ckptAt   time.Time
 	ckptTook time.Duration
 	// stepErr is the last error that refused a point during the current
-	// step (a model off the grid, a loss that is not finite), for an
-	// optimizer that stops against it (L-BFGS's line search): a search
-	// that can go no further after such a refusal is a divergence.
-	stepErr error
+	// step (a model off the grid, a loss, gradient or parameter that is
+	// not finite; not a parameter out of its domain, which a line search
+	// backs away from), for an optimizer that stops against it (L-BFGS's
+	// line search): a search that can go no further after such a refusal
+	// is a divergence. stepTheta holds that point's parameters.
+	stepErr   error
+	stepTheta []float64
 }
 
 // Start prepares a run of prob under opts: it checks the problem and the
@@ -146,7 +149,7 @@ func StartEvaluable(e Evaluable, lossName string, opts Options) (*Loop, error) {
 		return nil, fmt.Errorf("the %s optimizer needs a grid problem (its Fisher information); this objective has none", l.opt.Name())
 	}
 	h := NewHistory(lossName, e.Names())
-	t := &evalTask{e: e, h: h}
+	t := &evalTask{e: e, h: h, thetaBuf: make([]float64, len(h.Names))}
 	if se, ok := e.(StdErrer); ok {
 		t.stdErr = se
 		h.Report = []string{"loss_stderr"}
@@ -261,8 +264,11 @@ func (l *Loop) eval(u, grad []float64) (float64, error) {
 	if err == nil {
 		err = l.task.check()
 	}
-	if err != nil {
+	// A refusal a line search may stop against, and the point it refused
+	// (the failure names that one, not the last trial).
+	if errors.As(err, new(*GridError)) || errors.As(err, new(*NonFiniteError)) {
 		l.stepErr = err
+		l.stepTheta = append(l.stepTheta[:0], l.task.lastTheta()...)
 	}
 	return loss, err
 }
@@ -275,6 +281,9 @@ func (l *Loop) fail(epoch int, err error) {
 		f.Loss = nf.Value[0]
 	}
 	f.Theta = slices.Clone(l.task.lastTheta())
+	if l.stepErr != nil && errors.Is(err, l.stepErr) {
+		f.Theta = slices.Clone(l.stepTheta) // the refused trial, not the last one
+	}
 	if r := l.res.History.Len(); r > 0 {
 		f.LastGood = slices.Clone(l.res.History.Row(r - 1))
 	}
@@ -384,8 +393,6 @@ func (l *Loop) step(epoch int) (ended, retry bool) {
 				why = "the loss keeps falling towards parameters that are not finite"
 			case nf != nil:
 				why = "its trial states had a " + nf.What + " that is not finite"
-			case !errors.As(l.stepErr, new(*GridError)):
-				why = "its trial states could not be evaluated"
 			}
 			err = fmt.Errorf("%w (the line search could go no further: %s)", l.stepErr, why)
 		} else {
@@ -545,13 +552,13 @@ type evalTask struct {
 	stdErr   StdErrer
 	starter  EpochStarter
 	lastU    []float64 // the point of the last evaluation
-	thetaBuf []float64 // its parameters, for check
+	thetaBuf []float64 // its parameters, for check (as many as Names, sized once)
 	se       [1]float64
 }
 
 func (t *evalTask) init(u []float64) { t.e.Init(u) }
 func (t *evalTask) eval(u, grad []float64) (float64, error) {
-	t.lastU = append(t.lastU[:0], u...) // the parameters are derived only for a failure
+	t.lastU = append(t.lastU[:0], u...) // its parameters are derived by check
 	return t.e.Eval(u, grad)
 }
 
@@ -560,7 +567,6 @@ func (t *evalTask) eval(u, grad []float64) (float64, error) {
 // the estimate of the loss may still be finite, as when the target has no
 // normalizable density along some direction and the fit runs off along it.
 func (t *evalTask) check() error {
-	t.thetaBuf = slices.Grow(t.thetaBuf[:0], len(t.e.Names()))[:len(t.e.Names())]
 	t.e.Theta(t.thetaBuf, t.lastU)
 	for i, v := range t.thetaBuf {
 		if math.IsNaN(v) || math.IsInf(v, 0) {

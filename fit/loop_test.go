@@ -448,5 +448,75 @@ func TestUnboundedLossDiverges(t *testing.T) {
 		if l := res.History.Loss(res.History.Len() - 1); math.IsNaN(l) || math.IsInf(l, 0) {
 			t.Errorf("%+v: the last recorded loss is %v", c.o, l)
 		}
+		// The offending parameters are the refused trial's: its loss
+		// -exp(a), or its parameter exp(a), overflows.
+		th := res.Failure.Theta
+		if len(th) != 1 || (!c.o.inTheta && !math.IsInf(-math.Exp(th[0]), -1)) || (c.o.inTheta && !math.IsInf(th[0], 1)) {
+			t.Errorf("%+v: offending parameters %v, not the refused trial's (%v)", c.o, th, res.Failure)
+		}
+	}
+}
+
+// kinked is |u - 1|, refused below 0 (a domain error, as a negative
+// variance is): L-BFGS's line search backs away from the refusal and
+// stalls at the kink. That is an end (stalled), not a divergence.
+type kinked struct{}
+
+func (kinked) Names() []string          { return []string{"a"} }
+func (kinked) Init(u []float64)         { u[0] = 3 }
+func (kinked) Theta(theta, u []float64) { theta[0] = u[0] }
+func (kinked) Eval(u, grad []float64) (float64, error) {
+	if u[0] < 0 {
+		return math.NaN(), &fit.DomainError{Err: errors.New("a must be >= 0")}
+	}
+	grad[0] = 1
+	if u[0] < 1 {
+		grad[0] = -1
+	}
+	return math.Abs(u[0] - 1), nil
+}
+
+// TestKinkWithRefusalStalls checks that a line search which refused a
+// point out of the domain on its way and then stalls at a kink ends
+// stalled: only refusals of a model off the grid or of values that are
+// not finite make a stall a divergence.
+func TestKinkWithRefusalStalls(t *testing.T) {
+	res, err := fit.RunEvaluable(context.Background(), kinked{}, "loss", fit.Options{Optimizer: &fit.LBFGS{}, Epochs: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status == fit.Diverged {
+		t.Errorf("diverged: %v", res.Failure)
+	}
+}
+
+// searcher is an optimizer whose one step tries u+1000 (refused: the
+// objective's loss is not finite there), then u+1 (finite, no lower),
+// and stalls, as a line search can.
+type searcher struct{}
+
+func (searcher) Name() string         { return "searcher" }
+func (searcher) Fresh() fit.Optimizer { return searcher{} }
+func (searcher) Step(s *fit.State, eval fit.Evaluator) error {
+	g := make([]float64, len(s.U))
+	for _, d := range []float64{1000, 1} {
+		u := []float64{s.U[0] + d}
+		if _, err := eval(u, g); err != nil {
+			continue
+		}
+	}
+	return &fit.StopError{Status: fit.Stalled, Rule: "line_search"}
+}
+
+// TestStallNamesRefusedPoint checks that a step which stalls after a
+// refused trial ends diverged with that trial's parameters as the
+// offending ones, not the last trial's (which was finite).
+func TestStallNamesRefusedPoint(t *testing.T) {
+	res, err := fit.RunEvaluable(context.Background(), unbounded{}, "loss", fit.Options{Optimizer: searcher{}, Epochs: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != fit.Diverged || res.Failure == nil || len(res.Failure.Theta) != 1 || res.Failure.Theta[0] != 1000 {
+		t.Errorf("status %s, failure %v: want diverged at a=1000", res.Status, res.Failure)
 	}
 }

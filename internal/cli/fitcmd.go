@@ -234,9 +234,6 @@ func (o *fitOptions) database(ios *IOStreams, s *spec.Spec, env *spec.Env) error
 	return nil
 }
 
-// buildError is a failed build's error: interrupted (130, or 143 after
-// SIGTERM) when a signal cancelled it (a slow formula, a large file, a
-// query, which the database then cancels), else bad input.
 // sameFit refuses a spec that would not continue the fit the checkpoint
 // holds: one that differs from the checkpoint's spec in anything but its
 // epochs and stopping rules (a resumed fit takes the steps the fit never
@@ -279,6 +276,9 @@ func sameFit(cp *fit.Checkpoint, now *spec.Spec, dataDir string, o *fitOptions) 
 	return nil
 }
 
+// buildError is a failed build's error: interrupted (130, or 143 after
+// SIGTERM) when a signal cancelled it (a slow formula, a large file, a
+// query, which the database then cancels), else bad input.
 func buildError(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted while building the fit: %w", err)}
