@@ -266,11 +266,19 @@ func (l *Loop) eval(u, grad []float64) (float64, error) {
 	}
 	// A refusal a line search may stop against, and the point it refused
 	// (the failure names that one, not the last trial).
-	if errors.As(err, new(*GridError)) || errors.As(err, new(*NonFiniteError)) {
+	if err != nil && refusal(err) {
 		l.stepErr = err
 		l.stepTheta = append(l.stepTheta[:0], l.task.lastTheta()...)
 	}
 	return loss, err
+}
+
+// refusal reports whether err refuses a point a line search may stop
+// against: a model off the grid, a value that is not finite.
+func refusal(err error) bool {
+	var g *GridError
+	var nf *NonFiniteError
+	return errors.As(err, &g) || errors.As(err, &nf)
 }
 
 // fail ends the run as diverged at epoch, for err.
