@@ -47,35 +47,55 @@ type Built struct {
 
 // LossSymbol names a grid fit's loss in titles and in the final line. It
 // is the divergence's symbol, but for target_weights: density (the
-// notebook's): the divergence's sum is then taken on the target's raw
-// density values p, which is not the divergence of the distributions. For
-// forward KL it is sum p log(p/Q) = c KL(P||Q) + c log c, c = sum p (see
-// DensityKL), 23.04 for the notebook's fit where KL(P||Q) is 0.002.
+// notebook's; forward KL only): the sum is then taken on the target's raw
+// density values p, and is not a KL: sum p log(p/Q) = c KL(P||Q) + c log c,
+// c = sum p (see DensityMeaning), 23.04 for the notebook's fit where
+// KL(P||Q) is 0.002.
 func (b *Built) LossSymbol() string {
-	sym := b.Problem.Divergence.Symbol()
-	if b.Weights != target.Density {
-		return sym
-	}
-	if _, ok := b.Problem.Divergence.(divergence.ForwardKL); ok {
+	if _, _, _, ok := b.DensityKL(0); ok {
 		return "sum p log(p/Q)"
 	}
-	return sym + " on the raw density values"
+	return b.Problem.Divergence.Symbol()
 }
 
 // DensityKL returns, for a forward KL fit under target_weights: density,
-// c = sum p, the target's raw density values summed, and KL(P||Q) of the
-// normalized target from the loss, loss/c - log c; ok is false for other
-// fits. (The subtraction loses about log(c)/KL of the loss's relative
-// precision: 1e-12 relative for the notebook's.)
-func (b *Built) DensityKL(loss float64) (c, kl float64, ok bool) {
+// c = sum p (the target's raw density values summed), KL(P||Q) of the
+// normalized target, loss/c - log c, and a bound on its error; ok is false
+// for other fits. The loss is good to 1e-12 relative (the fast passes are
+// held to that against the plain one), which the subtraction keeps in
+// absolute terms, loss/c 1e-12, plus log c's rounding: where the KL is
+// smaller than that, it is 0 within the bound, and says so (see
+// DensityMeaning).
+func (b *Built) DensityKL(loss float64) (c, kl, bound float64, ok bool) {
 	if b.Problem == nil || b.Weights != target.Density {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	if _, isKL := b.Problem.Divergence.(divergence.ForwardKL); !isKL {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	c = floats.Sum(b.Problem.P)
-	return c, loss/c - math.Log(c), true
+	return c, loss/c - math.Log(c), 1e-12*math.Abs(loss/c) + 4*0x1p-52*math.Abs(math.Log(c)), true
+}
+
+// DensityMeaning says what a grid fit's loss is under target_weights:
+// density, at the given loss ("" for other fits): not KL(P||Q) but its sum
+// taken on the target's raw density values, with the KL it amounts to.
+func (b *Built) DensityMeaning(loss float64) string {
+	if b.Problem == nil || b.Weights != target.Density {
+		return ""
+	}
+	c, kl, bound, ok := b.DensityKL(loss)
+	if !ok {
+		return "" // density weights go with forward KL only (see Spec.Check)
+	}
+	v := fmt.Sprintf("%.6g (± %.1g)", kl, bound)
+	if math.Abs(kl) <= bound {
+		v = fmt.Sprintf("0 within %.1g", bound)
+	}
+	if math.IsNaN(kl) || math.IsInf(kl, 0) {
+		v = fmt.Sprint(kl)
+	}
+	return fmt.Sprintf("the loss is sum p log(p/Q) over the target's raw density values p (target_weights: density), not KL(P||Q): with c = sum p = %.6g it is c KL(P||Q) + c log c, so KL(P||Q) = %s", c, v)
 }
 
 // DefaultOptimizer is the optimizer of a spec that names none: L-BFGS

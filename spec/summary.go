@@ -42,8 +42,9 @@ type Summary struct {
 	// Evaluations counts loss-and-gradient evaluations (a line search
 	// makes several per epoch).
 	Evaluations int `json:"evaluations"`
-	// LossMeaning says what the loss is when it is a divergence up to a
-	// constant (a Monte Carlo fit).
+	// LossMeaning says what the loss is when it is not the divergence
+	// itself: a Monte Carlo loss (the divergence up to a constant), or one
+	// on raw density values (target_weights: density).
 	LossMeaning string `json:"loss_meaning,omitempty"`
 	// Diagnostics says whether a Monte Carlo fit by the reverse KL can be
 	// trusted (see AddDiagnostics).
@@ -100,6 +101,9 @@ func NewSummary(b *Built, r *fit.Result) *Summary {
 	s.Warnings = b.Warnings
 	if mc := b.MonteCarlo; mc != nil {
 		s.Direction, s.LossMeaning = mc.Direction(), mc.LossMeaning()
+	}
+	if m := b.DensityMeaning(r.Loss()); m != "" {
+		s.LossMeaning = m
 	}
 	if f := r.Failure; f != nil {
 		s.Failure = &FailureInfo{

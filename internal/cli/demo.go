@@ -21,12 +21,13 @@ func newDemoCmd(ios *IOStreams) *cobra.Command {
 	o := &demoOptions{}
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Reproduce the notebook: fit N(5, 1) to N(0, 7) by gradient descent on KL(P||Q)",
+		Short: "Reproduce the notebook: fit N(5, 1) to N(0, 7) by gradient descent on its KL loss",
 		Long: `demo runs the experiment klfit grew from: a normal q with mean 5 and
 variance 1 is pulled onto the target N(0, 7), given as raw density values on
 the 200 points of arange(-10, 10, 0.1), by 1000 steps of gradient descent
-(learning rate 0.01) on the raw mean and variance, minimizing the forward
-KL(P||Q) = sum p log(p/q).
+(learning rate 0.01) on the raw mean and variance, minimizing the notebook's
+loss, sum p log(p/Q): the forward KL's sum taken on the raw density values p,
+which is c KL(P||Q) + c log c with c = sum p (the final line gives the KL).
 
 It prints the mean and variance after steps 11, 111, ..., 911 as the notebook
 did, and writes history.csv, summary.json and the figures into --out.

@@ -138,8 +138,8 @@ func runBuilt(ctx context.Context, ios *IOStreams, b *spec.Built, o runOptions) 
 	}
 	fmt.Fprintf(human, "final %s = %s after %d epochs (%s): %s\n", lossSymbol(b),
 		loss, res.Epochs, why, formatParams(res.History.Names, res.Theta()))
-	if c, kl, ok := b.DensityKL(res.Loss()); ok && !math.IsNaN(kl) && !math.IsInf(kl, 0) {
-		fmt.Fprintf(human, "(target_weights: density: p are the target's density values, c = sum p = %.6g, so the loss is c KL(P||Q) + c log c and KL(P||Q) = %.6g)\n", c, kl)
+	if m := b.DensityMeaning(res.Loss()); m != "" {
+		fmt.Fprintf(human, "(%s)\n", m)
 	}
 	fmt.Fprintln(human, wrote)
 	return nil
