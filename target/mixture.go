@@ -1,6 +1,7 @@
 package target
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strconv"
@@ -63,13 +64,21 @@ func (m *Mixture) Dim() int { return m.Components[0].Family.Family.Dim() }
 
 // Density evaluates sum_k w_k q_k on g.
 func (m *Mixture) Density(dst []float64, g *grid.Grid) error {
-	if err := m.LogDensity(dst, g.X, g.Y); err != nil {
-		return err
-	}
-	for i, l := range dst {
-		dst[i] = math.Exp(l)
-	}
-	return nil
+	return m.DensityContext(context.Background(), dst, g)
+}
+
+// DensityContext is Density, in blocks of points, stopping with ctx's
+// error between two when ctx has ended (see Family.DensityContext).
+func (m *Mixture) DensityContext(ctx context.Context, dst []float64, g *grid.Grid) error {
+	return inBlocks(ctx, dst, g, func(dst, x, y []float64) error {
+		if err := m.LogDensity(dst, x, y); err != nil {
+			return err
+		}
+		for i, l := range dst {
+			dst[i] = math.Exp(l)
+		}
+		return nil
+	})
 }
 
 // LogDensity fills dst[i] with the log of the mixture's density at

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/klfit/klfit/dist"
 	"github.com/klfit/klfit/grid"
 )
 
@@ -230,5 +231,41 @@ func TestKDEStopsWhenContextEnds(t *testing.T) {
 	}
 	if math.Abs(mass-1) > 1e-12 {
 		t.Errorf("the estimate's mass is %v, want 1", mass)
+	}
+}
+
+// TestPointwiseTargetsStop checks that a family and a mixture target, whose
+// evaluation on 10^7 points takes seconds, look at their context between
+// blocks of points and stop with its error (here at the second look, of
+// three blocks), and that in blocks they give what one pass over the grid
+// gives.
+func TestPointwiseTargetsStop(t *testing.T) {
+	a, err := grid.Arange(-10, 10, 20/float64(3*densityBlock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := grid.New1D(a)
+	fam := Family{Family: dist.Normal{}, Theta: []float64{0, 2}}
+	mix, err := NewMixture([]Component{{Weight: 0.3, Family: fam}, {Weight: 0.7, Family: Family{Family: dist.Normal{}, Theta: []float64{3, 1}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range []ContextDensity{fam, mix} {
+		dst := make([]float64, g.Len())
+		ctx := &pollCtx{Context: context.Background(), n: 2}
+		if err := tg.DensityContext(ctx, dst, g); !errors.Is(err, context.Canceled) || ctx.polls != 2 {
+			t.Errorf("%v: %v after %d looks at the context, want its error at the second", tg, err, ctx.polls)
+		}
+	}
+	whole := make([]float64, g.Len())
+	fam.Family.Eval(fam.Theta, g.X, nil, whole, nil)
+	dst := make([]float64, g.Len())
+	if err := fam.Density(dst, g); err != nil {
+		t.Fatal(err)
+	}
+	for i := range dst {
+		if dst[i] != math.Exp(whole[i]) {
+			t.Fatalf("point %d: %v in blocks, %v in one pass", i, dst[i], math.Exp(whole[i]))
+		}
 	}
 }

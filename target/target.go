@@ -36,9 +36,41 @@ func (t Family) Dim() int { return t.Family.Dim() }
 
 // Density evaluates the family's density on g.
 func (t Family) Density(dst []float64, g *grid.Grid) error {
-	t.Family.Eval(t.Theta, g.X, g.Y, dst, nil)
-	for i, l := range dst {
-		dst[i] = math.Exp(l)
+	return t.DensityContext(context.Background(), dst, g)
+}
+
+// DensityContext is Density, in blocks of densityBlock points, stopping
+// with ctx's error between two when ctx has ended: 10^7 points take
+// seconds.
+func (t Family) DensityContext(ctx context.Context, dst []float64, g *grid.Grid) error {
+	return inBlocks(ctx, dst, g, func(dst, x, y []float64) error {
+		t.Family.Eval(t.Theta, x, y, dst, nil)
+		for i, l := range dst {
+			dst[i] = math.Exp(l)
+		}
+		return nil
+	})
+}
+
+// densityBlock is the points a pointwise target evaluates between two
+// looks at its context: a few milliseconds' work.
+const densityBlock = 1 << 16
+
+// inBlocks runs eval on g's points (and dst) a block of densityBlock at a
+// time, returning ctx's error, wrapped, once ctx has ended.
+func inBlocks(ctx context.Context, dst []float64, g *grid.Grid, eval func(dst, x, y []float64) error) error {
+	for lo := 0; lo < len(g.X); lo += densityBlock {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("evaluating the target: %w", err)
+		}
+		hi := min(lo+densityBlock, len(g.X))
+		var y []float64
+		if g.Y != nil {
+			y = g.Y[lo:hi]
+		}
+		if err := eval(dst[lo:hi], g.X[lo:hi], y); err != nil {
+			return err
+		}
 	}
 	return nil
 }
