@@ -57,8 +57,12 @@ func monteCarloReport(human, errOut io.Writer, b *spec.Built, res *fit.Result, s
 		default:
 			logZ = pyFloat(round4(float64(dg.LogZ))) + " (standard error unknown: k̂ > 0.5)"
 		}
-		fmt.Fprintf(human, "diagnostics (%d fresh draws): ELBO %s ± %s, log Z %s, Pareto k̂ %.3g (threshold %.3g)\n",
-			dg.Draws, pyFloat(round4(float64(dg.ELBO))), pyFloat(round4(float64(dg.ELBOStdErr))), logZ, float64(dg.ParetoK), float64(dg.KThreshold))
+		of := ""
+		if res.Status == fit.Diverged {
+			of = " of the last good state"
+		}
+		fmt.Fprintf(human, "diagnostics%s (%d fresh draws): ELBO %s ± %s, log Z %s, Pareto k̂ %.3g (threshold %.3g)\n",
+			of, dg.Draws, pyFloat(round4(float64(dg.ELBO))), pyFloat(round4(float64(dg.ELBOStdErr))), logZ, float64(dg.ParetoK), float64(dg.KThreshold))
 		if dg.Warning != "" {
 			fmt.Fprintln(errOut, "klfit: warning: "+oneLine(dg.Warning))
 		}

@@ -203,7 +203,7 @@ func TestMonteCarloImproperTarget(t *testing.T) {
 		strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "off the grid") {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
-	if !strings.Contains(stdout, "wrote "+out+": ") || !strings.Contains(stdout, "corner.png") {
+	if !strings.Contains(stdout, "wrote "+out+": ") || !strings.Contains(stdout, "corner.png") || !strings.Contains(stdout, "diagnostics of the last good state (") {
 		t.Errorf("stdout %q", stdout)
 	}
 	sum := readSummary(t, out)
