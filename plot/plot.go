@@ -329,7 +329,11 @@ func traceFigure(name, title, param string, ys []float64, known map[string]float
 		} else {
 			f.Title += fmt.Sprintf(" (dashed: the target's, %s)", strconv.FormatFloat(v, 'g', 6, 64))
 		}
-		f.Curves = append(f.Curves, Curve{X: []float64{0, c.X[len(c.X)-1]}, Y: []float64{v, v}, Color: grey, Width: 1.2, Dashes: dashed})
+		x0, x1 := 0.0, c.X[len(c.X)-1]
+		if len(c.X) == 1 { // a single state: the axis spans 1 each side of it, and so does the line
+			x0, x1 = c.X[0]-1, c.X[0]+1
+		}
+		f.Curves = append(f.Curves, Curve{X: []float64{x0, x1}, Y: []float64{v, v}, Color: grey, Width: 1.2, Dashes: dashed})
 	}
 	return f
 }
@@ -396,6 +400,10 @@ func lossFigure(in Input) Figure {
 	f := Figure{Name: "loss", XLabel: "epoch", YLabel: sym + " − min", LogY: true, IntegerX: true}
 	if at < 0 {
 		f.Title = "loss (no finite value)"
+		return f
+	}
+	if len(losses) == 1 { // nothing to be above: the title says it all
+		f.Title = fmt.Sprintf("loss %s at epoch 0, the only state", FormatLoss(best))
 		return f
 	}
 	f.Title = fmt.Sprintf("loss above its minimum, %s at epoch %d", FormatLoss(best), at)
