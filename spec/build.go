@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,12 +61,14 @@ func (b *Built) LossSymbol() string {
 
 // DensityKL returns, for a forward KL fit under target_weights: density,
 // c = sum p (the target's raw density values summed), KL(P||Q) of the
-// normalized target, loss/c - log c, and a bound on its error; ok is false
-// for other fits. The loss is good to 1e-12 relative (the fast passes are
-// held to that against the plain one), which the subtraction keeps in
-// absolute terms, loss/c 1e-12, plus log c's rounding: where the KL is
-// smaller than that, it is 0 within the bound, and says so (see
-// DensityMeaning).
+// normalized target, loss/c - log c, and a bound on its error, rounded up
+// to one digit; ok is false for other fits. The bound adds the fast
+// passes' 1e-12 of the loss (they are held to that against the plain
+// pass) to the rounding of sums of n terms, n eps of what is summed, on
+// loss/c, on c and so on log c, and on the terms' own scale (1, where the
+// loss is 0 at a perfect fit): 1e-12 |loss/c| + n eps (1 + |loss/c| +
+// |log c|). The subtraction keeps that in absolute terms; a KL below it is
+// 0 within it (see DensityMeaning).
 func (b *Built) DensityKL(loss float64) (c, kl, bound float64, ok bool) {
 	if b.Problem == nil || b.Weights != target.Density {
 		return 0, 0, 0, false
@@ -74,13 +77,32 @@ func (b *Built) DensityKL(loss float64) (c, kl, bound float64, ok bool) {
 		return 0, 0, 0, false
 	}
 	c = floats.Sum(b.Problem.P)
-	return c, loss/c - math.Log(c), 1e-12*math.Abs(loss/c) + 4*0x1p-52*math.Abs(math.Log(c)), true
+	n := float64(len(b.Problem.P))
+	bound = 1e-12*math.Abs(loss/c) + n*0x1p-52*(1+math.Abs(loss/c)+math.Abs(math.Log(c)))
+	return c, loss/c - math.Log(c), roundUp1(bound), true
+}
+
+// roundUp1 rounds a positive v up to one significant digit, so that a
+// bound printed with %.1g is the bound compared against.
+func roundUp1(v float64) float64 {
+	if !(v > 1e-300) || math.IsInf(v, 0) {
+		return v // 0, NaN, Inf, or too small for the decimal below
+	}
+	e := int(math.Floor(math.Log10(v)))
+	for d := math.Ceil(v / math.Pow(10, float64(e))); ; d++ {
+		// The float64 nearest the decimal d·10^e, which %.1g prints back.
+		if r, err := strconv.ParseFloat(fmt.Sprintf("%ge%d", d, e), 64); err == nil && r >= v {
+			return r
+		}
+	}
 }
 
 // DensityMeaning says what a grid fit's loss is under target_weights:
 // density, at the given loss ("" for other fits): not KL(P||Q) but its sum
-// taken on the target's raw density values, with the KL it amounts to.
-func (b *Built) DensityMeaning(loss float64) string {
+// taken on the target's raw density values, with the KL it amounts to,
+// or that it is unknown where the loss is not finite. lastGood says the
+// loss is a diverged fit's last good state's.
+func (b *Built) DensityMeaning(loss float64, lastGood bool) string {
 	if b.Problem == nil || b.Weights != target.Density {
 		return ""
 	}
@@ -89,11 +111,14 @@ func (b *Built) DensityMeaning(loss float64) string {
 		return "" // density weights go with forward KL only (see Spec.Check)
 	}
 	v := fmt.Sprintf("%.6g (± %.1g)", kl, bound)
-	if math.Abs(kl) <= bound {
+	switch {
+	case math.IsNaN(kl) || math.IsInf(kl, 0):
+		v = "unknown (the loss is not finite)"
+	case math.Abs(kl) <= bound:
 		v = fmt.Sprintf("0 within %.1g", bound)
 	}
-	if math.IsNaN(kl) || math.IsInf(kl, 0) {
-		v = fmt.Sprint(kl)
+	if lastGood {
+		v += ", at the last good state"
 	}
 	return fmt.Sprintf("the loss is sum p log(p/Q) over the target's raw density values p (target_weights: density), not KL(P||Q): with c = sum p = %.6g it is c KL(P||Q) + c log c, so KL(P||Q) = %s", c, v)
 }

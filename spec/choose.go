@@ -20,6 +20,10 @@ type CompareSummary struct {
 	TargetLoss Float        `json:"target_loss"`
 	Tolerance  float64      `json:"tolerance"`
 	Runs       []CompareRun `json:"runs"`
+	// LossMeaning says what the losses are when they are not the
+	// divergence itself (target_weights: density; see
+	// Built.DensityMeaning), at the best loss.
+	LossMeaning string `json:"loss_meaning,omitempty"`
 }
 
 // CompareRun is one run of a comparison.

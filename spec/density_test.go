@@ -1,9 +1,13 @@
 package spec_test
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/klfit/klfit/fit"
 )
 
 // TestDensityMeaning checks what a loss on raw density values is said to
@@ -26,11 +30,37 @@ func TestDensityMeaning(t *testing.T) {
 		{c*math.Log(c) - 1e-14, "so KL(P||Q) = 0 within "},
 		{c*math.Log(c) - 1e-3*c, "so KL(P||Q) = -0.001 (± "},
 	} {
-		if got := b.DensityMeaning(tc.loss); !strings.Contains(got, tc.want) || !strings.Contains(got, "not KL(P||Q)") {
+		if got := b.DensityMeaning(tc.loss, false); !strings.Contains(got, tc.want) || !strings.Contains(got, "not KL(P||Q)") {
 			t.Errorf("loss %v: %q, want %q", tc.loss, got, tc.want)
 		}
 	}
-	if got := build(t, head).DensityMeaning(1); got != "" {
+	if got := build(t, head).DensityMeaning(1, false); got != "" {
 		t.Errorf("normalized weights: %q", got)
+	}
+}
+
+// TestDensityKLBound checks the stated bound on fits that end where the
+// KL is known: 0, for a normal model fitted to a normal target on grids
+// whose c = sum p is about 1 (step 1, where the bound's relative part
+// vanishes) and about 10 (the notebook's); the KL stated must be 0
+// within the bound. And the bound printed is the bound compared against:
+// never rounded down.
+func TestDensityKLBound(t *testing.T) {
+	for _, step := range []string{"1", "0.1"} {
+		b := build(t, "grid: {start: -10, stop: 10, step: "+step+"}\ntarget: {family: normal, params: {mean: 0, variance: 7}}\n"+
+			"target_weights: density\nmodel: {family: normal, init: {mean: 1, variance: 3}}\noptimizer: lbfgs\n")
+		res, err := fit.Run(context.Background(), b.Problem, b.Options())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, kl, bound, _ := b.DensityKL(res.Loss())
+		if m := b.DensityMeaning(res.Loss(), false); math.Abs(kl) > bound || !strings.Contains(m, "so KL(P||Q) = 0 within ") {
+			t.Errorf("step %s: KL %v, bound %v: %q", step, kl, bound, m)
+		}
+		var printed float64
+		fmt.Sscanf(fmt.Sprintf("%.1g", bound), "%g", &printed)
+		if printed < bound {
+			t.Errorf("step %s: the bound %v prints as %v", step, bound, printed)
+		}
 	}
 }

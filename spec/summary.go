@@ -102,7 +102,7 @@ func NewSummary(b *Built, r *fit.Result) *Summary {
 	if mc := b.MonteCarlo; mc != nil {
 		s.Direction, s.LossMeaning = mc.Direction(), mc.LossMeaning()
 	}
-	if m := b.DensityMeaning(r.Loss()); m != "" {
+	if m := b.DensityMeaning(r.Loss(), r.Status == fit.Diverged); m != "" {
 		s.LossMeaning = m
 	}
 	if f := r.Failure; f != nil {

@@ -121,9 +121,10 @@ func TestCompareCLI(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	var sum struct {
-		BestLoss   float64 `json:"best_loss"`
-		TargetLoss float64 `json:"target_loss"`
-		Runs       []struct {
+		BestLoss    float64 `json:"best_loss"`
+		TargetLoss  float64 `json:"target_loss"`
+		LossMeaning string  `json:"loss_meaning"`
+		Runs        []struct {
 			Optimizer      map[string]any `json:"optimizer"`
 			Status         string         `json:"status"`
 			Epochs         int            `json:"epochs"`
@@ -145,7 +146,11 @@ func TestCompareCLI(t *testing.T) {
 	if sum.TargetLoss <= sum.BestLoss {
 		t.Errorf("best %v, target %v", sum.BestLoss, sum.TargetLoss)
 	}
-	for _, line := range []string{"optimizer", "gd", "adam", "lbfgs", "epochs to reach"} {
+	// The spec's density weights: the losses are not KL(P||Q), and say so.
+	if !strings.Contains(sum.LossMeaning, "not KL(P||Q)") {
+		t.Errorf("loss_meaning %q", sum.LossMeaning)
+	}
+	for _, line := range []string{"optimizer", "gd", "adam", "lbfgs", "epochs to reach", "best loss sum p log(p/Q) ", "final loss sum p log(p/Q)"} {
 		if !strings.Contains(errOut, line) {
 			t.Errorf("the table on stderr (--json) lacks %q:\n%s", line, errOut)
 		}

@@ -67,7 +67,7 @@ func runCompare(ctx context.Context, ios *IOStreams, b *spec.Built, o *fitOption
 	}
 	best, target := fit.ReachThreshold(hs...)
 	sum := &spec.CompareSummary{Spec: b.Spec, Divergence: b.Problem.Divergence.Name(), BestLoss: spec.Float(best),
-		TargetLoss: spec.Float(target), Tolerance: fit.ReachTolerance}
+		TargetLoss: spec.Float(target), Tolerance: fit.ReachTolerance, LossMeaning: b.DensityMeaning(best, false)}
 	runs := make([]plot.Run, len(results))
 	interrupted := false
 	for i, r := range results {
@@ -131,10 +131,19 @@ func parseCompare(list string) ([]string, error) {
 
 // printCompare prints the comparison table.
 func printCompare(w io.Writer, b *spec.Built, sum *spec.CompareSummary) {
+	// The loss by its name, but under density weights, where it is not the
+	// divergence (see spec.Built.LossSymbol).
+	loss := b.Problem.Divergence.Name()
+	if sum.LossMeaning != "" {
+		loss = "loss " + b.LossSymbol()
+	}
 	fmt.Fprintf(w, "best %s %s; reached = within %g of it (relative to max(|best|, 1))\n",
-		b.Problem.Divergence.Name(), pyFloat(float64(sum.BestLoss)), sum.Tolerance)
+		loss, pyFloat(float64(sum.BestLoss)), sum.Tolerance)
+	if sum.LossMeaning != "" {
+		fmt.Fprintf(w, "(%s)\n", sum.LossMeaning)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "optimizer\tstatus\tepochs\tevaluations\tfinal %s\tepochs to reach\tseconds to reach\n", b.Problem.Divergence.Name())
+	fmt.Fprintf(tw, "optimizer\tstatus\tepochs\tevaluations\tfinal %s\tepochs to reach\tseconds to reach\n", loss)
 	for _, r := range sum.Runs {
 		reach, secs := "never", "never"
 		if r.EpochsToTarget != nil {

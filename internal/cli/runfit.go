@@ -138,7 +138,7 @@ func runBuilt(ctx context.Context, ios *IOStreams, b *spec.Built, o runOptions) 
 	}
 	fmt.Fprintf(human, "final %s = %s after %d epochs (%s): %s\n", lossSymbol(b),
 		loss, res.Epochs, why, formatParams(res.History.Names, res.Theta()))
-	if m := b.DensityMeaning(res.Loss()); m != "" {
+	if m := b.DensityMeaning(res.Loss(), res.Status == fit.Diverged); m != "" {
 		fmt.Fprintf(human, "(%s)\n", m)
 	}
 	fmt.Fprintln(human, wrote)

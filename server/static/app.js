@@ -625,7 +625,10 @@
     let state = 'running';
     // A preview is ready once its first state is drawn, not when it is
     // asked for: on a busy server it can take a moment.
-    if (run.preview) state = run.lanes.some((l) => l.error) ? 'the spec has an error' : epoch < 0 ? 'loading the preview' : 'ready: press Run';
+    if (run.preview) {
+      const drawn = run.lanes.every((l) => l.error || (l.start && l.frames[l.shown]));
+      state = run.lanes.some((l) => l.error) ? 'the spec has an error' : drawn ? 'ready: press Run' : 'loading the preview';
+    }
     else if (run.stopped) state = 'stopped';
     else if (run.lanes.every((l) => l.finished || l.error)) {
       if (run.lanes.some((l) => l.error)) state = run.lanes.every((l) => !l.error || l.early) ? 'not started: see the error under Run' : 'failed';
@@ -654,7 +657,9 @@
     const box = lane.node.querySelector('.summary');
     const rows = [['status', s.status, { dataset: { field: 'status' } }],
       ['epochs', s.epochs, { dataset: { field: 'epochs' } }],
-      [`loss (${s.divergence})`, s.loss, { dataset: { field: 'loss' } }]];
+      [`loss (${lane.start ? lane.start.symbol : s.divergence})`, s.loss, { dataset: { field: 'loss' } }]];
+    // A loss that is not the divergence itself says what it is.
+    if (s.loss_meaning) rows.push(['loss is', s.loss_meaning, {}]);
     for (const [name, v] of Object.entries(s.params || {})) rows.push([name, v, { dataset: { param: name } }]);
     rows.push(['wall time', fmt6(s.wall_time_seconds) + ' s', {}]);
     if (s.failure) rows.push(['failure', s.failure.message, { dataset: { field: 'failure' } }]);
