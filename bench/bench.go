@@ -245,15 +245,31 @@ func Measure(c Case, points, threads int, opts Options) (Result, error) {
 	}
 	times, cpus, teams := make([]float64, opts.Runs), make([]float64, opts.Runs), make([]float64, opts.Runs)
 	var allocs float64
-	for i := range times {
-		d, a, err := run(epochs)
-		if err != nil {
-			return Result{}, fmt.Errorf("%s: %w", c.Name, err)
+	// A run no longer than the setup says its epochs were too few to
+	// measure against the setup's own variation (a sizing run stalled by
+	// another process makes them so): the runs are taken again with more,
+	// up to four times, rather than reporting 0 ns an epoch.
+	for tries := 0; ; tries++ {
+		allocs = 0
+		short := false
+		for i := range times {
+			d, a, err := run(epochs)
+			if err != nil {
+				return Result{}, fmt.Errorf("%s: %w", c.Name, err)
+			}
+			short = short || float64(d.Nanoseconds()) <= setup
+			times[i] = max(float64(d.Nanoseconds())-setup, 0) / float64(epochs)
+			cpus[i] = max(float64(cpu.Nanoseconds())-setupCPU, 0) / float64(epochs)
+			teams[i] = team
+			allocs += max(float64(a)-float64(setupAllocs), 0) / float64(epochs)
 		}
-		times[i] = max(float64(d.Nanoseconds())-setup, 0) / float64(epochs)
-		cpus[i] = max(float64(cpu.Nanoseconds())-setupCPU, 0) / float64(epochs)
-		teams[i] = team
-		allocs += max(float64(a)-float64(setupAllocs), 0) / float64(epochs)
+		if !short {
+			break
+		}
+		if tries == 4 {
+			return Result{}, fmt.Errorf("%s: %d epochs on %d points took no longer than the fit's setup (%.3g ms) in some runs: the machine is too busy to measure them", c.Name, epochs, points, setup/1e6)
+		}
+		epochs *= 8
 	}
 	obj := fit.NewObjectiveWith(prob, eng)
 	workers := obj.Workers()
