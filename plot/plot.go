@@ -402,8 +402,12 @@ func lossFigure(in Input) Figure {
 		f.Title = "loss (no finite value)"
 		return f
 	}
-	if len(losses) == 1 { // nothing to be above: the title says it all
+	if len(losses) == 1 { // nothing to be above: the loss itself, a dot
 		f.Title = fmt.Sprintf("loss %s at epoch 0, the only state", FormatLoss(best))
+		f.YLabel, f.LogY = sym, false
+		c := trace(losses)
+		c.Color, c.Width = blue, 1.5
+		f.Curves = []Curve{c}
 		return f
 	}
 	f.Title = fmt.Sprintf("loss above its minimum, %s at epoch %d", FormatLoss(best), at)

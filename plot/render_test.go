@@ -136,20 +136,19 @@ func TestParamsFigure(t *testing.T) {
 }
 
 // TestSingleStateIsDrawn draws the traces of a fit stopped at its start
-// (one state in the history): each parameter's shows that state, as a
-// dot, where a line through one point drew nothing, and the loss's title
-// says it is the only state (a loss above its minimum has nothing to show).
+// (one state in the history): each shows that state, as a dot, where a
+// line through one point drew nothing; the loss's is the loss itself, not
+// above its minimum, and its title says it is the only state.
 func TestSingleStateIsDrawn(t *testing.T) {
 	in := input(t, 200, 0)
 	in.History = fit.NewHistory("kl", []string{"mean", "variance"})
 	in.History.Append(0.5, []float64{1, 3})
 	drawn := 0
 	for _, f := range plot.Figures(in) {
-		if f.Name == "loss" && f.Title == "loss 0.5 at epoch 0, the only state" {
-			drawn++
-			continue
+		if f.Name == "loss" && f.Title != "loss 0.5 at epoch 0, the only state" {
+			t.Errorf("the loss figure's title %q", f.Title)
 		}
-		if f.Name != "mean" && f.Name != "variance" {
+		if f.Name != "loss" && f.Name != "mean" && f.Name != "variance" {
 			continue
 		}
 		drawn++
@@ -177,6 +176,6 @@ func TestSingleStateIsDrawn(t *testing.T) {
 		}
 	}
 	if drawn != 3 {
-		t.Errorf("%d of the loss figure (with its title) and the mean and variance figures", drawn)
+		t.Errorf("%d of the loss, mean and variance figures", drawn)
 	}
 }
