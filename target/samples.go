@@ -152,10 +152,15 @@ func (s *Samples) DensityContext(ctx context.Context, dst []float64, g *grid.Gri
 	var mean, m2 float64
 	edge0 := ax.At(0) - ax.Delta/2
 	x0, last := ax.At(0), ax.At(ax.N-1)
-	add := func(_ int, v []float64) error {
+	var src *csvSource // set below; add skips through it
+	add := func(line int, v []float64) error {
 		x := v[0]
 		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return fmt.Errorf("sample %v is not finite", x)
+			if s.SkipInvalid { // as a value that is not a number is
+				src.skip(line, fmt.Sprintf("sample %v is not finite", x))
+				return nil
+			}
+			return fmt.Errorf("sample %v is not finite (skip_invalid: true skips such lines)", x)
 		}
 		st.N++
 		d := x - mean // Welford's update
@@ -194,7 +199,7 @@ func (s *Samples) DensityContext(ctx context.Context, dst []float64, g *grid.Gri
 		counts[k+1] += f
 		return nil
 	}
-	src := &csvSource{path: s.Path, fsys: s.FS, ctx: ctx, want: []string{s.Column}, skipInvalid: s.SkipInvalid, progress: s.Progress, byName: s.Column != "", anyColumn: s.Column == ""}
+	src = &csvSource{path: s.Path, fsys: s.FS, ctx: ctx, want: []string{s.Column}, skipInvalid: s.SkipInvalid, progress: s.Progress, byName: s.Column != "", anyColumn: s.Column == ""}
 	if s.Column == "" {
 		src.want = []string{"samples"}
 	}

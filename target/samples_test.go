@@ -160,4 +160,12 @@ func TestSamplesErrors(t *testing.T) {
 	if s.Stats.N != 3 || s.Stats.Skipped != 2 || len(s.Warnings()) != 1 || !strings.Contains(s.Warnings()[0], "skipped 2 invalid lines (the first at line 3") {
 		t.Errorf("stats %+v, warnings %q", s.Stats, s.Warnings())
 	}
+	// NaN and infinities too: they parse, but are not samples.
+	s = &target.Samples{Path: write(t, "s.csv", "x\n1\nnan\n2\n-inf\n+Inf\n1.5\n"), SkipInvalid: true}
+	if err := s.Density(make([]float64, g.Len()), g); err != nil {
+		t.Fatal(err)
+	}
+	if s.Stats.N != 3 || s.Stats.Skipped != 3 || len(s.Warnings()) != 1 || !strings.Contains(s.Warnings()[0], "skipped 3 invalid lines (the first at line 3: sample NaN is not finite)") {
+		t.Errorf("non-finite: stats %+v, warnings %q", s.Stats, s.Warnings())
+	}
 }

@@ -10,8 +10,8 @@ import (
 )
 
 // SQL is a 1-D samples target pulled through an embedded DuckDB: the
-// query's first column holds the samples (NULLs and values that do not
-// convert to a number are skipped and counted). The binning is pushed into
+// query's first column holds the samples (NULLs, values that do not
+// convert to a number, and NaN and infinities are skipped and counted). The binning is pushed into
 // the query, so that only the histogram on the grid's cells crosses into
 // Go, whatever the size of the Parquet or CSV files the query reads, e.g.
 //
@@ -86,7 +86,10 @@ func (q *SQL) DensityContext(ctx context.Context, dst []float64, g *grid.Grid) e
 // the grid, n for those above and NULL for the rows skipped, and the
 // query for the samples' count, mean and variance.
 func binningQuery(query string, ax grid.Axis) (bins, stats string) {
-	src := fmt.Sprintf("(SELECT TRY_CAST(\"value\" AS DOUBLE) AS x, \"value\" IS NULL AS was_null FROM (%s) AS user_query(\"value\"))", query)
+	// NaN and infinities convert, but are not samples: they go with the
+	// values that do not convert (var_samp fails on them, and so did the
+	// whole query).
+	src := fmt.Sprintf("(SELECT CASE WHEN isfinite(TRY_CAST(\"value\" AS DOUBLE)) THEN TRY_CAST(\"value\" AS DOUBLE) END AS x, \"value\" IS NULL AS was_null FROM (%s) AS user_query(\"value\"))", query)
 	edge0 := ax.At(0) - ax.Delta/2
 	bins = fmt.Sprintf(`SELECT CASE WHEN x IS NULL THEN NULL
   WHEN floor((x - %v) / %v) < 0 THEN -1

@@ -21,7 +21,7 @@ func TestSQL(t *testing.T) {
 	for i, x := range xs {
 		fmt.Fprintf(&b, "%d,%v\n", i, x)
 	}
-	b.WriteString("3000,\n3001,n/a\n")
+	b.WriteString("3000,\n3001,n/a\n3002,nan\n3003,inf\n3004,-inf\n") // skipped, NaN and infinities too
 	p := write(t, "events.csv", b.String())
 	g := grid1(t, -3, 4, 0.1)
 	q, err := target.NewSQL(fmt.Sprintf("SELECT x FROM read_csv('%s', all_varchar = true)", p))
@@ -37,7 +37,7 @@ func TestSQL(t *testing.T) {
 			t.Errorf("cell %d: sql %v, samples %v", i, got[i], want[i])
 		}
 	}
-	if q.Stats.N != 3000 || q.Stats.Skipped != 2 || q.Stats.Below+q.Stats.Above != s.Stats.Below+s.Stats.Above {
+	if q.Stats.N != 3000 || q.Stats.Skipped != 5 || q.Stats.Below+q.Stats.Above != s.Stats.Below+s.Stats.Above {
 		t.Errorf("sql stats %+v, samples stats %+v", q.Stats, s.Stats)
 	}
 	if math.Abs(q.Stats.Mean-s.Stats.Mean) > 1e-12 || math.Abs(q.Stats.Variance-s.Stats.Variance) > 1e-12 {
