@@ -123,6 +123,16 @@ func (b *Built) DensityMeaning(loss float64, lastGood bool) string {
 	return fmt.Sprintf("the loss is sum p log(p/Q) over the target's raw density values p (target_weights: density), not KL(P||Q): with c = sum p = %.6g it is c KL(P||Q) + c log c, so KL(P||Q) = %s", c, v)
 }
 
+// dataRange reports whether t's automatic grid is its data's range
+// (see AutoGrid): binned counts and a postgres query's samples.
+func dataRange(t target.Target) bool {
+	switch t.(type) {
+	case *target.Postgres, *target.Histogram:
+		return true
+	}
+	return false
+}
+
 // DefaultOptimizer is the optimizer of a spec that names none: L-BFGS
 // converges without tuning.
 const DefaultOptimizer = "lbfgs"
@@ -265,7 +275,8 @@ func (s *Spec) Build(ctx context.Context, env Env) (*Built, error) {
 	b := &Built{Spec: n, Epochs: n.Epochs}
 	var g *grid.Grid
 	var err error
-	if n.Grid.IsZero() {
+	auto := n.Grid.IsZero()
+	if auto {
 		if b.Target, err = n.buildTarget(nil, false); err != nil {
 			return nil, err
 		}
@@ -303,6 +314,9 @@ func (s *Spec) Build(ctx context.Context, env Env) (*Built, error) {
 	}
 	if w := resolution(g, p); w != "" {
 		b.Warnings = append(b.Warnings, w)
+	}
+	if auto && dataRange(b.Target) {
+		b.Warnings = append(b.Warnings, fmt.Sprintf("the grid was chosen as the data's own range, [%v, %v], with no margin: the model is fitted as if cut there (its mass beyond is not on the grid); give a wider grid to fit its tails", g.X[0], g.X[len(g.X)-1]))
 	}
 	div, err := n.buildDivergence()
 	if err != nil {

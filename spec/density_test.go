@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -62,5 +64,23 @@ func TestDensityKLBound(t *testing.T) {
 		if printed < bound {
 			t.Errorf("step %s: the bound %v prints as %v", step, bound, printed)
 		}
+	}
+}
+
+// TestDataRangeGridWarns checks that a grid chosen as binned counts' own
+// range says that the model is fitted as if cut there, and that a grid
+// given does not.
+func TestDataRangeGridWarns(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "h.csv")
+	if err := os.WriteFile(p, []byte("0,1,5\n1,3,10\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const want = "the grid was chosen as the data's own range, [0, 3], with no margin"
+	src := "target: {histogram: " + p + "}\nmodel: {family: normal}\n"
+	if w := strings.Join(build(t, src).Warnings, "\n"); !strings.Contains(w, want) {
+		t.Errorf("warnings %q, want %q", w, want)
+	}
+	if w := strings.Join(build(t, "grid: {start: -5, stop: 8, step: 0.01}\n"+src).Warnings, "\n"); strings.Contains(w, "data's own range") {
+		t.Errorf("a grid given: warnings %q", w)
 	}
 }
