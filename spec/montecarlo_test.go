@@ -328,3 +328,33 @@ func TestMonteCarloSpecRoundTrip(t *testing.T) {
 
 // exact formats v in the shortest form that reads back to it.
 func exact(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// TestMonteCarloFarFromZero fits, by forward KL, draws of a correlated
+// normal 10^7 and -10^6 away from 0 with a spread of 1: the fit reaches
+// the draws' mean (to 1e-8 of its size) and covariance (to 1e-8). From
+// mean 0 it stalled a million units off with a covariance of 10^12, and
+// said "stalled", exit 0.
+func TestMonteCarloFarFromZero(t *testing.T) {
+	src := "target: {family: mvnormal, params: {mean: [10000000, -1000000], covariance: [[1, 0.5], [0.5, 0.26]]}}\n" +
+		"model: {family: mvnormal}\ndivergence: kl\nestimator: {name: monte_carlo, samples: 4096, seed: 3}\n"
+	s, err := spec.Parse([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Build(context.Background(), spec.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, _ := b.MonteCarlo.Objective(1)
+	res, err := fit.RunEvaluable(context.Background(), obj, "kl", b.Options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mean, cov := b.MonteCarlo.Moments.Mean(), b.MonteCarlo.Moments.Covariance()
+	want := []float64{mean[0], mean[1], cov.At(0, 0), cov.At(0, 1), cov.At(1, 1)}
+	for k, name := range b.ParamNames() {
+		if got := res.Theta()[k]; math.Abs(got-want[k]) > 1e-8*math.Max(1, math.Abs(want[k])) {
+			t.Errorf("%s = %.12g, the draws' %.12g (status %s)", name, got, want[k], res.Status)
+		}
+	}
+}

@@ -232,8 +232,14 @@ func (f *ForwardKL) Len() int { return f.model.Len() }
 // Names returns the names of the parameters (see Gaussian.Names).
 func (f *ForwardKL) Names() []string { return f.model.Names() }
 
-// Init sets u to the model's starting point (see Gaussian.Init).
-func (f *ForwardKL) Init(u []float64) { f.model.Init(u) }
+// Init sets u to the starting point: the samples' mean, with the model's
+// own starting spread (see Gaussian.Init). From the model's own start,
+// mean 0, samples far from 0 (10^6 away, their spread 1) left L-BFGS
+// stalled a million units off, with a covariance of 10^12.
+func (f *ForwardKL) Init(u []float64) {
+	f.model.Init(u)
+	copy(u[:f.model.Dim()], f.mom.mean)
+}
 
 // Theta computes the model's parameters at u (see Gaussian.Theta).
 func (f *ForwardKL) Theta(theta, u []float64) { f.model.Theta(theta, u) }
