@@ -79,6 +79,31 @@ func (m *Moments) Covariance() *mat.SymDense {
 	return c
 }
 
+// OptimumLoss returns the least loss a forward-KL fit of a normal to
+// these samples can reach, at their own mean and covariance C (divisor
+// N), or its diagonal for a mean-field (diag) model: the average of
+// -log q there, (d log(2 pi e) + log det C)/2. ok is false when C (or a
+// variance) is singular: the loss has no minimum.
+func (m *Moments) OptimumLoss(diag bool) (loss float64, ok bool) {
+	c := m.Covariance()
+	var logDet float64
+	if diag {
+		for i := range m.d {
+			if !(c.At(i, i) > 0) {
+				return math.NaN(), false
+			}
+			logDet += math.Log(c.At(i, i))
+		}
+	} else {
+		var ch mat.Cholesky
+		if !ch.Factorize(c) {
+			return math.NaN(), false
+		}
+		logDet = ch.LogDet()
+	}
+	return 0.5 * (float64(m.d)*math.Log(2*math.Pi*math.E) + logDet), true
+}
+
 // Sampler is a target that can draw from itself, such as [NormalTarget]:
 // a forward-KL fit to it needs only its draws.
 type Sampler interface {

@@ -43,6 +43,7 @@ func monteCarloReport(human, errOut io.Writer, b *spec.Built, res *fit.Result, s
 		return
 	}
 	fmt.Fprintln(human, "note: "+sum.LossMeaning)
+	optimumReport(human, errOut, b.MonteCarlo, res)
 	dg := sum.AddDiagnostics(b, res)
 	switch {
 	case dg == nil:
@@ -66,6 +67,30 @@ func monteCarloReport(human, errOut io.Writer, b *spec.Built, res *fit.Result, s
 		if dg.Warning != "" {
 			fmt.Fprintln(errOut, "klfit: warning: "+oneLine(dg.Warning))
 		}
+	}
+}
+
+// optimumReport says, for a forward-KL fit from samples or draws (whose
+// optimum is known: their own mean and covariance), how far above the
+// least loss the fit ended, and warns when it did not reach it (beyond
+// 1e-8 of the loss's size: L-BFGS reaches it to rounding).
+func optimumReport(human, errOut io.Writer, mc *spec.MonteCarlo, res *fit.Result) {
+	if mc.Moments == nil || res.History.Len() == 0 {
+		return
+	}
+	opt, ok := mc.Moments.OptimumLoss(mc.Model.Diagonal())
+	loss := res.Loss()
+	if !ok || math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return
+	}
+	excess := loss - opt
+	at := fmt.Sprintf("this fit ended %.2g above it", excess)
+	if math.Abs(excess) <= 1e-12*math.Max(1, math.Abs(opt)) {
+		at = "this fit is at it, to rounding"
+	}
+	fmt.Fprintf(human, "the least loss, at the samples' own mean and covariance: %s; %s\n", pyFloat(opt), at)
+	if excess > 1e-8*math.Max(1, math.Abs(opt)) {
+		fmt.Fprintf(errOut, "klfit: warning: the fit did not reach the optimum: it ended %.3g above the least loss these samples allow (%s, at their own mean and covariance)\n", excess, pyFloat(opt))
 	}
 }
 

@@ -342,3 +342,26 @@ func TestMonteCarloLargeHistory(t *testing.T) {
 		t.Errorf("d = %d: %d columns, want all %d parameters and 3", d, n, d*(d+3)/2)
 	}
 }
+
+// TestForwardKLOptimumReport checks what a forward-KL fit to draws says of
+// the optimum it knows (the draws' own mean and covariance): at it, for a
+// fit from its default start; a warning, for one given a start so far off
+// (10^7 away) that it does not reach it in its epochs.
+func TestForwardKLOptimumReport(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		init, stdout, stderr string
+	}{
+		{"", "this fit is at it, to rounding", ""},
+		{", init: {mean: [0, 0]}", "above it", "klfit: warning: the fit did not reach the optimum: it ended "},
+	} {
+		src := filepath.Join(dir, "s.yaml")
+		writeFile(t, src, "target: {family: mvnormal, params: {mean: [10000000, 0], covariance: [[1, 0], [0, 1]]}}\nmodel: {family: mvnormal"+c.init+
+			"}\ndivergence: kl\nestimator: {name: monte_carlo, samples: 512, seed: 3}\nepochs: 200\n")
+		code, stdout, stderr := run(t, context.Background(), false, "fit", src, "--out", filepath.Join(dir, "out"), "--no-figures")
+		if code != 0 || !strings.Contains(stdout, "the least loss, at the samples' own mean and covariance: ") || !strings.Contains(stdout, c.stdout) ||
+			(c.stderr == "") != !strings.Contains(stderr, "did not reach the optimum") || !strings.Contains(stderr, c.stderr) {
+			t.Errorf("init %q: exit %d, stdout %q, stderr %q", c.init, code, stdout, stderr)
+		}
+	}
+}
