@@ -134,7 +134,7 @@ func runBuilt(ctx context.Context, ios *IOStreams, b *spec.Built, o runOptions) 
 	loss := pyFloat(res.Loss())
 	if se := lossStdErr(res.History); !math.IsNaN(se) {
 		// A Monte Carlo loss is an estimate on the fit's own draws.
-		loss += fmt.Sprintf(" ± %.2g (Monte Carlo standard error, on the fit's draws)", se)
+		loss += fmt.Sprintf(" ± %.2g (Monte Carlo standard error on the fit's own draws, which fitting on them biases the loss low beyond: the diagnostics' ELBO, on fresh draws, is not)", se)
 	}
 	fmt.Fprintf(human, "final %s = %s after %d epochs (%s): %s\n", lossSymbol(b),
 		loss, res.Epochs, why, formatParams(res.History.Names, res.Theta()))
