@@ -158,6 +158,9 @@ func (s *csvSource) read(r io.Reader, fn func(line int, v []float64) error) erro
 		if rerr == bufio.ErrBufferFull {
 			long = append(long[:0], raw...)
 			for rerr == bufio.ErrBufferFull {
+				if len(long) > maxLine {
+					return &FileError{Path: s.path, Line: line, Msg: fmt.Sprintf("the line is longer than %d MiB: not a CSV of numbers (or its lines end in a lone CR, as old Mac files do)", maxLine>>20)}
+				}
 				raw, rerr = br.ReadSlice('\n')
 				long = append(long, raw...)
 			}
@@ -244,6 +247,13 @@ func (s *csvSource) record(line int, fields [][]byte, nfields int, cols []int, v
 	return fn(line, vals)
 }
 
+// maxLine bounds a line's length: a file without newlines would otherwise
+// be held whole (a 100 MB line took 795 MB).
+const maxLine = 1 << 20
+
+// maxListed bounds the columns an error lists.
+const maxListed = 20
+
 // splitCSV appends the fields of one CSV line to dst: split at commas in
 // place when the line has no quotes, else parsed by encoding/csv.
 func splitCSV(dst [][]byte, text []byte) ([][]byte, error) {
@@ -329,7 +339,11 @@ func (s *csvSource) columns(rec []string, line int) ([]int, error) {
 		case s.anyColumn:
 			return nil, &FileError{Path: s.path, Line: line, Msg: fmt.Sprintf("has columns %s: say which holds the samples with column:", strings.Join(trimAll(rec), ", "))}
 		default:
-			return nil, &FileError{Path: s.path, Line: line, Msg: fmt.Sprintf("has no column %q (columns: %s)", name, strings.Join(trimAll(rec), ", "))}
+			cols := trimAll(rec)
+			if len(cols) > maxListed {
+				cols = append(cols[:maxListed:maxListed], fmt.Sprintf("... (%d in all)", len(rec)))
+			}
+			return nil, &FileError{Path: s.path, Line: line, Msg: fmt.Sprintf("has no column %q (columns: %s)", name, strings.Join(cols, ", "))}
 		}
 		s.headerColumns[k] = i
 	}

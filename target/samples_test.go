@@ -137,6 +137,8 @@ func TestSamplesErrors(t *testing.T) {
 		{"all invalid skipped", "x\na\nb\n", target.Samples{SkipInvalid: true}, "no numeric data (2 lines skipped as invalid, the first at line 2"},
 		{"which column", "a,b\n1,2\n", target.Samples{}, "s.csv line 1: has columns a, b: say which holds the samples with column:"},
 		{"no such column", "a,b\n1,2\n", target.Samples{Column: "c"}, `has no column "c" (columns: a, b)`},
+		{"lines that end in CR", "x\r" + strings.Repeat("0.123456\r", 200_000), target.Samples{Column: "x"}, "s.csv line 1: the line is longer than 1 MiB: not a CSV of numbers (or its lines end in a lone CR"},
+		{"columns listed, not all", strings.Repeat("c,", 30) + "d\n", target.Samples{Column: "x"}, `has no column "x" (columns: c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, ... (31 in all))`},
 		{"column without header", "1,2\n", target.Samples{Column: "c"}, `has no header, so column "c" cannot be found`},
 		{"infinite", "1\n+Inf\n", target.Samples{}, "s.csv line 2: sample +Inf is not finite"},
 		{"not utf-8", "1\n\xff\n", target.Samples{}, "s.csv line 2: not UTF-8 text"},
