@@ -66,7 +66,7 @@ func TestLineFillTerms(t *testing.T) {
 }
 
 // TestLineSums checks the sums of e, e x and e x^2 that the normal pass
-// takes from the recurrence (line.sums, with its even and odd
+// takes from the recurrence (line.sumsTo, with its even and odd
 // recurrences and the two-exp start at the mode) against sums of exps of
 // the same log-density, over random lines and chunks, each term allowed
 // the error TestLineFillTerms allows it.
@@ -81,7 +81,8 @@ func TestLineSums(t *testing.T) {
 		if trial%3 == 0 { // a chunk holding the mode
 			lo, hi = max(0, ln.jm-rng.IntN(n)), min(n, ln.jm+1+rng.IntN(n))
 		}
-		got := ln.sums(lo, hi)
+		var got [3]float64
+		ln.sumsTo(&got, lo, hi)
 		xm := start + float64(ln.jm)*step
 		var want, bound [3]float64
 		for j := lo; j < hi; j++ {
@@ -122,7 +123,9 @@ func randomLine(rng *rand.Rand, anywhere bool) line {
 	if anywhere {
 		b = -2 * c * (start + width*(rng.Float64()*1.4-0.2))
 	}
-	return newLine(b, c, start, step, n)
+	var l line
+	l.set(b, c, start, step, n)
+	return l
 }
 
 // argError bounds the error, relative, that an exp of the log-density

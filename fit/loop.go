@@ -561,12 +561,14 @@ type evalTask struct {
 	starter  EpochStarter
 	lastU    []float64 // the point of the last evaluation
 	thetaBuf []float64 // its parameters, for check (as many as Names, sized once)
+	checked  bool      // thetaBuf holds lastU's parameters
 	se       [1]float64
 }
 
 func (t *evalTask) init(u []float64) { t.e.Init(u) }
 func (t *evalTask) eval(u, grad []float64) (float64, error) {
 	t.lastU = append(t.lastU[:0], u...) // its parameters are derived by check
+	t.checked = false
 	return t.e.Eval(u, grad)
 }
 
@@ -576,6 +578,7 @@ func (t *evalTask) eval(u, grad []float64) (float64, error) {
 // normalizable density along some direction and the fit runs off along it.
 func (t *evalTask) check() error {
 	t.e.Theta(t.thetaBuf, t.lastU)
+	t.checked = true
 	for i, v := range t.thetaBuf {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return &NonFiniteError{What: "parameter " + t.e.Names()[i], Value: []float64{v}}
@@ -583,7 +586,16 @@ func (t *evalTask) check() error {
 	}
 	return nil
 }
-func (t *evalTask) theta(dst, u []float64) { t.e.Theta(dst, u) }
+
+// theta stores the parameters at u in dst: check's, when u is the point it
+// checked (the state just accepted, as a rule), rather than derived again.
+func (t *evalTask) theta(dst, u []float64) {
+	if t.checked && slices.Equal(u, t.lastU) {
+		copy(dst, t.thetaBuf)
+		return
+	}
+	t.e.Theta(dst, u)
+}
 func (t *evalTask) lastTheta() []float64 {
 	theta := make([]float64, len(t.e.Names()))
 	t.e.Theta(theta, t.lastU)

@@ -46,7 +46,7 @@ const anchorEvery = 64
 //	dKL/db' = C E_Q[x'] - m1,  dKL/dc = C E_Q[x'^2] - m2,
 //
 // where C, m1, m2 are the target's mass and first two moments about ref,
-// computed once. Z and the model's moments come from line.sums.
+// computed once. Z and the model's moments come from line.sumsTo.
 type quadPass struct {
 	fam         dist.Quadratic
 	n           int
@@ -199,23 +199,16 @@ type line struct {
 // 256 points, where anchors every 32 points cost 16.
 const coarseEvery = 4
 
-// newLine returns the line b x + c x^2 on n points from start by step.
-// Its ratios' ratios come from exps of multiples of w = c step^2:
+// set makes l the line b x + c x^2 on n points from start by step. Its
+// ratios' ratios come from exps of multiples of w = c step^2:
 // cc = exp(2 w), cc4 = exp(8 w), cc4's square root cc2 (correctly
 // rounded: its error enters each block's start once, not the recurrence;
 // cc taken the same way shifts the gradient at the notebook's optimum
 // above L-BFGS's threshold), dd = exp(2 anchorEvery w) and
-// ccc = exp(2 anchorEvery^2 w),
-// which only a side of the mode longer than two blocks needs (it is NaN
-// otherwise, so that a use would show).
-func newLine(b, c, start, step float64, n int) line {
-	var l line
-	l.set(b, c, start, step, n)
-	return l
-}
-
-// set makes l the line b x + c x^2 on n points from start by step, in
-// place (see newLine): a line returned and copied into a pass's field is
+// ccc = exp(2 anchorEvery^2 w), which only a side of the mode longer than
+// two blocks needs (it is NaN otherwise, so that a use would show).
+//
+// It sets l in place: a line returned and copied into a pass's field is
 // read back before its stores have landed, a stall of a dozen cycles an
 // evaluation on the notebook's 200 points.
 func (l *line) set(b, c, start, step float64, n int) {
@@ -248,15 +241,8 @@ type blocks struct {
 	left      int     // blocks to go before exact anchors
 }
 
-// walk starts the blocks at j0 in direction dir (+1 or -1) with exact
-// anchors.
-func (l *line) walk(j0, dir int) blocks {
-	var w blocks
-	l.walkTo(&w, j0, dir)
-	return w
-}
-
-// walkTo is walk, setting *w in place (see line.set).
+// walkTo starts the blocks *w at j0 in direction dir (+1 or -1) with
+// exact anchors, in place (see line.set).
 func (l *line) walkTo(w *blocks, j0, dir int) {
 	w.j, w.dir = j0, dir
 	w.anchor(l)
@@ -334,14 +320,9 @@ func (l *line) around(right, left *blocks, jc, lo int) {
 	}
 }
 
-// sums returns the sums of e_j, e_j x_j and e_j x_j^2 over lo <= j < hi,
-// run outward from the mode so that ratios never exceed 1.
-func (l *line) sums(lo, hi int) (s [3]float64) {
-	l.sumsTo(&s, lo, hi)
-	return s
-}
-
-// sumsTo stores sums(lo, hi) in *s, with no copy of a result (see set).
+// sumsTo stores in *s the sums of e_j, e_j x_j and e_j x_j^2 over
+// lo <= j < hi, run outward from the mode so that ratios never exceed 1
+// (through a pointer, not returned: see set).
 func (l *line) sumsTo(s *[3]float64, lo, hi int) {
 	*s = [3]float64{}
 	var right, left blocks

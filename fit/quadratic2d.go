@@ -12,7 +12,7 @@ import (
 // mass and its five moments E_P[x], E_P[y], E_P[x^2], E_P[x y], E_P[y^2],
 // computed once, and the model's normalizer and moments, summed row by
 // row: along row y the log-density is (b1 + c12 y) x + c11 x^2 plus
-// b2 y + c22 y^2, a line (see line.sums) whose sums are scaled by one exp
+// b2 y + c22 y^2, a line (see line.sumsTo) whose sums are scaled by one exp
 // per row.
 type quad2Pass struct {
 	fam          dist.Quadratic2D

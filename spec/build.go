@@ -53,10 +53,20 @@ type Built struct {
 // c = sum p (see DensityMeaning), 23.04 for the notebook's fit where
 // KL(P||Q) is 0.002.
 func (b *Built) LossSymbol() string {
-	if _, _, _, ok := b.DensityKL(0); ok {
+	if b.densityKL() {
 		return "sum p log(p/Q)"
 	}
 	return b.Problem.Divergence.Symbol()
+}
+
+// densityKL reports whether b is a grid fit by forward KL under
+// target_weights: density, whose loss is not the KL (see DensityKL).
+func (b *Built) densityKL() bool {
+	if b.Problem == nil || b.Weights != target.Density {
+		return false
+	}
+	_, ok := b.Problem.Divergence.(divergence.ForwardKL)
+	return ok
 }
 
 // DensityKL returns, for a forward KL fit under target_weights: density,
@@ -70,10 +80,7 @@ func (b *Built) LossSymbol() string {
 // |log c|). The subtraction keeps that in absolute terms; a KL below it is
 // 0 within it (see DensityMeaning).
 func (b *Built) DensityKL(loss float64) (c, kl, bound float64, ok bool) {
-	if b.Problem == nil || b.Weights != target.Density {
-		return 0, 0, 0, false
-	}
-	if _, isKL := b.Problem.Divergence.(divergence.ForwardKL); !isKL {
+	if !b.densityKL() {
 		return 0, 0, 0, false
 	}
 	c = floats.Sum(b.Problem.P)
@@ -103,12 +110,9 @@ func roundUp1(v float64) float64 {
 // or that it is unknown where the loss is not finite. lastGood says the
 // loss is a diverged fit's last good state's.
 func (b *Built) DensityMeaning(loss float64, lastGood bool) string {
-	if b.Problem == nil || b.Weights != target.Density {
-		return ""
-	}
 	c, kl, bound, ok := b.DensityKL(loss)
 	if !ok {
-		return "" // density weights go with forward KL only (see Spec.Check)
+		return ""
 	}
 	v := fmt.Sprintf("%.6g (± %.1g)", kl, bound)
 	switch {

@@ -337,14 +337,7 @@ func exact(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 func TestMonteCarloFarFromZero(t *testing.T) {
 	src := "target: {family: mvnormal, params: {mean: [10000000, -1000000], covariance: [[1, 0.5], [0.5, 0.26]]}}\n" +
 		"model: {family: mvnormal}\ndivergence: kl\nestimator: {name: monte_carlo, samples: 4096, seed: 3}\n"
-	s, err := spec.Parse([]byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := s.Build(context.Background(), spec.Env{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := build(t, src)
 	obj, _ := b.MonteCarlo.Objective(1)
 	res, err := fit.RunEvaluable(context.Background(), obj, "kl", b.Options())
 	if err != nil {
