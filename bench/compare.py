@@ -34,7 +34,13 @@ import time
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
 
-import numpy as np  # noqa: E402
+try:
+    import numpy as np  # noqa: E402
+except ImportError:
+    print("compare.py: this Python (%s) has no NumPy: install it (Debian: apt-get install "
+          "python3-numpy python3-torch) and run the script with that Python, e.g. "
+          "/usr/bin/python3 bench/compare.py" % sys.executable, file=sys.stderr)
+    sys.exit(2)
 
 
 def fit(x, p, mu, v, lr, epochs, unconstrained):
