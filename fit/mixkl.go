@@ -167,28 +167,13 @@ func (q *mixKLPass) work(w, ch int) {
 		t[i] = p[i] / si
 	}
 	part[0], part[1] = lp, z
+	var sums [6]float64
 	for c := range k {
 		ln := &ml.lines[c]
-		var e0, e1, e2, t0, t1, t2 float64
-		for i, v := range e(c) {
-			d := ln.start + float64(lo+i)*ln.step
-			tv := t[i] * v
-			e0 += v
-			t0 += tv
-			v *= d
-			tv *= d
-			e1 += v
-			t1 += tv
-			e2 += v * d
-			t2 += tv * d
+		fmath.Moments(&sums, e(c), t, ln.start, ln.step, lo)
+		for j, v := range sums { // after exact's shares
+			part[2+6*c+j] += v
 		}
-		sums := part[2+6*c:]
-		sums[0] += e0
-		sums[1] += e1
-		sums[2] += e2
-		sums[3] += t0
-		sums[4] += t1
-		sums[5] += t2
 	}
 }
 

@@ -33,6 +33,13 @@ func Log(x float64) float64 {
 // agree to the bit.
 func AddLogs(dst, x []float64, a float64) {
 	dst = dst[:len(x)]
+	n := addLogsVector(dst, x, a)
+	addLogsScalar(dst[n:], x[n:], a)
+}
+
+// addLogsScalar is AddLogs a point at a time.
+func addLogsScalar(dst, x []float64, a float64) {
+	dst = dst[:len(x)]
 	for i, v := range x {
 		b := math.Float64bits(v)
 		t := &logTable[(b>>44)&255]

@@ -24,6 +24,16 @@ func TestLog(t *testing.T) {
 	}
 	got := make([]float64, len(xs))
 	AddLogs(got, xs, 0)
+	// With a reference a, the vector loop on most points and the Go loop
+	// on the last few (len(xs) is not a multiple of 4).
+	const a = -7.25
+	shifted := make([]float64, len(xs))
+	AddLogs(shifted, xs, a)
+	for i, x := range xs {
+		if want := a + Log(x); shifted[i] != want {
+			t.Fatalf("AddLogs with a = %v: log(%v) gives %v, a + Log %v", a, x, shifted[i], want)
+		}
+	}
 	for i, x := range xs {
 		want := math.Log(x)
 		if d := math.Abs(got[i] - want); d > 0x1p-52*(1+math.Abs(want)) {
