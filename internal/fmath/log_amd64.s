@@ -25,7 +25,8 @@ CONST4(lgLn2Lo, $0x3dea39ef35793c76)
 // operations in the same order as logNormal (no fused multiply-add), so
 // that the results agree to the bit. The interval's midpoint c is made
 // from x's leading mantissa bits (it is 1 + (j + 1/2)/256 exactly); 1/c
-// and log c are gathered from logTable; the exponent k becomes a float64
+// and log c, side by side in logTable, are loaded in pairs (16 bytes, a
+// point's two) and unpacked (faster than two gathers); the exponent k becomes a float64
 // as (2^52 + e) - (2^52 + 1023), exact.
 TEXT ·addLogsAVX2(SB), NOSPLIT, $0-32
 	MOVQ         dst+0(FP), DI
@@ -33,6 +34,9 @@ TEXT ·addLogsAVX2(SB), NOSPLIT, $0-32
 	MOVQ         n+16(FP), CX
 	VBROADCASTSD a+24(FP), Y15
 	LEAQ         ·logTable(SB), R8
+	VMOVUPD      lgC4<>(SB), Y9
+	VMOVUPD      lgC3<>(SB), Y10
+	VMOVUPD      lgC2<>(SB), Y11
 	SHRQ         $2, CX
 	JZ           done
 
@@ -42,10 +46,18 @@ loop:
 	VPAND      lgIndex<>(SB), Y1, Y1
 	VPSLLQ     $1, Y1, Y2
 	VPADDQ     Y1, Y2, Y1                // 3j: logTable's row
-	VPCMPEQQ   Y2, Y2, Y2
-	VGATHERQPD Y2, 8(R8)(Y1*8), Y3       // 1/c
-	VPCMPEQQ   Y2, Y2, Y2
-	VGATHERQPD Y2, 16(R8)(Y1*8), Y4      // log c
+	VMOVQ        X1, AX
+	VPEXTRQ      $1, X1, BX
+	VEXTRACTI128 $1, Y1, X2
+	VMOVQ        X2, R9
+	VPEXTRQ      $1, X2, R10
+	VMOVUPD      8(R8)(AX*8), X3          // 1/c, log c of the first point
+	VMOVUPD      8(R8)(BX*8), X4          // of the second
+	VINSERTF128  $1, 8(R8)(R9*8), Y3, Y3  // of the third
+	VINSERTF128  $1, 8(R8)(R10*8), Y4, Y4 // of the fourth
+	VUNPCKHPD    Y4, Y3, Y2
+	VUNPCKLPD    Y4, Y3, Y3               // 1/c
+	VMOVAPD      Y2, Y4                   // log c
 	VPAND      lgMant<>(SB), Y0, Y5
 	VPOR       lgOne<>(SB), Y5, Y5       // m
 	VPAND      lgTop8<>(SB), Y0, Y6
@@ -56,14 +68,11 @@ loop:
 	VPOR       lgTwo52<>(SB), Y6, Y6
 	VSUBPD     lgBias<>(SB), Y6, Y6      // k
 	VMULPD     lgC5<>(SB), Y5, Y7
-	VMOVUPD    lgC4<>(SB), Y8
-	VSUBPD     Y7, Y8, Y7
+	VSUBPD     Y7, Y9, Y7
 	VMULPD     Y5, Y7, Y7
-	VMOVUPD    lgC3<>(SB), Y8
-	VSUBPD     Y7, Y8, Y7
+	VSUBPD     Y7, Y10, Y7
 	VMULPD     Y5, Y7, Y7
-	VMOVUPD    lgC2<>(SB), Y8
-	VSUBPD     Y7, Y8, Y7
+	VSUBPD     Y7, Y11, Y7
 	VMULPD     Y5, Y5, Y8
 	VMULPD     Y8, Y7, Y7
 	VSUBPD     Y7, Y5, Y7                // p

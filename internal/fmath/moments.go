@@ -7,7 +7,7 @@ package fmath
 // made in four partial sums, point i going to the (i mod 4)-th, added as
 // (s0 + s1) + (s2 + s3); on amd64 with AVX2 the four run side by side in
 // one vector register, with the operations of the loop below in the same
-// order, so that the result is the same to the bit on any processor.
+// order, so that the result is the same to the bit with it or without.
 func Moments(s *[6]float64, e, t []float64, start, step float64, off int) {
 	t = t[:len(e)]
 	var acc [6][4]float64
