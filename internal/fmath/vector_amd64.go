@@ -41,3 +41,20 @@ func momentsVector(acc *[6][4]float64, e, t []float64, start, step float64, off 
 	momentsAVX2(acc, &e[0], &t[0], n, start, step, float64(off))
 	return n
 }
+
+// klTermsAVX2 is KLTerms' loop on up to n points, n a multiple of 4,
+// which returns how many it took (log_amd64.s).
+//
+//go:noescape
+func klTermsAVX2(acc *[2][4]float64, t, s, p, logp *float64, n int, a, tiny float64) int
+
+// klTermsVector runs KLTerms' loop four points at a time, when the
+// processor has AVX2, up to the first four that hold a point it does not
+// take, and returns how many points it took.
+func klTermsVector(acc *[2][4]float64, t, s, p, logp []float64, a, tiny float64) int {
+	n := len(s) &^ 3
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	return klTermsAVX2(acc, &t[0], &s[0], &p[0], &logp[0], n, a, tiny)
+}
