@@ -43,10 +43,13 @@ func addLogsScalar(dst, x []float64, a float64) {
 	for i, v := range x {
 		b := math.Float64bits(v)
 		t := &logTable[(b>>44)&255]
-		r := (math.Float64frombits(b&(1<<52-1)|1023<<52) - t[0]) * t[1]
+		r := float64((math.Float64frombits(b&(1<<52-1)|1023<<52) - t[0]) * t[1])
 		k := float64(int(b>>52) - 1023)
-		p := r - r*r*(0.5-r*(1.0/3-r*(0.25-r*0.2)))
-		dst[i] = a + (k*ln2Hi + (t[2] + p + k*ln2Lo))
+		u := 0.25 - float64(r*0.2)
+		u = 1.0/3 - float64(r*u)
+		u = 0.5 - float64(r*u)
+		p := r - float64(float64(r*r)*u)
+		dst[i] = a + (float64(k*ln2Hi) + (t[2] + p + float64(k*ln2Lo)))
 	}
 }
 
@@ -54,12 +57,19 @@ func addLogsScalar(dst, x []float64, a float64) {
 // m in [1, 2), and c the midpoint of m's interval in logTable,
 // log x = k log 2 + log c + log1p(r) with r = (m - c)/c, |r| <= 2^-9
 // (m - c is exact; the product with 1/c is off by an ulp of r, below
-// 2^-61), whose series is cut after r^5 (the rest is below 2^-56).
+// 2^-61), whose series is cut after r^5 (the rest is below 2^-56). The
+// conversions float64(x*y) keep a compiler from fusing a product with the
+// next sum (the language allows it: gc does so on arm64, and on amd64
+// from GOAMD64=v3), so that the result is the same on every processor
+// and build, and the same as addLogsAVX2's.
 func logNormal(x float64) float64 {
 	b := math.Float64bits(x)
 	t := &logTable[(b>>44)&255]
-	r := (math.Float64frombits(b&(1<<52-1)|1023<<52) - t[0]) * t[1]
+	r := float64((math.Float64frombits(b&(1<<52-1)|1023<<52) - t[0]) * t[1])
 	k := float64(int(b>>52) - 1023)
-	p := r - r*r*(0.5-r*(1.0/3-r*(0.25-r*0.2)))
-	return k*ln2Hi + (t[2] + p + k*ln2Lo)
+	u := 0.25 - float64(r*0.2)
+	u = 1.0/3 - float64(r*u)
+	u = 0.5 - float64(r*u)
+	p := r - float64(float64(r*r)*u)
+	return float64(k*ln2Hi) + (t[2] + p + float64(k*ln2Lo))
 }

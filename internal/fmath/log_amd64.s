@@ -108,8 +108,7 @@ done:
 // l taking the points i = l mod 4: it stops before the first four with an
 // s that is not at least tiny (or NaN) and returns how many points it
 // took. The operations are the Go loop's, in its order; a point with no
-// target mass adds +0 to its lane, where the Go loop adds nothing (the
-// same sum: a lane's sum is never -0).
+// target mass adds +0 to its lane, as the Go loop does.
 TEXT ·klTermsAVX2(SB), NOSPLIT, $0-72
 	MOVQ         acc+0(FP), DI
 	MOVQ         t+8(FP), R11

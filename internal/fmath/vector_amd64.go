@@ -4,7 +4,8 @@ package fmath
 
 import "golang.org/x/sys/cpu"
 
-// hasAVX2 says whether AddLogs may take addLogsAVX2.
+// hasAVX2 says whether AddLogs, KLTerms and Moments may take their
+// vector loops.
 var hasAVX2 = cpu.X86.HasAVX2
 
 // addLogsAVX2 is AddLogs on n points, n a multiple of 4 (log_amd64.s).
