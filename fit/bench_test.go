@@ -3,6 +3,7 @@ package fit_test
 import (
 	"fmt"
 	"io"
+	"math"
 	"testing"
 	"time"
 
@@ -172,7 +173,7 @@ func BenchmarkLoopOverhead(b *testing.B) {
 		{"observers+stop", func() ([]fit.Observer, func()) {
 			st := fit.NewCSVStreamer(io.Discard, []string{"epoch", "kl", "mean", "variance"}, 0)
 			return []fit.Observer{st, fit.ObserverFunc(func(*fit.Event) {})}, func() { st.Close() }
-		}, fit.Stop{Patience: 1 << 40, MaxTime: time.Hour}},
+		}, fit.Stop{Patience: math.MaxInt32, MaxTime: time.Hour}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			obs, done := bc.observers()

@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -92,6 +93,6 @@ func streamChild(t *testing.T, path string) {
 			fmt.Println("flushed")
 		}
 	})
-	fit.Run(context.Background(), prob, fit.Options{Epochs: 1 << 40, Observers: []fit.Observer{st, say}})
+	fit.Run(context.Background(), prob, fit.Options{Epochs: math.MaxInt32, Observers: []fit.Observer{st, say}})
 	t.Error("the child's fit ended")
 }
