@@ -67,7 +67,7 @@ func TestSamplesTenMillionLines(t *testing.T) {
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("the %s child failed: %v\n%s", mode, err, out)
 		}
-		return cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024 // kilobytes on Linux
+		return int64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) * 1024 // kilobytes on Linux
 	}
 	base, stream, hold := peak("base"), peak("stream"), peak("hold")
 	const bound = 40 << 20
