@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -58,34 +57,6 @@ func (o *lineOptions) addFlags(cmd *cobra.Command) {
 	f.IntVar(&o.Epochs, "epochs", spec.DefaultEpochs, "optimizer steps")
 	f.StringVar(&o.Optimizer, "optimizer", "", "the optimizer with its settings, e.g. 'gd(learning_rate=0.1)' (default: lbfgs, as in a spec)")
 	f.BoolVar(&o.PrintSpec, "print-spec", false, "print the spec these flags describe (YAML) and exit")
-}
-
-func runFitLine(ctx context.Context, ios *IOStreams, fo *fitOptions) error {
-	o := &fo.Line
-	if o.Target == "" {
-		return usageError(fmt.Errorf("give a spec file, or --target and --model"))
-	}
-	if o.Model == "" {
-		return usageError(fmt.Errorf("--model: give the model family, e.g. --model normal"))
-	}
-	s, err := o.spec()
-	if err != nil {
-		return usageError(err)
-	}
-	env := spec.Env{Progress: readingProgress(ios, fo.Quiet)}
-	if err := fo.database(ios, s, &env); err != nil {
-		return usageError(err)
-	}
-	if o.PrintSpec {
-		_, err := ios.Out.Write(s.YAML())
-		return err
-	}
-	b, err := s.Build(ctx, env)
-	if err != nil {
-		return buildError(ctx, flagError(err))
-	}
-	printWarnings(ios, b, fo.Quiet)
-	return runBuilt(ctx, ios, b, runOptions{Out: fo.Out, JSON: fo.JSON, Quiet: fo.Quiet, NoFigures: fo.NoFigures})
 }
 
 // flagError names the flag behind a spec error of a fit given by flags:
