@@ -126,6 +126,11 @@ func TestFitLine(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "mixture:") || !strings.Contains(out, "divergence: reverse_kl") || !strings.Contains(out, "{start: -10, stop: 10, step: 0.05}") {
 		t.Errorf("--print-spec: %d\n%s", code, out)
 	}
+	// A boolean setting, in the one-line syntax as in the spec.
+	if code, mom, errOut := run(t, ctx, false, "fit", "--target", apart, "--model", "normal", "--optimizer", "momentum(learning_rate=0.05, nesterov=true)", "--print-spec"); code != 0 ||
+		!strings.Contains(mom, "optimizer: {name: momentum, learning_rate: 0.05, nesterov: true}") {
+		t.Errorf("--optimizer with nesterov=true: exit %d, stderr %q\n%s", code, errOut, mom)
+	}
 	// The printed spec runs as a file: reverse KL settles on the mode at 3
 	// (pulled in slightly by the other mode: 2.984 and 1.047 after 300 steps).
 	specPath := filepath.Join(dir, "s.yaml")
@@ -152,6 +157,12 @@ func TestFitLine(t *testing.T) {
 		{[]string{"fit", "--target", "normal(mean=0, variance=1)", "--model", "normal", "--divergence", "tv"}, "total variation has no useful gradient"},
 		{[]string{"fit", "s.yaml", "--target", "normal(mean=0, variance=1)"}, "give a spec file or --target, not both"},
 		{[]string{"fit", "--resume", "c.ckpt", "--epochs", "5"}, "--resume alone continues the fit its checkpoint holds"},
+		{[]string{"fit", "--target", "normal(mean=0, variance=1)", "--model", "normal", "--optimizer", "momentum(nesterov=maybe)"},
+			"--optimizer: \"momentum(nesterov=maybe)\": column 10: optimizer settings are name=number or name=true|false"},
+		{[]string{"fit", "--target", "normal(mean=0, variance=1)", "--model", "normal", "--optimizer", "momentum(nesterov=1)"},
+			"--optimizer: nesterov: must be true or false, got 1"},
+		{[]string{"fit", "--target", "normal(mean=0, variance=1)", "--model", "normal", "--optimizer", "adam(learning_rate=true)"},
+			"--optimizer: learning_rate: must be a number, got the boolean true"},
 	} {
 		code, _, errOut := run(t, ctx, false, append(c.args, "--out", filepath.Join(dir, "x"))...)
 		if code != ExitUsage || !strings.Contains(errOut, c.want) {
