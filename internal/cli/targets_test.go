@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -60,12 +61,21 @@ func TestDiv(t *testing.T) {
 		{[]string{"student_t(df=3, loc=0, scale=1)", "normal(mean=0, variance=1)", "--method", "mc", "--samples", "20000"},
 			[]string{"Pareto k̂", "NOT converged", "  note: Pareto k̂ = "}},
 		{[]string{"beta(alpha=3, beta=3)", "exponential(rate=2)"}, []string{"KL(P||Q) = 0.57471"}},
+		// Too few draws to estimate k̂: unknown, not "finite variance",
+		// which JS's terms have whatever the draws.
+		{[]string{"normal(mean=0, variance=1)", "normal(mean=0, variance=2)", "--method", "mc", "--samples", "5"},
+			[]string{"(Monte Carlo: 5 draws, standard error ", "Pareto k̂ unknown; NOT converged)", "  note: the Pareto k̂ of the draws' terms could not be estimated"}},
+		{[]string{"normal(mean=0, variance=1)", "normal(mean=0, variance=2)", "-d", "js", "--method", "mc", "--samples", "5"},
+			[]string{"(Monte Carlo: 5 draws, standard error ", "terms of finite variance)"}},
 	} {
 		code, out, errOut := run(t, ctx, false, append([]string{"div"}, c.args...)...)
 		for _, w := range c.want {
 			if code != 0 || !strings.Contains(out, w) {
 				t.Errorf("%v: exit %d, %q %q, want %q", c.args, code, out, errOut, w)
 			}
+		}
+		if strings.Contains(c.args[0], "normal") && strings.Contains(out, "finite variance") && !slices.Contains(c.args, "js") {
+			t.Errorf("%v: says its terms have a finite variance:\n%s", c.args, out)
 		}
 	}
 	code, out, _ = run(t, ctx, false, "div", "expr('x > 0 ? exp(-x) : 0')", "expr('x < 0 ? exp(x) : 0')", "--json")
@@ -83,6 +93,9 @@ func TestDiv(t *testing.T) {
 		{[]string{"div", "normal(mean=0, variance=1)", "normal(mean=0, variance=2)", "-d", "js", "--method", "closed"}, "no closed form is known for js"},
 		{[]string{"div", "normal(mean=0, variance=1)", "normal(mean=0, variance=2)", "--method", "exact"}, `--method: unknown method "exact"`},
 		{[]string{"div", "samples(x.csv)", "normal(mean=0, variance=2)"}, "known only on a grid's cells"},
+		// One draw has no standard error (it printed ± 0).
+		{[]string{"div", "normal(mean=0, variance=1)", "normal(mean=0, variance=2)", "--method", "mc", "--samples", "1"}, "--samples: must be at least 2, for a standard error, got 1"},
+		{[]string{"div", "normal(mean=0, variance=1)", "normal(mean=0, variance=2)", "--method", "mc", "--samples", "0"}, "--samples: must be at least 2"},
 	} {
 		code, _, errOut := run(t, ctx, false, c.args...)
 		if code != ExitUsage || !strings.Contains(errOut, c.want) || strings.Count(errOut, "\n") != 1 {
