@@ -93,7 +93,7 @@ its method, and any note follows on its own line.
 	cmd.Flags().StringVarP(&o.Divergence, "divergence", "d", "kl", "the divergence, e.g. kl, reverse_kl, js, hellinger, 'renyi(alpha=0.5)'")
 	cmd.Flags().StringVarP(&o.Method, "method", "m", "auto", "auto, closed, grid or mc")
 	cmd.Flags().BoolVar(&o.JSON, "json", false, "print the result as JSON")
-	cmd.Flags().IntVar(&o.Samples, "samples", 100000, "Monte Carlo draws (--method mc)")
+	cmd.Flags().IntVar(&o.Samples, "samples", 100000, "Monte Carlo draws (--method mc), at least 2")
 	cmd.Flags().Uint64Var(&o.Seed, "seed", 1, "Monte Carlo seed (--method mc)")
 	cmd.Flags().Float64Var(&o.Tolerance, "tolerance", 1e-6, "agreement of two successive grids, relative to max(1, |D|) (--method grid)")
 	return cmd
