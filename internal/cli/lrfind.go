@@ -38,7 +38,7 @@ func (o *lrFindOptions) addFlags(cmd *cobra.Command) {
 func runLRFind(ctx context.Context, ios *IOStreams, b *spec.Built, o *fitOptions) error {
 	lo := o.LRFind
 	if !hasLR(b.Spec) {
-		return usageError(fmt.Errorf("--lr-find: the %s optimizer has no learning rate; name one that has, e.g. optimizer: {name: adam}", b.Spec.Optimizer.Name))
+		return usageError(fmt.Errorf("--lr-find: the %s optimizer has no learning rate; name one that has, e.g. optimizer: {name: adam} in a spec, --optimizer adam with --target", b.Spec.Optimizer.Name))
 	}
 	if lo.Epochs < 1 {
 		return usageError(fmt.Errorf("--lr-find-epochs must be >= 1, got %d", lo.Epochs))
