@@ -26,6 +26,11 @@ type Case struct {
 	Description string
 	// Fixed is the case's own grid size, or 0 when the case takes sizes.
 	Fixed int
+	// MinPoints is the fewest grid points a case that takes sizes can be
+	// fitted on (its model must keep its mass on the grid, and a mixture
+	// model needs points to spread its components over); Measure refuses
+	// fewer.
+	MinPoints int
 	// Problem builds the fit on about points grid points.
 	Problem func(points int) (*fit.Problem, fit.Optimizer, error)
 }
@@ -44,6 +49,7 @@ func Cases() []Case {
 		{
 			Name:        "normal",
 			Description: "normal model to N(0, 1) on [-8, 8], forward KL, gd on (mean, log variance)",
+			MinPoints:   2,
 			Problem: func(points int) (*fit.Problem, fit.Optimizer, error) {
 				return normalProblem(points)
 			},
@@ -51,6 +57,7 @@ func Cases() []Case {
 		{
 			Name:        "mixture",
 			Description: "3-component normal mixture model to a two-mode mixture on [-10, 10], forward KL, gd",
+			MinPoints:   9,
 			Problem: func(points int) (*fit.Problem, fit.Optimizer, error) {
 				return specProblem(fmt.Sprintf(`grid: {start: -10, stop: 10, step: %v}
 target: "0.4*normal(mean=-3, variance=1) + 0.6*normal(mean=2, variance=0.5)"
@@ -90,7 +97,7 @@ optimizer: {name: gd, learning_rate: 1e-6}
 // and divergence (spec syntax), and gd with a learning rate small enough
 // that every epoch costs the same.
 func generalCase(name, desc, model, div string) Case {
-	return Case{Name: name, Description: desc, Problem: func(points int) (*fit.Problem, fit.Optimizer, error) {
+	return Case{Name: name, Description: desc, MinPoints: 2, Problem: func(points int) (*fit.Problem, fit.Optimizer, error) {
 		return specProblem(fmt.Sprintf(`grid: {start: -8, stop: 8, step: %v}
 target: {family: normal, params: {mean: 0, variance: 1}}
 model: %s
@@ -190,6 +197,9 @@ func Measure(c Case, points, threads int, opts Options) (Result, error) {
 	}
 	if opts.RunTime <= 0 {
 		opts.RunTime = 200 * time.Millisecond
+	}
+	if c.Fixed == 0 && points < c.MinPoints {
+		return Result{}, fmt.Errorf("%s: %d points is too few: the case takes %d at least", c.Name, points, c.MinPoints)
 	}
 	prob, opt, err := c.Problem(points)
 	if err != nil {

@@ -3,6 +3,7 @@ package bench_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/klfit/klfit/bench"
 	"github.com/klfit/klfit/fit"
@@ -38,6 +39,45 @@ func TestCasesBuild(t *testing.T) {
 		}
 		if c.Fixed != 0 && prob.Grid.Len() != c.Fixed {
 			t.Errorf("%s: %d points, says %d", c.Name, prob.Grid.Len(), c.Fixed)
+		}
+	}
+}
+
+// TestMinPoints checks every case that takes a size against the fewest
+// points it says it takes: it fits on MinPoints (a fit of a few epochs
+// ends at its epochs, from every size up to 4 times more), and not on one
+// point fewer, so that MinPoints is the least, and klfit bench refuses
+// exactly the sizes that would fail.
+func TestMinPoints(t *testing.T) {
+	fits := func(c bench.Case, n int) error {
+		prob, opt, err := c.Problem(n)
+		if err != nil {
+			return err
+		}
+		res, err := fit.Run(t.Context(), prob, fit.Options{Optimizer: opt, Epochs: 20})
+		if err == nil && res.Status != fit.MaxEpochs {
+			err = res.Failure
+		}
+		return err
+	}
+	for _, c := range bench.Cases() {
+		if c.Fixed != 0 {
+			continue
+		}
+		if c.MinPoints < 1 {
+			t.Errorf("%s takes sizes and says no MinPoints", c.Name)
+			continue
+		}
+		for n := c.MinPoints; n <= 4*c.MinPoints; n++ {
+			if err := fits(c, n); err != nil {
+				t.Errorf("%s on %d points (MinPoints %d): %v", c.Name, n, c.MinPoints, err)
+			}
+		}
+		if c.MinPoints > 1 && fits(c, c.MinPoints-1) == nil {
+			t.Errorf("%s fits on %d points, fewer than its MinPoints %d", c.Name, c.MinPoints-1, c.MinPoints)
+		}
+		if _, err := bench.Measure(c, c.MinPoints-1, 1, bench.Options{Runs: 1, RunTime: time.Millisecond}); err == nil {
+			t.Errorf("%s: Measure on %d points, below MinPoints, did not refuse", c.Name, c.MinPoints-1)
 		}
 	}
 }

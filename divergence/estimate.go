@@ -288,7 +288,9 @@ type Estimate struct {
 	// draws' terms (see package psis): above 0.5 their variance is likely
 	// infinite and the estimate is not converged. -Inf for terms with no
 	// tail at all; NaN for JS, Hellinger and total variation, whose terms
-	// always have a finite variance; 0 for other methods.
+	// always have a finite variance, and for the others when there were
+	// too few draws to estimate it (Converged is then false, and Note says
+	// so); 0 for other methods.
 	ParetoK float64
 }
 

@@ -133,6 +133,46 @@ func TestLRFind(t *testing.T) {
 	t.Logf("suggested learning rate %v", pts[sug].Rate)
 }
 
+// TestSuggestLR checks the suggestion rule on sweeps written out: the
+// largest stable rate of the first run of stable ones that ends lower than
+// every smaller rate, and none from a sweep that was interrupted, whatever
+// its finished rates say.
+func TestSuggestLR(t *testing.T) {
+	ok := func(rate, final float64) fit.LRPoint {
+		return fit.LRPoint{Rate: rate, Status: fit.MaxEpochs, Epochs: 5, Initial: 10, Final: final, Max: 10, Stable: true}
+	}
+	bad := func(rate float64, s fit.Status) fit.LRPoint {
+		return fit.LRPoint{Rate: rate, Status: s, Epochs: 2, Initial: 10, Final: 20, Max: 20}
+	}
+	for _, c := range []struct {
+		name string
+		pts  []fit.LRPoint
+		want int
+	}{
+		{"stable then diverged", []fit.LRPoint{ok(0.01, 9), ok(0.1, 5), bad(1, fit.Diverged)}, 1},
+		{"overshoot", []fit.LRPoint{ok(0.01, 9), ok(0.1, 5), ok(1, 7), bad(10, fit.Diverged)}, 1},
+		{"stable beyond unstable", []fit.LRPoint{ok(0.01, 9), bad(0.1, fit.Diverged), ok(1, 1)}, 0},
+		{"none stable", []fit.LRPoint{bad(0.01, fit.Diverged), bad(0.1, fit.Diverged)}, -1},
+		{"a larger rate interrupted", []fit.LRPoint{ok(0.01, 9), ok(0.1, 5), bad(1, fit.Interrupted)}, -1},
+		{"a smaller rate interrupted", []fit.LRPoint{bad(0.01, fit.Interrupted), ok(0.1, 5), bad(1, fit.Diverged)}, -1},
+	} {
+		if got := fit.SuggestLR(c.pts); got != c.want {
+			t.Errorf("%s: suggested %d, want %d", c.name, got, c.want)
+		}
+	}
+	// A sweep stopped before it starts: every rate interrupted, none
+	// suggested.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rates, _ := fit.LRRates(1e-3, 1, 1)
+	pts, sug, err := fit.LRFind(ctx, rates, func(r float64) fit.Trial {
+		return fit.Trial{Problem: notebookProblem(t), Options: fit.Options{Optimizer: &fit.GD{LearningRate: r}, Epochs: 30}}
+	})
+	if err != nil || sug != -1 || len(pts) != len(rates) || pts[0].Status != fit.Interrupted {
+		t.Errorf("interrupted sweep: %+v, suggested %d, %v", pts, sug, err)
+	}
+}
+
 // lossHistory returns a history of the given losses, with one parameter
 // always 0.
 func lossHistory(losses ...float64) *fit.History {

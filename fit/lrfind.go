@@ -45,13 +45,8 @@ func LRRates(lo, hi float64, perDecade int) ([]float64, error) {
 
 // LRFind runs a short fit at each rate of an increasing list (newTrial
 // builds its problem and options, with the rate set) in parallel, and
-// returns what each did and the index of the suggested rate, or -1 when
-// none is stable. The suggestion is the largest stable rate that ends
-// lower than every smaller rate: beyond it a rate is unstable or, though
-// stable, overshoots to where the fit ends higher after the same epochs
-// (a raw variance sent far out by a first step too large, and crawling
-// back). Only the first run of stable rates is considered: a rate stable
-// beyond an unstable one is not trusted.
+// returns what each did and the index of the suggested rate (see
+// SuggestLR), or -1 when there is none.
 func LRFind(ctx context.Context, rates []float64, newTrial func(rate float64) Trial) ([]LRPoint, int, error) {
 	trials := make([]Trial, len(rates))
 	for i, r := range rates {
@@ -74,6 +69,25 @@ func LRFind(ctx context.Context, rates []float64, newTrial func(rate float64) Tr
 		p.Stable = res.Status != Diverged && res.Status != Interrupted && p.Max <= p.Initial && p.Final < p.Initial
 		pts[i] = p
 	}
+	return pts, SuggestLR(pts), nil
+}
+
+// SuggestLR returns the index of the rate a sweep (points in increasing
+// rate) suggests, or -1 when it suggests none. The suggestion is the
+// largest stable rate that ends lower than every smaller rate: beyond it
+// a rate is unstable or, though stable, overshoots to where the fit ends
+// higher after the same epochs (a raw variance sent far out by a first
+// step too large, and crawling back). Only the first run of stable rates
+// is considered: a rate stable beyond an unstable one is not trusted. An
+// interrupted sweep suggests none: a rate it did not finish might have
+// been stable and ended lower, or been unstable and ended the run of
+// stable rates before the one that would be suggested.
+func SuggestLR(pts []LRPoint) int {
+	for _, p := range pts {
+		if p.Status == Interrupted {
+			return -1
+		}
+	}
 	suggest, best := -1, math.Inf(1)
 	for i, p := range pts {
 		if !p.Stable {
@@ -86,5 +100,5 @@ func LRFind(ctx context.Context, rates []float64, newTrial func(rate float64) Tr
 			suggest, best = i, p.Final
 		}
 	}
-	return pts, suggest, nil
+	return suggest
 }

@@ -154,6 +154,9 @@ func (s *Spec) buildPostgres() (*target.Postgres, error) {
 func (s *Spec) divergenceAt(dv *Divergence, key string) (divergence.Divergence, error) {
 	opts := map[string]float64{}
 	for _, o := range dv.Options {
+		if o.Bool { // no divergence has a true/false option
+			return nil, s.errorf(key+"."+o.Name, "must be a number, got the boolean %v", o.Value != 0)
+		}
 		opts[o.Name] = o.Value
 	}
 	d, err := divergence.New(dv.Name, opts)

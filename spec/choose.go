@@ -16,10 +16,14 @@ type CompareSummary struct {
 	Divergence string `json:"divergence"`
 	// BestLoss is the lowest loss of any run, and TargetLoss
 	// BestLoss + Tolerance * max(|BestLoss|, 1).
-	BestLoss   Float        `json:"best_loss"`
-	TargetLoss Float        `json:"target_loss"`
-	Tolerance  float64      `json:"tolerance"`
-	Runs       []CompareRun `json:"runs"`
+	BestLoss   Float   `json:"best_loss"`
+	TargetLoss Float   `json:"target_loss"`
+	Tolerance  float64 `json:"tolerance"`
+	// Interrupted says that the comparison was stopped (Ctrl-C) before
+	// every run had finished: BestLoss is then the lowest loss reached
+	// before, and the runs' status says which were interrupted.
+	Interrupted bool         `json:"interrupted"`
+	Runs        []CompareRun `json:"runs"`
 	// LossMeaning says what the losses are when they are not the
 	// divergence itself (target_weights: density; see
 	// Built.DensityMeaning), at the best loss.
@@ -61,13 +65,17 @@ func NewCompareRun(b *Built, r *fit.Result, reach int, seconds []float64) Compar
 
 // LRFindSummary is what `klfit fit --lr-find` writes to summary.json: a
 // sweep of learning rates, each run for EpochsPerRate epochs, and the
-// suggested rate (null when no rate was stable).
+// suggested rate (null when no rate was stable, or the sweep was
+// interrupted: see fit.SuggestLR).
 type LRFindSummary struct {
 	// Spec is the spec swept; each run replaces its learning rate.
-	Spec          *Spec         `json:"spec"`
-	EpochsPerRate int           `json:"epochs_per_rate"`
-	Suggested     *Float        `json:"suggested_learning_rate"`
-	Rates         []LRFindPoint `json:"rates"`
+	Spec          *Spec `json:"spec"`
+	EpochsPerRate int   `json:"epochs_per_rate"`
+	// Interrupted says that the sweep was stopped (Ctrl-C) before every
+	// rate had run its epochs; the rates' status says which.
+	Interrupted bool          `json:"interrupted"`
+	Suggested   *Float        `json:"suggested_learning_rate"`
+	Rates       []LRFindPoint `json:"rates"`
 }
 
 // LRFindPoint is one rate of a sweep (see fit.LRPoint).
@@ -87,6 +95,7 @@ func NewLRFindSummary(s *Spec, epochs int, pts []fit.LRPoint, suggest int) *LRFi
 	for _, p := range pts {
 		out.Rates = append(out.Rates, LRFindPoint{LearningRate: Float(p.Rate), Status: p.Status, Epochs: p.Epochs,
 			InitialLoss: Float(p.Initial), FinalLoss: Float(p.Final), MaxLoss: Float(p.Max), Stable: p.Stable})
+		out.Interrupted = out.Interrupted || p.Status == fit.Interrupted
 	}
 	if suggest >= 0 {
 		r := Float(pts[suggest].Rate)

@@ -73,32 +73,85 @@ func ParseTarget(s string) (Target, error) {
 // ParseDivergence parses a divergence in the one-line syntax: a name, with
 // its options in parentheses if any, e.g. "kl" or "renyi(alpha=0.5)".
 func ParseDivergence(s string) (Divergence, error) {
+	name, opts, err := parseCallOptions(s, "divergence", false)
+	if err != nil {
+		return Divergence{}, err
+	}
+	return Divergence{Name: name, Options: opts}, nil
+}
+
+// ParseOptimizer parses an optimizer in the one-line syntax: a name, with
+// its settings in parentheses if any, e.g. "adam" or
+// "momentum(learning_rate=0.05, nesterov=true)". A setting is a number,
+// or true or false; Build checks the names and kinds against the
+// optimizer's, as it does a spec's.
+func ParseOptimizer(s string) (Optimizer, error) {
+	name, opts, err := parseCallOptions(s, "optimizer", true)
+	if err != nil {
+		return Optimizer{}, err
+	}
+	return Optimizer{Name: name, Settings: opts}, nil
+}
+
+// parseCallOptions parses name or name(key=value, ...), the values numbers
+// or, when bools is set, true or false; what names the thing in messages.
+func parseCallOptions(s, what string, bools bool) (string, Options, error) {
 	p := &lineParser{src: s}
 	p.space()
 	start := p.pos
 	name := p.word()
 	if name == "" {
-		return Divergence{}, p.errAt(start, "expected a divergence name such as kl")
+		example := map[string]string{"divergence": "kl", "optimizer": "adam"}[what]
+		return "", nil, p.errAt(start, "expected %s name such as %s", article(what), example)
 	}
-	d := Divergence{Name: name}
+	var opts Options
 	p.space()
 	if p.more() && p.peek() == '(' {
 		args, err := p.args()
 		if err != nil {
-			return Divergence{}, err
+			return "", nil, err
 		}
 		for _, a := range args {
-			if a.name == "" || a.val.kind != valNumber {
-				return Divergence{}, p.errAt(a.pos, "divergence options are name=number, as in alpha=0.5")
+			opt := Option{Name: a.name, Value: a.val.num}
+			switch {
+			case a.name == "":
+			case a.val.kind == valNumber:
+				opts = append(opts, opt)
+				continue
+			case bools && a.val.kind == valWord && (a.val.str == "true" || a.val.str == "false"):
+				opt.Bool = true
+				if a.val.str == "true" {
+					opt.Value = 1
+				}
+				opts = append(opts, opt)
+				continue
 			}
-			d.Options = append(d.Options, Option{Name: a.name, Value: a.val.num})
+			if bools {
+				return "", nil, p.errAt(a.pos, "%s settings are name=number or name=true|false, as in learning_rate=0.1 or nesterov=true", what)
+			}
+			return "", nil, p.errAt(a.pos, "%s options are name=number, as in alpha=0.5", what)
+		}
+		for i, o := range opts {
+			for _, prev := range opts[:i] {
+				if prev.Name == o.Name {
+					return "", nil, p.errAt(args[i].pos, "%s is given twice", o.Name)
+				}
+			}
 		}
 	}
 	p.space()
 	if p.more() {
-		return Divergence{}, p.errAt(p.pos, "unexpected %q after the divergence", p.rest())
+		return "", nil, p.errAt(p.pos, "unexpected %q after the %s", p.rest(), what)
 	}
-	return d, nil
+	return name, opts, nil
+}
+
+// article returns "a" or "an" with the word that follows.
+func article(word string) string {
+	if strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an " + word
+	}
+	return "a " + word
 }
 
 type term struct {
@@ -723,13 +776,24 @@ func paramText(p Param) string {
 
 // OneLine returns the divergence in the one-line syntax, e.g.
 // "renyi(alpha=0.5)".
-func (d Divergence) OneLine() string {
-	if len(d.Options) == 0 {
-		return d.Name
+func (d Divergence) OneLine() string { return callOptions(d.Name, d.Options) }
+
+// OneLine returns the optimizer in the one-line syntax, e.g.
+// "momentum(learning_rate=0.05, nesterov=true)"; ParseOptimizer reads it
+// back to the same optimizer.
+func (o Optimizer) OneLine() string { return callOptions(o.Name, o.Settings) }
+
+func callOptions(name string, opts Options) string {
+	if len(opts) == 0 {
+		return name
 	}
-	parts := make([]string, len(d.Options))
-	for i, o := range d.Options {
-		parts[i] = o.Name + "=" + strconv.FormatFloat(o.Value, 'g', -1, 64)
+	parts := make([]string, len(opts))
+	for i, o := range opts {
+		v := strconv.FormatFloat(o.Value, 'g', -1, 64)
+		if o.Bool {
+			v = strconv.FormatBool(o.Value != 0)
+		}
+		parts[i] = o.Name + "=" + v
 	}
-	return d.Name + "(" + strings.Join(parts, ", ") + ")"
+	return name + "(" + strings.Join(parts, ", ") + ")"
 }

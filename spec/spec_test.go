@@ -133,6 +133,7 @@ func TestErrors(t *testing.T) {
 		{"huge grid", replace("step: 0.1", "step: 1e-7"), "spec line 1: grid.step: the grid would have 2e+08 points, more than the limit of 50000000"},
 		{"unknown divergence", replace("divergence: kl", "divergence: kld"), `spec line 6: divergence: unknown divergence "kld"`},
 		{"divergence options", replace("divergence: kl", "divergence: {name: kl, alpha: 2}"), "spec line 6: divergence.alpha: the kl divergence takes no options"},
+		{"boolean divergence option", replace("divergence: kl", "divergence: {name: renyi, alpha: false}"), "spec line 6: divergence.alpha: must be a number, got the boolean false"},
 		{"unknown optimizer", replace("name: gd", "name: sgdd"), `spec line 11: optimizer.name: unknown optimizer "sgdd"`},
 		{"unknown optimizer by name", replace("optimizer: {name: gd, learning_rate: 0.01}", "optimizer: sgdd"), `spec line 11: optimizer.name: unknown optimizer "sgdd"`},
 		{"optimizer not a name", replace("optimizer: {name: gd, learning_rate: 0.01}", "optimizer: 3"), "spec line 11: optimizer: must be an optimizer's name or a mapping such as {name: adam, learning_rate: 0.01}, got 3"},

@@ -110,6 +110,87 @@ func TestParseDivergence(t *testing.T) {
 	}
 }
 
+// TestParseOptimizer reads optimizers in the one-line syntax: numbers,
+// true and false for the settings that are booleans, as a spec's mapping
+// has them; what is not an optimizer is an error naming the optimizer, at
+// its column.
+func TestParseOptimizer(t *testing.T) {
+	o, err := spec.ParseOptimizer(" momentum( learning_rate=0.05, nesterov=true, dampening=0 ) ")
+	want := spec.Optimizer{Name: "momentum", Settings: spec.Options{{Name: "learning_rate", Value: 0.05},
+		{Name: "nesterov", Value: 1, Bool: true}, {Name: "dampening", Value: 0}}}
+	if err != nil || !reflect.DeepEqual(o, want) || o.OneLine() != "momentum(learning_rate=0.05, nesterov=true, dampening=0)" {
+		t.Errorf("%+v, %v", o, err)
+	}
+	if o, err := spec.ParseOptimizer("momentum(nesterov=false)"); err != nil || o.Settings[0] != (spec.Option{Name: "nesterov", Bool: true}) {
+		t.Errorf("%+v, %v", o, err)
+	}
+	if o, err := spec.ParseOptimizer("lbfgs"); err != nil || o.Name != "lbfgs" || o.Settings != nil {
+		t.Errorf("%+v, %v", o, err)
+	}
+	// The same optimizer as the spec's mapping, once built.
+	line, err := spec.ParseOptimizer("momentum(learning_rate=0.05, nesterov=true)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromLine := &spec.Spec{Target: spec.Target{Family: "normal", Params: spec.Scalars([]string{"mean", "variance"}, []float64{0, 1})},
+		Model: spec.Model{Family: "normal"}, Optimizer: line}
+	a, err := fromLine.Build(context.Background(), spec.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := build(t, "target: {family: normal, params: {mean: 0, variance: 1}}\nmodel: {family: normal}\noptimizer: {name: momentum, learning_rate: 0.05, nesterov: true}\n")
+	if !reflect.DeepEqual(a.Spec.Optimizer, b.Spec.Optimizer) || !reflect.DeepEqual(a.Optimizer, b.Optimizer) {
+		t.Errorf("one-line %+v, spec %+v", a.Spec.Optimizer, b.Spec.Optimizer)
+	}
+	for _, c := range []struct{ in, want string }{
+		{"", "column 1: expected an optimizer name such as adam"},
+		{"momentum(nesterov=maybe)", "column 10: optimizer settings are name=number or name=true|false"},
+		{"adam(0.1)", "column 6: optimizer settings are"},
+		{"adam(learning_rate='0.1')", "column 6: optimizer settings are"},
+		{"adam(learning_rate=0.1, learning_rate=0.2)", "column 25: learning_rate is given twice"},
+		{"adam adam", "unexpected \"adam\" after the optimizer"},
+	} {
+		if _, err := spec.ParseOptimizer(c.in); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want %q", c.in, err, c.want)
+		}
+	}
+	// A divergence has no boolean option: true is not a number there.
+	if _, err := spec.ParseDivergence("renyi(alpha=true)"); err == nil || !strings.Contains(err.Error(), "divergence options are name=number") {
+		t.Errorf("renyi(alpha=true): %v", err)
+	}
+}
+
+// FuzzParseOptimizer checks that no input panics the one-line optimizer
+// and divergence parsers, that their errors are one line, and that
+// whatever they accept prints back (OneLine) to text that parses to the
+// same value.
+func FuzzParseOptimizer(f *testing.F) {
+	for _, s := range []string{
+		"gd", "adam(learning_rate=0.001)", "momentum(learning_rate=0.05, nesterov=true)", "momentum(nesterov=false, dampening=0.1)",
+		"momentum(nesterov=maybe)", "momentum(nesterov='true')", "gd(learning_rate=1e-3", "adam(0.1)", "adam(a=1, a=2)",
+		"renyi(alpha=0.5)", "kl", "(alpha=1)", "kl js", "gd(x=[1, 2])", "gd(x=-.5e+3)", "gd()", "gd(x=true,)", "\xff(x=1)",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		oneLineError := func(err error) {
+			if strings.Contains(err.Error(), "\n") && !strings.Contains(s, "\n") {
+				t.Fatalf("error on several lines: %q", err)
+			}
+		}
+		if o, err := spec.ParseOptimizer(s); err != nil {
+			oneLineError(err)
+		} else if back, err := spec.ParseOptimizer(o.OneLine()); err != nil || !reflect.DeepEqual(back, o) {
+			t.Fatalf("%q printed as %q reads back as %+v (%v), not %+v", s, o.OneLine(), back, err, o)
+		}
+		if d, err := spec.ParseDivergence(s); err != nil {
+			oneLineError(err)
+		} else if back, err := spec.ParseDivergence(d.OneLine()); err != nil || !reflect.DeepEqual(back, d) {
+			t.Fatalf("%q printed as %q reads back as %+v (%v), not %+v", s, d.OneLine(), back, err, d)
+		}
+	})
+}
+
 // FuzzParseTarget checks that no input panics the one-line parser and that
 // whatever it accepts prints back (OneLine) to text that parses to the same
 // target.
@@ -123,6 +204,7 @@ func FuzzParseTarget(f *testing.F) {
 		`postgres("SELECT 1", dsn="host=db password=x", statement_timeout=5)`, `postgres('SELECT 1', dsn='postgres://u:p@h/d')`,
 		`logdensity("-x1^2/2 - (x2 - x1^2)^2", dims=2)`, `logdensity('x1', dims=1e0)`, `logdensity("x1")`, `logdensity(x1, dims=2)`,
 		`samples(d.csv, columns=[a, "b c", 1x, 'd'])`, `samples(d.csv, columns=[])`, `samples(d.csv, columns=[[1]])`, "normal(mean=[a])",
+		"samples(d.csv, column=x, skip_invalid=true)", "samples(d.csv, skip_invalid=1)", "samples(d.csv, skip_invalid='true')", "normal(mean=true)",
 	} {
 		f.Add(s)
 	}

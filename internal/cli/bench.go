@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -117,6 +118,17 @@ func runBench(ios *IOStreams, o *benchOptions) error {
 			}
 		}
 		cases = picked
+	}
+	// The smallest size must suit the case that needs the most points:
+	// the error names the size every case asked for takes.
+	var needs *bench.Case
+	for i, c := range cases {
+		if c.Fixed == 0 && (needs == nil || c.MinPoints > needs.MinPoints) {
+			needs = &cases[i]
+		}
+	}
+	if n := slices.Min(sizes); needs != nil && n < needs.MinPoints {
+		return usageError(fmt.Errorf("--sizes: %d %s is too few for the %s case, which takes %d at least", n, map[bool]string{true: "point", false: "points"}[n == 1], needs.Name, needs.MinPoints))
 	}
 	var results []bench.Result
 	for _, c := range cases {

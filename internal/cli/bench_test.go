@@ -47,10 +47,22 @@ func TestBenchReportsMedianSpreadAndSpeedup(t *testing.T) {
 }
 
 func TestBenchBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"--runs", "0"}, {"--run-time", "0s"}, {"--sizes", "1.5"}, {"--sizes", "1e9"}, {"--cases", "nope"}} {
+	for _, args := range [][]string{{"--runs", "0"}, {"--run-time", "0s"}, {"--sizes", "1.5"}, {"--sizes", "1e9"}, {"--cases", "nope"},
+		{"--sizes", "1"}, {"--sizes", "1e4,8", "--cases", "normal,mixture"}} {
 		code, _, errOut := run(t, context.Background(), false, append([]string{"bench"}, args...)...)
-		if code != 2 || !strings.Contains(errOut, strings.TrimPrefix(args[0], "--")) {
-			t.Errorf("%v: exit %d, %q; want 2 and a message naming the flag", args, code, errOut)
+		if code != 2 || !strings.Contains(errOut, strings.TrimPrefix(args[0], "--")) || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("%v: exit %d, %q; want 2 and a one-line message naming the flag", args, code, errOut)
+		}
+	}
+	// Below a case's smallest size, the message names it and the case.
+	for _, c := range []struct{ sizes, cases, want string }{
+		{"1e4,8", "normal,mixture", "klfit: --sizes: 8 points is too few for the mixture case, which takes 9 at least\n"},
+		{"1", "", "klfit: --sizes: 1 point is too few for the mixture case, which takes 9 at least\n"},
+		{"1", "normal", "klfit: --sizes: 1 point is too few for the normal case, which takes 2 at least\n"},
+	} {
+		code, _, errOut := run(t, context.Background(), false, "bench", "--sizes", c.sizes, "--cases", c.cases)
+		if code != 2 || errOut != c.want {
+			t.Errorf("--sizes %s --cases %q: exit %d, %q, want %q", c.sizes, c.cases, code, errOut, c.want)
 		}
 	}
 }

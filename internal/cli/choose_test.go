@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -273,4 +274,77 @@ func FuzzParseCompare(f *testing.F) {
 			seen[n] = true
 		}
 	})
+}
+
+// cancelWriter collects what is written to it and calls cancel once it
+// has seen the text at.
+type cancelWriter struct {
+	bytes.Buffer
+	at     string
+	cancel context.CancelFunc
+}
+
+func (w *cancelWriter) Write(p []byte) (int, error) {
+	n, err := w.Buffer.Write(p)
+	if strings.Contains(w.String(), w.at) {
+		w.cancel()
+	}
+	return n, err
+}
+
+// TestInterruptedChooser interrupts --lr-find and --compare (as Ctrl-C
+// does) once they have said what they are about to run: each exits with
+// 130 and writes a summary that says it was interrupted, and the sweep
+// suggests no learning rate from rates it did not finish.
+func TestInterruptedChooser(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "s.yaml")
+	writeFile(t, p, strings.Replace(gdSpec, "step: 0.1", "step: 0.001", 1)+"epochs: 100000\n")
+	for _, c := range []struct {
+		flags []string
+		said  string
+		want  string
+	}{
+		{[]string{"--lr-find", "--lr-per-decade", "1", "--lr-find-epochs", "100000"}, "sweeping", "no learning rate suggested"},
+		{[]string{"--compare", "gd,adam"}, "comparing", "interrupted before every run finished"},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		out := filepath.Join(dir, c.flags[0][2:])
+		stdout := &cancelWriter{at: c.said, cancel: cancel}
+		var stderr bytes.Buffer
+		code := Run(ctx, append([]string{"fit", p, "--no-figures", "--out", out}, c.flags...), &IOStreams{In: strings.NewReader(""), Out: stdout, ErrOut: &stderr})
+		cancel()
+		if code != ExitInterrupted || !strings.Contains(stderr.String(), c.want) || strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q", c.flags, code, stderr.String())
+		}
+		if strings.Contains(stdout.String(), "suggested") {
+			t.Errorf("%v: stdout suggests a rate:\n%s", c.flags, stdout.String())
+		}
+		var sum map[string]any
+		if err := json.Unmarshal(readFile(t, filepath.Join(out, "summary.json")), &sum); err != nil {
+			t.Fatal(err)
+		}
+		if sum["interrupted"] != true {
+			t.Errorf("%v: summary.json's interrupted is %v, want true", c.flags, sum["interrupted"])
+		}
+		if s, ok := sum["suggested_learning_rate"]; ok && s != nil {
+			t.Errorf("%v: summary.json suggests %v from an interrupted sweep", c.flags, s)
+		}
+	}
+	// Not interrupted, the summaries say so too.
+	for _, flags := range [][]string{{"--lr-find", "--lr-per-decade", "1", "--lr-find-epochs", "5"}, {"--compare", "gd,adam"}} {
+		small := filepath.Join(dir, "small.yaml")
+		writeFile(t, small, gdSpec+"epochs: 5\n")
+		out := filepath.Join(dir, "done"+flags[0][2:])
+		if code, _, e := run(t, context.Background(), false, append([]string{"fit", small, "--no-figures", "--out", out}, flags...)...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", flags, code, e)
+		}
+		var sum map[string]any
+		if err := json.Unmarshal(readFile(t, filepath.Join(out, "summary.json")), &sum); err != nil {
+			t.Fatal(err)
+		}
+		if sum["interrupted"] != false {
+			t.Errorf("%v: summary.json's interrupted is %v, want false", flags, sum["interrupted"])
+		}
+	}
 }

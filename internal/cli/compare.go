@@ -66,10 +66,13 @@ func runCompare(ctx context.Context, ios *IOStreams, b *spec.Built, o *fitOption
 		hs[i] = r.Result.History
 	}
 	best, target := fit.ReachThreshold(hs...)
-	sum := &spec.CompareSummary{Spec: b.Spec, Divergence: b.Problem.Divergence.Name(), BestLoss: spec.Float(best),
-		TargetLoss: spec.Float(target), Tolerance: fit.ReachTolerance, LossMeaning: b.DensityMeaning(best, false)}
-	runs := make([]plot.Run, len(results))
 	interrupted := false
+	for _, r := range results {
+		interrupted = interrupted || r.Result.Status == fit.Interrupted
+	}
+	sum := &spec.CompareSummary{Spec: b.Spec, Divergence: b.Problem.Divergence.Name(), BestLoss: spec.Float(best),
+		TargetLoss: spec.Float(target), Tolerance: fit.ReachTolerance, Interrupted: interrupted, LossMeaning: b.DensityMeaning(best, false)}
+	runs := make([]plot.Run, len(results))
 	for i, r := range results {
 		reach := fit.FirstBelow(r.Result.History, target)
 		sum.Runs = append(sum.Runs, spec.NewCompareRun(builts[i], r.Result, reach, r.Seconds))
@@ -77,7 +80,6 @@ func runCompare(ctx context.Context, ios *IOStreams, b *spec.Built, o *fitOption
 		if _, err := writeOutputs(subs[i], builts[i], r.Result, spec.NewSummary(builts[i], r.Result), false, nil); err != nil {
 			return &ExitError{Code: ExitFailure, Err: err}
 		}
-		interrupted = interrupted || r.Result.Status == fit.Interrupted
 	}
 	files := append([]string(nil), names...)
 	if !o.NoFigures {
@@ -98,7 +100,7 @@ func runCompare(ctx context.Context, ios *IOStreams, b *spec.Built, o *fitOption
 	printCompare(human, b, sum)
 	wrote := fmt.Sprintf("wrote %s: %s", o.Out, strings.Join(files, ", "))
 	if interrupted {
-		return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted; %s", wrote)}
+		return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted before every run finished (the best loss is the lowest reached before); %s", wrote)}
 	}
 	fmt.Fprintln(human, wrote)
 	return nil

@@ -93,7 +93,7 @@ its method, and any note follows on its own line.
 	cmd.Flags().StringVarP(&o.Divergence, "divergence", "d", "kl", "the divergence, e.g. kl, reverse_kl, js, hellinger, 'renyi(alpha=0.5)'")
 	cmd.Flags().StringVarP(&o.Method, "method", "m", "auto", "auto, closed, grid or mc")
 	cmd.Flags().BoolVar(&o.JSON, "json", false, "print the result as JSON")
-	cmd.Flags().IntVar(&o.Samples, "samples", 100000, "Monte Carlo draws (--method mc)")
+	cmd.Flags().IntVar(&o.Samples, "samples", 100000, "Monte Carlo draws (--method mc), at least 2")
 	cmd.Flags().Uint64Var(&o.Seed, "seed", 1, "Monte Carlo seed (--method mc)")
 	cmd.Flags().Float64Var(&o.Tolerance, "tolerance", 1e-6, "agreement of two successive grids, relative to max(1, |D|) (--method grid)")
 	return cmd
@@ -164,8 +164,8 @@ func runDiv(ctx context.Context, ios *IOStreams, o *divOptions) error {
 	default:
 		return usageError(fmt.Errorf("--method: unknown method %q (known: auto, closed, grid, mc)", o.Method))
 	}
-	if o.Samples <= 0 {
-		return usageError(fmt.Errorf("--samples: must be > 0, got %d", o.Samples))
+	if o.Samples < 2 { // a standard error from one draw is unknown
+		return usageError(fmt.Errorf("--samples: must be at least 2, for a standard error, got %d", o.Samples))
 	}
 	if !(o.Tolerance > 0) {
 		return usageError(fmt.Errorf("--tolerance: must be > 0, got %v", o.Tolerance))
@@ -241,8 +241,11 @@ func formatDiv(d divergence.Divergence, e *divergence.Estimate) string {
 		conv = "; NOT converged"
 	}
 	tail := fmt.Sprintf("Pareto k̂ %.3g", e.ParetoK)
-	if math.IsNaN(e.ParetoK) {
-		tail = "terms of finite variance"
+	switch {
+	case math.IsNaN(e.ParetoK) && e.Converged:
+		tail = "terms of finite variance" // JS, Hellinger, TV: k̂ is not needed
+	case math.IsNaN(e.ParetoK):
+		tail = "Pareto k̂ unknown" // too few draws to estimate it; the note says so
 	}
 	return fmt.Sprintf("%s = %s ± %.3g (Monte Carlo: %d draws, standard error %.3g, %s%s)", sym, v, e.Error, e.Samples, e.Error, tail, conv)
 }

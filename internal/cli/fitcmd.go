@@ -68,8 +68,9 @@ Spec errors name the key and the line, and exit with code 2.
 
 --checkpoint FILE writes the fit's state (parameters, optimizer state,
 history) to FILE every --checkpoint-every epochs and when the fit ends;
-klfit fit --resume FILE continues it exactly (with SPEC, the same fit with
-other epochs or stopping rules).
+klfit fit --resume FILE continues it exactly (with SPEC, or --target and
+the flags describing the fit, the same fit with other epochs or stopping
+rules).
 
 A postgres("SELECT ...") target (or target: {postgres: ...}) runs its query in
 PostgreSQL, binning there: only the histogram crosses the network. The
@@ -97,29 +98,12 @@ prints a warning.
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 && o.Resume == "" {
-				o.Line.divergenceSet = cmd.Flags().Changed("divergence")
-				return runFitLine(cmd.Context(), ios, o) // see fitline.go
-			}
-			// What the flags describing a fit on the command line do not go
-			// with: a spec file, or a checkpoint's fit.
-			with := "with a spec file, set it in the spec"
-			if len(args) == 0 {
-				with = "--resume continues the fit its checkpoint holds (to change its epochs or stop, give its spec file changed)"
-			}
-			if o.Line.Target != "" {
-				if len(args) == 0 {
-					return usageError(fmt.Errorf("--target does not go with --resume: %s", with))
-				}
-				return usageError(fmt.Errorf("give a spec file or --target, not both"))
-			}
-			for _, name := range []string{"model", "grid", "divergence", "report", "epochs", "optimizer", "print-spec"} {
-				if cmd.Flags().Changed(name) {
-					return usageError(fmt.Errorf("--%s describes a fit given by --target; %s", name, with))
-				}
-			}
 			if len(args) == 1 {
 				o.SpecPath = args[0]
+			}
+			o.Line.divergenceSet = cmd.Flags().Changed("divergence")
+			if err := o.checkSource(cmd); err != nil {
+				return err
 			}
 			return runFit(cmd.Context(), ios, o)
 		},
@@ -139,6 +123,102 @@ prints a warning.
 	return cmd
 }
 
+// checkSource refuses flags that do not go with where the fit comes from:
+// a spec file, --target and the flags describing the fit with it, or a
+// checkpoint's own spec (--resume alone).
+func (o *fitOptions) checkSource(cmd *cobra.Command) error {
+	if o.Line.Target != "" {
+		if o.SpecPath != "" {
+			return usageError(fmt.Errorf("give a spec file or --target, not both"))
+		}
+		if o.Line.Model == "" {
+			return usageError(fmt.Errorf("--model: give the model family, e.g. --model normal"))
+		}
+		return nil
+	}
+	if o.SpecPath == "" && o.Resume == "" {
+		return usageError(fmt.Errorf("give a spec file, or --target and --model"))
+	}
+	with := "with a spec file, set it in the spec"
+	if o.SpecPath == "" {
+		with = "--resume alone continues the fit its checkpoint holds (to change its epochs or stop, give its spec file, changed, or its --target and --model with the other flags)"
+	}
+	for _, name := range lineFlags {
+		if cmd.Flags().Changed(name) {
+			return usageError(fmt.Errorf("--%s describes a fit given by --target; %s", name, with))
+		}
+	}
+	return nil
+}
+
+// lineFlags are the flags that describe a fit given by --target (see
+// lineOptions), besides --target itself.
+var lineFlags = []string{"model", "grid", "divergence", "report", "epochs", "optimizer", "print-spec"}
+
+// fitSource is the spec of a fit and where it came from: a spec file,
+// the flags (--target and --model), or a checkpoint's own spec (--resume
+// alone).
+type fitSource struct {
+	spec *spec.Spec
+	// dir is the directory the spec's data file names are read from ("":
+	// the working directory).
+	dir string
+	// name names the spec in messages; flags says it came from the flags,
+	// whose errors name the flag instead; checkpoint says it is the
+	// checkpoint's own.
+	name       string
+	flags      bool
+	checkpoint bool
+}
+
+// wrap says where an error of the spec comes from: its file, or the flag.
+func (src *fitSource) wrap(err error) error {
+	if src.flags {
+		return flagError(err)
+	}
+	return fmt.Errorf("%s: %w", src.name, err)
+}
+
+// source reads the fit's spec from where o says it is: the flags, the
+// spec file, or the checkpoint cp resumes.
+func (o *fitOptions) source(ios *IOStreams, cp *fit.Checkpoint) (*fitSource, error) {
+	switch {
+	case o.Line.Target != "":
+		s, err := o.Line.spec()
+		if err != nil {
+			return nil, err
+		}
+		return &fitSource{spec: s, name: "the fit --target and --model describe", flags: true}, nil
+	case o.SpecPath != "":
+		data, err := readSpec(ios, o.SpecPath)
+		if err != nil {
+			return nil, err
+		}
+		src := &fitSource{name: o.SpecPath}
+		if o.SpecPath != "-" {
+			src.dir = filepath.Dir(o.SpecPath)
+		}
+		if src.spec, err = spec.Parse(data); err != nil {
+			return nil, src.wrap(err)
+		}
+		return src, nil
+	}
+	if cp.Spec == "" {
+		return nil, fmt.Errorf("%s: the checkpoint holds no spec; give the spec file too", o.Resume)
+	}
+	// The checkpoint's own spec names files from where it is.
+	src := &fitSource{name: o.Resume + " (its spec)", dir: filepath.Dir(o.Resume), checkpoint: true}
+	var err error
+	if src.spec, err = spec.Parse([]byte(cp.Spec)); err != nil {
+		return nil, src.wrap(err)
+	}
+	return src, nil
+}
+
+// runFit runs the fit o describes, from whichever source (see
+// fitOptions.source): every flag but those describing the fit (see
+// checkSource) applies alike to a spec file, to --target and to a
+// checkpoint's own spec.
 func runFit(ctx context.Context, ios *IOStreams, o *fitOptions) error {
 	modes := 0
 	for _, on := range []bool{o.Resume != "" || o.Checkpoint != "", o.Compare != "", o.LRFind.On} {
@@ -159,39 +239,25 @@ func runFit(ctx context.Context, ios *IOStreams, o *fitOptions) error {
 			return usageError(err)
 		}
 	}
-	var data []byte
-	name := o.SpecPath
-	if o.SpecPath != "" {
-		var err error
-		if data, err = readSpec(ios, o.SpecPath); err != nil {
-			return usageError(err)
-		}
-	} else {
-		if cp.Spec == "" {
-			return usageError(fmt.Errorf("%s: the checkpoint holds no spec; give the spec file too", o.Resume))
-		}
-		data, name = []byte(cp.Spec), o.Resume+" (its spec)"
-	}
-	s, err := spec.Parse(data)
+	src, err := o.source(ios, cp)
 	if err != nil {
-		return usageError(fmt.Errorf("%s: %w", name, err))
+		return usageError(err)
 	}
-	env := spec.Env{Progress: readingProgress(ios, o.Quiet)}
-	switch {
-	case o.SpecPath == "" && o.Resume != "": // the checkpoint's own spec names files from where it is
-		env.Dir = filepath.Dir(o.Resume)
-	case o.SpecPath != "-":
-		env.Dir = filepath.Dir(o.SpecPath)
-	}
+	s := src.spec
+	env := spec.Env{Progress: readingProgress(ios, o.Quiet), Dir: src.dir}
 	if err := o.database(ios, s, &env); err != nil {
 		return usageError(err)
 	}
+	if o.Line.PrintSpec {
+		_, err := ios.Out.Write(s.YAML())
+		return err
+	}
 	b, err := s.Build(ctx, env) // a signal stops a slow build as it stops a fit
 	if err != nil {
-		return buildError(ctx, fmt.Errorf("%s: %w", name, err))
+		return buildError(ctx, src.wrap(err))
 	}
 	if cp != nil {
-		if err := sameFit(cp, b.Spec, env.Dir, o); err != nil {
+		if err := sameFit(cp, b.Spec, src, o.Resume); err != nil {
 			return usageError(err)
 		}
 	}
@@ -235,22 +301,22 @@ func (o *fitOptions) database(ios *IOStreams, s *spec.Spec, env *spec.Env) error
 }
 
 // sameFit refuses a spec that would not continue the fit the checkpoint
-// holds: one that differs from the checkpoint's spec in anything but its
-// epochs and stopping rules (a resumed fit takes the steps the fit never
-// stopped would have, and its spec.yaml must run it again), or whose
-// epochs the checkpoint has already passed. The target, grid, model and
-// divergence are held to it again by the loss at the checkpoint's state
-// (see fit.Options.Resume).
-func sameFit(cp *fit.Checkpoint, now *spec.Spec, dataDir string, o *fitOptions) error {
+// (read from the file resume) holds: one that differs from the
+// checkpoint's spec in anything but its epochs and stopping rules (a
+// resumed fit takes the steps the fit never stopped would have, and its
+// spec.yaml must run it again), or whose epochs the checkpoint has
+// already passed. The target, grid, model and divergence are held to it
+// again by the loss at the checkpoint's state (see fit.Options.Resume).
+func sameFit(cp *fit.Checkpoint, now *spec.Spec, src *fitSource, resume string) error {
 	if now.Epochs < cp.Epoch {
-		return fmt.Errorf("%s is at epoch %d, past the spec's epochs: %d", o.Resume, cp.Epoch, now.Epochs)
+		return fmt.Errorf("%s is at epoch %d, past the spec's epochs: %d", resume, cp.Epoch, now.Epochs)
 	}
-	if cp.Spec == "" || o.SpecPath == "" {
+	if cp.Spec == "" || src.checkpoint {
 		return nil // the checkpoint's own spec, or none to compare
 	}
 	was, err := spec.Parse([]byte(cp.Spec))
 	if err != nil {
-		return fmt.Errorf("%s: its spec: %w", o.Resume, err)
+		return fmt.Errorf("%s: its spec: %w", resume, err)
 	}
 	// Both with their files' paths made absolute, and without the keys a
 	// resumed fit may change.
@@ -259,7 +325,7 @@ func sameFit(cp *fit.Checkpoint, now *spec.Spec, dataDir string, o *fitOptions) 
 		c.Epochs, c.Stop = 0, spec.Stop{}
 		return strings.Split(string(c.YAML()), "\n")
 	}
-	a, b := canon(was, filepath.Dir(o.Resume)), canon(now, dataDir)
+	a, b := canon(was, filepath.Dir(resume)), canon(now, src.dir)
 	for i := range max(len(a), len(b)) {
 		var x, y string
 		if i < len(a) {
@@ -270,7 +336,7 @@ func sameFit(cp *fit.Checkpoint, now *spec.Spec, dataDir string, o *fitOptions) 
 		}
 		if x != y {
 			return fmt.Errorf("%s is not the fit %s holds: %q where it has %q; a resumed fit goes on exactly, so only epochs and stop may change (start a new fit to change the rest)",
-				o.SpecPath, o.Resume, strings.TrimSpace(y), strings.TrimSpace(x))
+				src.name, resume, strings.TrimSpace(y), strings.TrimSpace(x))
 		}
 	}
 	return nil

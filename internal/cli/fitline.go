@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -56,36 +55,8 @@ func (o *lineOptions) addFlags(cmd *cobra.Command) {
 	f.StringVarP(&o.Divergence, "divergence", "d", "kl", "the divergence minimized, e.g. kl, reverse_kl, js, 'renyi(alpha=0.5)' (a Monte Carlo fit: reverse_kl for a log-density, kl for samples)")
 	f.StringArrayVar(&o.Report, "report", nil, "a divergence to record alongside, as an extra history column (repeatable)")
 	f.IntVar(&o.Epochs, "epochs", spec.DefaultEpochs, "optimizer steps")
-	f.StringVar(&o.Optimizer, "optimizer", "", "the optimizer with its settings, e.g. 'gd(learning_rate=0.1)' (default: lbfgs, as in a spec)")
+	f.StringVar(&o.Optimizer, "optimizer", "", "the optimizer with its settings, e.g. 'gd(learning_rate=0.1)' or 'momentum(nesterov=true)' (default: lbfgs, as in a spec)")
 	f.BoolVar(&o.PrintSpec, "print-spec", false, "print the spec these flags describe (YAML) and exit")
-}
-
-func runFitLine(ctx context.Context, ios *IOStreams, fo *fitOptions) error {
-	o := &fo.Line
-	if o.Target == "" {
-		return usageError(fmt.Errorf("give a spec file, or --target and --model"))
-	}
-	if o.Model == "" {
-		return usageError(fmt.Errorf("--model: give the model family, e.g. --model normal"))
-	}
-	s, err := o.spec()
-	if err != nil {
-		return usageError(err)
-	}
-	env := spec.Env{Progress: readingProgress(ios, fo.Quiet)}
-	if err := fo.database(ios, s, &env); err != nil {
-		return usageError(err)
-	}
-	if o.PrintSpec {
-		_, err := ios.Out.Write(s.YAML())
-		return err
-	}
-	b, err := s.Build(ctx, env)
-	if err != nil {
-		return buildError(ctx, flagError(err))
-	}
-	printWarnings(ios, b, fo.Quiet)
-	return runBuilt(ctx, ios, b, runOptions{Out: fo.Out, JSON: fo.JSON, Quiet: fo.Quiet, NoFigures: fo.NoFigures})
 }
 
 // flagError names the flag behind a spec error of a fit given by flags:
@@ -128,11 +99,9 @@ func (o *lineOptions) spec() (*spec.Spec, error) {
 		s.Report = append(s.Report, d)
 	}
 	if o.Optimizer != "" { // else the spec's default
-		opt, err := spec.ParseDivergence(o.Optimizer) // the same name(key=number) syntax
-		if err != nil {
+		if s.Optimizer, err = spec.ParseOptimizer(o.Optimizer); err != nil {
 			return nil, fmt.Errorf("--optimizer: %w", err)
 		}
-		s.Optimizer = spec.Optimizer{Name: opt.Name, Settings: opt.Options}
 	}
 	if o.Grid != "" { // else the spec's default: chosen from the target
 		if s.Grid, err = parseGridFlag(o.Grid); err != nil {

@@ -38,7 +38,7 @@ func (o *lrFindOptions) addFlags(cmd *cobra.Command) {
 func runLRFind(ctx context.Context, ios *IOStreams, b *spec.Built, o *fitOptions) error {
 	lo := o.LRFind
 	if !hasLR(b.Spec) {
-		return usageError(fmt.Errorf("--lr-find: the %s optimizer has no learning rate; name one that has, e.g. optimizer: {name: adam}", b.Spec.Optimizer.Name))
+		return usageError(fmt.Errorf("--lr-find: the %s optimizer has no learning rate; name one that has, e.g. optimizer: {name: adam} in a spec, --optimizer adam with --target", b.Spec.Optimizer.Name))
 	}
 	if lo.Epochs < 1 {
 		return usageError(fmt.Errorf("--lr-find-epochs must be >= 1, got %d", lo.Epochs))
@@ -93,10 +93,14 @@ func runLRFind(ctx context.Context, ios *IOStreams, b *spec.Built, o *fitOptions
 	}
 	tw.Flush()
 	wrote := fmt.Sprintf("wrote %s: %s", o.Out, strings.Join(files, ", "))
-	for _, p := range pts {
-		if p.Status == fit.Interrupted {
-			return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted; %s", wrote)}
+	if sum.Interrupted {
+		done := 0
+		for _, p := range pts {
+			if p.Status != fit.Interrupted {
+				done++
+			}
 		}
+		return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted with %d of %d rates finished: no learning rate suggested; %s", done, len(pts), wrote)}
 	}
 	if suggest < 0 {
 		fmt.Fprintln(human, "no learning rate was stable: try a smaller --lr-min")

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -60,12 +61,21 @@ func TestDiv(t *testing.T) {
 		{[]string{"student_t(df=3, loc=0, scale=1)", "normal(mean=0, variance=1)", "--method", "mc", "--samples", "20000"},
 			[]string{"Pareto k̂", "NOT converged", "  note: Pareto k̂ = "}},
 		{[]string{"beta(alpha=3, beta=3)", "exponential(rate=2)"}, []string{"KL(P||Q) = 0.57471"}},
+		// Too few draws to estimate k̂: unknown, not "finite variance",
+		// which JS's terms have whatever the draws.
+		{[]string{"normal(mean=0, variance=1)", "normal(mean=0, variance=2)", "--method", "mc", "--samples", "5"},
+			[]string{"(Monte Carlo: 5 draws, standard error ", "Pareto k̂ unknown; NOT converged)", "  note: the Pareto k̂ of the draws' terms could not be estimated"}},
+		{[]string{"normal(mean=0, variance=1)", "normal(mean=0, variance=2)", "-d", "js", "--method", "mc", "--samples", "5"},
+			[]string{"(Monte Carlo: 5 draws, standard error ", "terms of finite variance)"}},
 	} {
 		code, out, errOut := run(t, ctx, false, append([]string{"div"}, c.args...)...)
 		for _, w := range c.want {
 			if code != 0 || !strings.Contains(out, w) {
 				t.Errorf("%v: exit %d, %q %q, want %q", c.args, code, out, errOut, w)
 			}
+		}
+		if strings.Contains(c.args[0], "normal") && strings.Contains(out, "finite variance") && !slices.Contains(c.args, "js") {
+			t.Errorf("%v: says its terms have a finite variance:\n%s", c.args, out)
 		}
 	}
 	code, out, _ = run(t, ctx, false, "div", "expr('x > 0 ? exp(-x) : 0')", "expr('x < 0 ? exp(x) : 0')", "--json")
@@ -83,6 +93,9 @@ func TestDiv(t *testing.T) {
 		{[]string{"div", "normal(mean=0, variance=1)", "normal(mean=0, variance=2)", "-d", "js", "--method", "closed"}, "no closed form is known for js"},
 		{[]string{"div", "normal(mean=0, variance=1)", "normal(mean=0, variance=2)", "--method", "exact"}, `--method: unknown method "exact"`},
 		{[]string{"div", "samples(x.csv)", "normal(mean=0, variance=2)"}, "known only on a grid's cells"},
+		// One draw has no standard error (it printed ± 0).
+		{[]string{"div", "normal(mean=0, variance=1)", "normal(mean=0, variance=2)", "--method", "mc", "--samples", "1"}, "--samples: must be at least 2, for a standard error, got 1"},
+		{[]string{"div", "normal(mean=0, variance=1)", "normal(mean=0, variance=2)", "--method", "mc", "--samples", "0"}, "--samples: must be at least 2"},
 	} {
 		code, _, errOut := run(t, ctx, false, c.args...)
 		if code != ExitUsage || !strings.Contains(errOut, c.want) || strings.Count(errOut, "\n") != 1 {
@@ -126,6 +139,11 @@ func TestFitLine(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "mixture:") || !strings.Contains(out, "divergence: reverse_kl") || !strings.Contains(out, "{start: -10, stop: 10, step: 0.05}") {
 		t.Errorf("--print-spec: %d\n%s", code, out)
 	}
+	// A boolean setting, in the one-line syntax as in the spec.
+	if code, mom, errOut := run(t, ctx, false, "fit", "--target", apart, "--model", "normal", "--optimizer", "momentum(learning_rate=0.05, nesterov=true)", "--print-spec"); code != 0 ||
+		!strings.Contains(mom, "optimizer: {name: momentum, learning_rate: 0.05, nesterov: true}") {
+		t.Errorf("--optimizer with nesterov=true: exit %d, stderr %q\n%s", code, errOut, mom)
+	}
 	// The printed spec runs as a file: reverse KL settles on the mode at 3
 	// (pulled in slightly by the other mode: 2.984 and 1.047 after 300 steps).
 	specPath := filepath.Join(dir, "s.yaml")
@@ -151,8 +169,13 @@ func TestFitLine(t *testing.T) {
 		{[]string{"fit", "--target", "samples(x.csv)", "--model", "normal"}, "--grid: none given, and samples(x.csv) has no known range"},
 		{[]string{"fit", "--target", "normal(mean=0, variance=1)", "--model", "normal", "--divergence", "tv"}, "total variation has no useful gradient"},
 		{[]string{"fit", "s.yaml", "--target", "normal(mean=0, variance=1)"}, "give a spec file or --target, not both"},
-		{[]string{"fit", "--resume", "c.ckpt", "--target", "normal(mean=0, variance=1)", "--model", "normal"}, "--target does not go with --resume"},
-		{[]string{"fit", "--resume", "c.ckpt", "--epochs", "5"}, "--resume continues the fit its checkpoint holds"},
+		{[]string{"fit", "--resume", "c.ckpt", "--epochs", "5"}, "--resume alone continues the fit its checkpoint holds"},
+		{[]string{"fit", "--target", "normal(mean=0, variance=1)", "--model", "normal", "--optimizer", "momentum(nesterov=maybe)"},
+			"--optimizer: \"momentum(nesterov=maybe)\": column 10: optimizer settings are name=number or name=true|false"},
+		{[]string{"fit", "--target", "normal(mean=0, variance=1)", "--model", "normal", "--optimizer", "momentum(nesterov=1)"},
+			"--optimizer: nesterov: must be true or false, got 1"},
+		{[]string{"fit", "--target", "normal(mean=0, variance=1)", "--model", "normal", "--optimizer", "adam(learning_rate=true)"},
+			"--optimizer: learning_rate: must be a number, got the boolean true"},
 	} {
 		code, _, errOut := run(t, ctx, false, append(c.args, "--out", filepath.Join(dir, "x"))...)
 		if code != ExitUsage || !strings.Contains(errOut, c.want) {
