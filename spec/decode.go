@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -462,7 +463,8 @@ func (d *decoder) divergence(dv *Divergence, n *yaml.Node) error {
 }
 
 // optimizer decodes the optimizer: a name (its settings at their
-// defaults), or a mapping with a name and settings.
+// defaults), a one-line "adam(learning_rate=0.01)" as --optimizer takes,
+// or a mapping with a name and settings.
 func (d *decoder) optimizer(op *Optimizer, n *yaml.Node) error {
 	n = deref(n)
 	if n.Kind == yaml.ScalarNode {
@@ -471,7 +473,15 @@ func (d *decoder) optimizer(op *Optimizer, n *yaml.Node) error {
 			return d.errorf(n, "optimizer", "must be an optimizer's name or a mapping such as {name: adam, learning_rate: 0.01}, got %s", describe(n))
 		}
 		d.lines["optimizer.name"] = n.Line
-		op.Name = n.Value
+		p, err := ParseOptimizer(n.Value)
+		if err != nil {
+			var se *SyntaxError
+			if errors.As(err, &se) {
+				return &Error{Line: n.Line, Key: "optimizer", Msg: err.Error(), Err: err}
+			}
+			return err
+		}
+		*op = p
 		return nil
 	}
 	o, err := d.object(n, "optimizer", nil)

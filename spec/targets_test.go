@@ -142,6 +142,24 @@ func TestParseOptimizer(t *testing.T) {
 	if !reflect.DeepEqual(a.Spec.Optimizer, b.Spec.Optimizer) || !reflect.DeepEqual(a.Optimizer, b.Optimizer) {
 		t.Errorf("one-line %+v, spec %+v", a.Spec.Optimizer, b.Spec.Optimizer)
 	}
+	// A spec's optimizer may be written in the one-line syntax too, as
+	// its divergence may.
+	c := build(t, "target: {family: normal, params: {mean: 0, variance: 1}}\nmodel: {family: normal}\noptimizer: \"momentum(learning_rate=0.05, nesterov=true)\"\n")
+	if !reflect.DeepEqual(c.Spec.Optimizer, b.Spec.Optimizer) || !reflect.DeepEqual(c.Optimizer, b.Optimizer) {
+		t.Errorf("a spec's one-line optimizer %+v, its mapping %+v", c.Spec.Optimizer, b.Spec.Optimizer)
+	}
+	for _, c := range []struct{ src, want string }{
+		{"optimizer: \"adam(learning_rate=0.1\"\n", `line 3: optimizer: "adam(learning_rate=0.1": column 23: expected "," or ")"`},
+		{"optimizer: adam(lr=0.1)\n", "line 3: optimizer.lr: unknown setting for adam"},
+	} {
+		sp, err := spec.Parse([]byte("target: {family: normal, params: {mean: 0, variance: 1}}\nmodel: {family: normal}\n" + c.src))
+		if err == nil {
+			_, err = sp.Build(context.Background(), spec.Env{})
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want %q", c.src, err, c.want)
+		}
+	}
 	for _, c := range []struct{ in, want string }{
 		{"", "column 1: expected an optimizer name such as adam"},
 		{"momentum(nesterov=maybe)", "column 10: optimizer settings are name=number or name=true|false"},
