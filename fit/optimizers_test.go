@@ -3,6 +3,7 @@ package fit_test
 import (
 	"context"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/klfit/klfit/dist"
@@ -257,6 +258,95 @@ func TestNaturalGradientMomentMatch(t *testing.T) {
 		got := res.History.Row(r)
 		if !close(got[0], want[0], 1e-9, 1e-9) || !close(got[1], want[1], 1e-9, 1e-9) {
 			t.Errorf("epoch %d: %v, want %v", r, got, want)
+		}
+	}
+}
+
+// farProblem is N(0, 7) as normalized masses on [-20, 20] in steps of
+// 0.05, fitted by a normal from init under divergence d, in the
+// unconstrained parameterization (the spec's default). The model is
+// normalized on the grid, so the optimum is exactly the target's (0, 7).
+func farProblem(tb testing.TB, d divergence.Divergence, init []float64) *fit.Problem {
+	tb.Helper()
+	a, err := grid.Arange(-20, 20, 0.05)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	g := grid.New1D(a)
+	p, err := target.Masses(target.Family{Family: dist.Normal{}, Theta: []float64{0, 7}}, g, target.Normalized)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &fit.Problem{Grid: g, P: p, Family: dist.Normal{}, Divergence: d, Transform: dist.Unconstrained(dist.Normal{}), Init: init}
+}
+
+// lbfgsFarCases start where the loss is huge (alpha-divergences of order
+// above 1 weigh the target's tails by powers of 1/Q): L-BFGS's first step
+// falls from a loss of 5e21 (1e5, 3e73) to 12 (1e5, 3e59), and the
+// curvature memory of that step, scaled to it, predicts no decrease at
+// the next iterate, whose gradient is (15, -18). L-BFGS said "converged"
+// there after one epoch.
+var lbfgsFarCases = []struct {
+	alpha float64
+	init  []float64
+}{
+	{1.5, []float64{4, 1.5}},
+	{2, []float64{4, 1.5}},
+	{3, []float64{5, 1}},
+}
+
+// TestLBFGSConvergesOnlyAtTheOptimum runs L-BFGS from the far starts of
+// lbfgsFarCases: it must reach the optimum (0, 7) and say converged, never
+// say converged elsewhere. The tolerance, 1e-6 on the mean and the
+// variance's logarithm, is what the loss resolves: near the optimum the
+// alpha-divergence is about I/2 * d^2 with I of order 1 in the
+// unconstrained parameters, so a loss resolved to about 1e-14 (a sum of
+// terms of order 1 rounded) resolves d to about 1e-7.
+func TestLBFGSConvergesOnlyAtTheOptimum(t *testing.T) {
+	for _, tc := range lbfgsFarCases {
+		prob := farProblem(t, divergence.Alpha{Alpha: tc.alpha}, tc.init)
+		res, err := fit.Run(context.Background(), prob, fit.Options{Optimizer: &fit.LBFGS{}, Epochs: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		th := res.Theta()
+		if res.Status != fit.Converged || math.Abs(th[0]) > 1e-6 || math.Abs(math.Log(th[1]/7)) > 1e-6 {
+			t.Errorf("alpha %v from %v: %s (%s %v) after %d epochs at %v, loss %v; want converged at (0, 7)",
+				tc.alpha, tc.init, res.Status, res.StopRule, res.StopValue, res.Epochs, th, res.Loss())
+		}
+	}
+}
+
+// TestLBFGSResumeAfterRestart checks that a fit resumed from a checkpoint
+// taken at any epoch takes exactly the steps of an uninterrupted one when
+// L-BFGS forgot its curvature memory on the way (the far starts of
+// lbfgsFarCases do, at their second iterate): the memory saved is the one
+// rebuilt from the restart.
+func TestLBFGSResumeAfterRestart(t *testing.T) {
+	for _, tc := range lbfgsFarCases {
+		prob := farProblem(t, divergence.Alpha{Alpha: tc.alpha}, tc.init)
+		var cps []*fit.Checkpoint
+		save := func(c *fit.Checkpoint) error {
+			data, err := c.MarshalJSON()
+			if err != nil {
+				return err
+			}
+			cp := new(fit.Checkpoint)
+			cps = append(cps, cp)
+			return cp.UnmarshalJSON(data)
+		}
+		want, err := fit.Run(context.Background(), prob, fit.Options{Optimizer: &fit.LBFGS{Store: 3}, Epochs: 1000, Checkpoint: save, CheckpointEvery: 1})
+		if err != nil || want.CheckpointErr != nil {
+			t.Fatal(err, want.CheckpointErr)
+		}
+		for _, cp := range cps[:min(len(cps), 8)] {
+			got, err := fit.Run(context.Background(), prob, fit.Options{Optimizer: &fit.LBFGS{Store: 3}, Epochs: 1000, Resume: cp})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != want.Status || !slices.Equal(got.History.Losses(), want.History.Losses()) || !slices.Equal(got.History.Thetas(), want.History.Thetas()) {
+				t.Errorf("alpha %v resumed from epoch %d: %s after %d epochs; uninterrupted %s after %d", tc.alpha, cp.Epoch, got.Status, got.Epochs, want.Status, want.Epochs)
+			}
 		}
 	}
 }
