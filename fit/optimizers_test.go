@@ -317,13 +317,29 @@ func TestLBFGSConvergesOnlyAtTheOptimum(t *testing.T) {
 	}
 }
 
-// TestLBFGSResumeAfterRestart checks that a fit resumed from a checkpoint
-// taken at any epoch takes exactly the steps of an uninterrupted one when
-// L-BFGS forgot its curvature memory on the way (the far starts of
-// lbfgsFarCases do, at their second iterate): the memory saved is the one
-// rebuilt from the restart.
-func TestLBFGSResumeAfterRestart(t *testing.T) {
+// TestResumeFromFarStarts checks that a fit resumed from a checkpoint
+// taken at any of its first epochs takes exactly the steps of an
+// uninterrupted one where the optimizer's state took a turn of its own:
+// L-BFGS forgetting its curvature memory (the far starts of
+// lbfgsFarCases do, at their second iterate: the memory saved is the one
+// rebuilt from the restart), Adam and RMSprop keeping their moments
+// scaled under a gradient of 1e230 (TestHugeGradientDoesNotFreeze's
+// start).
+func TestResumeFromFarStarts(t *testing.T) {
+	type farCase struct {
+		name  string
+		opt   func() fit.Optimizer
+		alpha float64
+		init  []float64
+	}
+	var cases []farCase
 	for _, tc := range lbfgsFarCases {
+		cases = append(cases, farCase{"lbfgs", func() fit.Optimizer { return &fit.LBFGS{Store: 3} }, tc.alpha, tc.init})
+	}
+	cases = append(cases,
+		farCase{"adam", func() fit.Optimizer { return &fit.Adam{LearningRate: 0.05, Beta1: 0.9, Beta2: 0.999} }, 3, []float64{5, 1}},
+		farCase{"rmsprop", func() fit.Optimizer { return &fit.RMSprop{LearningRate: 0.01, Alpha: 0.99} }, 3, []float64{5, 1}})
+	for _, tc := range cases {
 		prob := farProblem(t, divergence.Alpha{Alpha: tc.alpha}, tc.init)
 		var cps []*fit.Checkpoint
 		save := func(c *fit.Checkpoint) error {
@@ -335,18 +351,63 @@ func TestLBFGSResumeAfterRestart(t *testing.T) {
 			cps = append(cps, cp)
 			return cp.UnmarshalJSON(data)
 		}
-		want, err := fit.Run(context.Background(), prob, fit.Options{Optimizer: &fit.LBFGS{Store: 3}, Epochs: 1000, Checkpoint: save, CheckpointEvery: 1})
+		const epochs = 60
+		want, err := fit.Run(context.Background(), prob, fit.Options{Optimizer: tc.opt(), Epochs: epochs, Checkpoint: save, CheckpointEvery: 1})
 		if err != nil || want.CheckpointErr != nil {
 			t.Fatal(err, want.CheckpointErr)
 		}
 		for _, cp := range cps[:min(len(cps), 8)] {
-			got, err := fit.Run(context.Background(), prob, fit.Options{Optimizer: &fit.LBFGS{Store: 3}, Epochs: 1000, Resume: cp})
+			got, err := fit.Run(context.Background(), prob, fit.Options{Optimizer: tc.opt(), Epochs: epochs, Resume: cp})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if got.Status != want.Status || !slices.Equal(got.History.Losses(), want.History.Losses()) || !slices.Equal(got.History.Thetas(), want.History.Thetas()) {
-				t.Errorf("alpha %v resumed from epoch %d: %s after %d epochs; uninterrupted %s after %d", tc.alpha, cp.Epoch, got.Status, got.Epochs, want.Status, want.Epochs)
+				t.Errorf("%s, alpha %v, resumed from epoch %d: %s after %d epochs; uninterrupted %s after %d", tc.name, tc.alpha, cp.Epoch, got.Status, got.Epochs, want.Status, want.Epochs)
 			}
+		}
+	}
+}
+
+// registered returns every registered optimizer with its default
+// settings, by name.
+func registered(t *testing.T) map[string]fit.Optimizer {
+	t.Helper()
+	out := map[string]fit.Optimizer{}
+	for _, name := range fit.OptimizerNames() {
+		info, err := fit.LookupOptimizer(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := map[string]float64{}
+		for _, st := range info.Settings {
+			s[st.Name] = st.Default
+		}
+		out[name] = info.New(s)
+	}
+	return out
+}
+
+// TestHugeGradientDoesNotFreeze starts every registered optimizer where
+// the gradient is finite but its square is not (an alpha-divergence of
+// order 3 from a far start: a loss of 3e230, a gradient as large). A fit
+// must move or end saying why: Adam and RMSprop squared the gradient to
+// +Inf and divided by it, every step was 0 and every history row the
+// initial state, status max_epochs.
+func TestHugeGradientDoesNotFreeze(t *testing.T) {
+	for name, opt := range registered(t) {
+		prob := farProblem(t, divergence.Alpha{Alpha: 3}, []float64{5, 1})
+		res, err := fit.Run(context.Background(), prob, fit.Options{Optimizer: opt, Epochs: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status == fit.Diverged {
+			if res.Failure == nil {
+				t.Errorf("%s: diverged with no failure", name)
+			}
+			continue
+		}
+		if first := res.History.Loss(0); !(res.Loss() < first) {
+			t.Errorf("%s: %s after %d epochs, loss %v from %v at %v", name, res.Status, res.Epochs, res.Loss(), first, res.Theta())
 		}
 	}
 }
