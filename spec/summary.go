@@ -26,6 +26,9 @@ type Summary struct {
 	Params          NamedFloats  `json:"params"`
 	WallTimeSeconds float64      `json:"wall_time_seconds"`
 	Failure         *FailureInfo `json:"failure,omitempty"`
+	// Reason says why a fit that a stopping rule ended has not converged
+	// (status no_overlap).
+	Reason string `json:"reason,omitempty"`
 	// Report holds the reported divergences at the last state, by history
 	// column, and ReportDirections their directions in words.
 	Report           *NamedFloats      `json:"report,omitempty"`
@@ -54,7 +57,8 @@ type Summary struct {
 // StopInfo names the rule that ended a fit ("max_epochs", "tolerance",
 // "gradient_tolerance", "patience", "max_time", "gradient_threshold",
 // "no_decrease", "line_search", "diverged", "interrupted") and the value
-// that triggered it (null when there is none).
+// that triggered it (null when there is none). A fit with status
+// no_overlap keeps the rule whose verdict was not believed.
 type StopInfo struct {
 	Rule  string `json:"rule"`
 	Value Float  `json:"value"`
@@ -104,6 +108,9 @@ func NewSummary(b *Built, r *fit.Result) *Summary {
 	}
 	if m := b.DensityMeaning(r.Loss(), r.Status == fit.Diverged); m != "" {
 		s.LossMeaning = m
+	}
+	if r.Reason != nil {
+		s.Reason = r.Reason.Error()
 	}
 	if f := r.Failure; f != nil {
 		s.Failure = &FailureInfo{

@@ -142,6 +142,9 @@ func runBuilt(ctx context.Context, ios *IOStreams, b *spec.Built, o runOptions) 
 		fmt.Fprintf(human, "(%s)\n", m)
 	}
 	fmt.Fprintln(human, wrote)
+	if res.Status == fit.NoOverlap {
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("the fit did not converge: %w", res.Reason)}
+	}
 	return nil
 }
 
