@@ -29,6 +29,11 @@ type Summary struct {
 	// Reason says why a fit that a stopping rule ended has not converged
 	// (status no_overlap).
 	Reason string `json:"reason,omitempty"`
+	// UnchangedSince is the epoch from which the loss and parameters
+	// stayed the same to the last bit, when that is UnchangedEpochs
+	// epochs or more before the end (null otherwise): the optimizer's
+	// steps were below the parameters' resolution.
+	UnchangedSince *int `json:"unchanged_since_epoch,omitempty"`
 	// Report holds the reported divergences at the last state, by history
 	// column, and ReportDirections their directions in words.
 	Report           *NamedFloats      `json:"report,omitempty"`
@@ -53,6 +58,10 @@ type Summary struct {
 	// trusted (see AddDiagnostics).
 	Diagnostics *DiagnosticsInfo `json:"diagnostics,omitempty"`
 }
+
+// UnchangedEpochs is the number of epochs at the end of a fit that left
+// its state unchanged, bit for bit, from which the summary says so.
+const UnchangedEpochs = 10
 
 // StopInfo names the rule that ended a fit ("max_epochs", "tolerance",
 // "gradient_tolerance", "patience", "max_time", "gradient_threshold",
@@ -111,6 +120,9 @@ func NewSummary(b *Built, r *fit.Result) *Summary {
 	}
 	if r.Reason != nil {
 		s.Reason = r.Reason.Error()
+	}
+	if since := r.History.UnchangedSince(); since >= 0 && r.History.Len()-1-since >= UnchangedEpochs {
+		s.UnchangedSince = &since
 	}
 	if f := r.Failure; f != nil {
 		s.Failure = &FailureInfo{

@@ -474,3 +474,27 @@ stop: {max_epochs: 100, gradient_tolerance: 1e-4}
 		t.Errorf("summary %+v", sum)
 	}
 }
+
+// TestUnchangedState runs RMSprop from a start whose gradient is 1e230
+// (an alpha-divergence of order 3): its first step moves the model (it
+// squared the gradient to +Inf and stood still, every row the initial
+// state, without a word); after it, the running mean of squares
+// remembers 1e460 and the steps fall below the parameters' resolution,
+// which the output says, with the epoch, as summary.json does.
+func TestUnchangedState(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	code, stdout, errOut := run(t, context.Background(), false, "fit", "--target", "normal(mean=0, variance=7)", "--model", "normal(mean=5, variance=1)",
+		"--grid", "-20:20:0.05", "--divergence", "alpha(alpha=3)", "--optimizer", "rmsprop", "--epochs", "50", "--no-figures", "--out", out)
+	if code != 0 || !strings.Contains(stdout, "(the loss and parameters have not changed, to the last bit, since epoch 1: the last 49 steps were below the parameters' resolution)") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, errOut)
+	}
+	var sum struct {
+		UnchangedSince *int `json:"unchanged_since_epoch"`
+	}
+	if err := json.Unmarshal(readFile(t, filepath.Join(out, "summary.json")), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.UnchangedSince == nil || *sum.UnchangedSince != 1 {
+		t.Errorf("unchanged_since_epoch %v", sum.UnchangedSince)
+	}
+}
