@@ -74,11 +74,11 @@ func (e *NoOverlapError) Error() string {
 	if e.Loss >= e.Sup {
 		at = fmt.Sprintf("is its largest value, %v, to rounding,", e.Sup)
 	}
-	verdict := "the fit cannot tell which way the target lies"
+	verdict := ": the fit cannot tell which way the target lies"
 	if e.Rule != "" {
-		verdict = "so the " + e.Rule + " rule's verdict says nothing of a minimum"
+		verdict = ", so the " + e.Rule + " rule's verdict says nothing of a minimum"
 	}
-	return fmt.Sprintf("the model and the target have next to no mass in common on the grid: %s = %v %s where its gradient all but vanishes: %s; "+
+	return fmt.Sprintf("the model and the target have next to no mass in common on the grid: %s = %v %s where its gradient all but vanishes%s; "+
 		"start the model closer to the target, or fit forward KL (kl) first, whose gradient pulls the model toward the target from anywhere, and start from its result",
 		e.Divergence, e.Loss, at, verdict)
 }
