@@ -65,6 +65,22 @@ type LogSum interface {
 	Finish(logS float64) (value, slope float64)
 }
 
+// Bounded is implemented by divergences that have a finite largest value
+// on probability vectors, taken where P and Q have no mass in common (the
+// Jensen-Shannon divergence's log 2, the squared Hellinger distance's 1).
+// There h_i is the same multiple of Q_i at every point, so the gradient
+// with respect to any parameter of the model vanishes, and near there it
+// is next to nothing: the divergence cannot pull a model toward a target
+// it does not overlap, and a vanished gradient or a loss that no longer
+// changes says nothing of a minimum. (Forward and reverse KL and the
+// Renyi divergences are unbounded; their gradient pulls from anywhere.)
+type Bounded interface {
+	Divergence
+	// Sup returns the largest value, and false when the divergence has
+	// none with its options (an alpha-divergence of order outside (0, 1)).
+	Sup() (float64, bool)
+}
+
 // SupportError reports an infinite divergence: the target has mass at grid
 // point Index where the model has none (or the reverse).
 type SupportError struct {

@@ -121,6 +121,9 @@ func (JS) Eval(p, logp, q, logq, h []float64) (float64, error) {
 	return sum / 2, nil
 }
 
+// Sup implements Bounded: log 2.
+func (JS) Sup() (float64, bool) { return math.Ln2, true }
+
 // logAddExp returns log(exp(a) + exp(b)) without overflow or underflow.
 func logAddExp(a, b float64) float64 {
 	if a < b {
@@ -167,6 +170,9 @@ func (Hellinger) Eval(p, logp, q, logq, h []float64) (float64, error) {
 	}
 	return sum / 2, nil
 }
+
+// Sup implements Bounded: 1.
+func (Hellinger) Sup() (float64, bool) { return 1, true }
 
 // Renyi is the Rényi divergence of order Alpha (> 0, not 1)
 //
@@ -373,6 +379,17 @@ func (d Alpha) Eval(p, logp, q, logq, h []float64) (float64, error) {
 	return sum, nil
 }
 
+// Sup implements Bounded: for 0 < alpha < 1, 1/(alpha (1-alpha)), the
+// value where P and Q have no mass in common; none for other orders,
+// where that value is +Inf.
+func (d Alpha) Sup() (float64, bool) {
+	a := d.Alpha
+	if a > 0 && a < 1 {
+		return 1 / (a * (1 - a)), true
+	}
+	return math.Inf(1), false
+}
+
 // TV is the total variation distance
 //
 //	TV(P, Q) = sum |P_i - Q_i| / 2,
@@ -400,6 +417,9 @@ func (TV) Direction() string {
 func (TV) Why() string {
 	return "total variation has no useful gradient (it is piecewise linear in Q): it can be reported (report: [tv]) but not minimized"
 }
+
+// Sup implements Bounded: 1.
+func (TV) Sup() (float64, bool) { return 1, true }
 
 // Eval implements Divergence.
 func (t TV) Eval(p, _, q, _, h []float64) (float64, error) {

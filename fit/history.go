@@ -3,6 +3,7 @@ package fit
 import (
 	"bufio"
 	"io"
+	"math"
 	"math/bits"
 	"strconv"
 )
@@ -75,6 +76,34 @@ func (h *History) Row(r int) []float64 {
 	k := len(h.Names)
 	b, i := locate(r)
 	return h.theta[b][i*k : (i+1)*k : (i+1)*k]
+}
+
+// UnchangedSince returns the first row from which every row to the last
+// has the same loss and parameters, bit for bit: the last row's index
+// when it differs from the one before, -1 for an empty history. A fit
+// whose steps have fallen below its parameters' resolution (an Adam that
+// remembers gradients 1e75 times larger than today's) shows here.
+func (h *History) UnchangedSince() int {
+	r := h.n - 1
+	if r < 0 {
+		return r
+	}
+	last, loss := h.Row(r), math.Float64bits(h.Loss(r))
+	for ; r > 0; r-- {
+		if math.Float64bits(h.Loss(r-1)) != loss || !sameBits(h.Row(r-1), last) {
+			break
+		}
+	}
+	return r
+}
+
+func sameBits(a, b []float64) bool {
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // Append adds a row.

@@ -2,6 +2,7 @@ package fit
 
 import (
 	"bytes"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -96,5 +97,33 @@ func TestHistoryCSVParams(t *testing.T) {
 	}
 	if streamed.String() != want {
 		t.Errorf("streamed:\n%s\nwant:\n%s", streamed.String(), want)
+	}
+}
+
+// TestUnchangedSince checks the start of the run of identical rows that
+// ends a history, bit for bit: -0 is not 0, and a NaN loss equals the
+// same NaN.
+func TestUnchangedSince(t *testing.T) {
+	nan := math.NaN()
+	for _, tc := range []struct {
+		rows [][2]float64 // loss, parameter
+		want int
+	}{
+		{nil, -1},
+		{[][2]float64{{1, 2}}, 0},
+		{[][2]float64{{1, 2}, {1, 2}, {1, 2}}, 0},
+		{[][2]float64{{3, 1}, {1, 2}, {1, 2}}, 1},
+		{[][2]float64{{1, 2}, {1, 2}, {1, 3}}, 2},
+		{[][2]float64{{1, 2}, {0.5, 2}, {1, 2}}, 2},
+		{[][2]float64{{1, 0}, {1, math.Copysign(0, -1)}}, 1},
+		{[][2]float64{{2, 1}, {nan, 1}, {nan, 1}}, 1},
+	} {
+		h := NewHistory("kl", []string{"a"})
+		for _, r := range tc.rows {
+			h.Append(r[0], []float64{r[1]})
+		}
+		if got := h.UnchangedSince(); got != tc.want {
+			t.Errorf("%v: %d, want %d", tc.rows, got, tc.want)
+		}
 	}
 }

@@ -21,11 +21,20 @@ import (
 // *StopError with status Converged and rule "gradient_threshold". A loss
 // of order 1 or more (the notebook's is 23) can stop changing in float64
 // before its gradient reaches 1e-12; gonum's line search then fails to
-// find a lower point. When the decrease the step predicted to first order
-// (|grad . dir| * step) is below 1e-12 * max(|loss|, 1), that is
-// convergence too: Step returns status Converged with rule "no_decrease"
-// and the predicted decrease as value. Any other line search failure ends
-// the fit with status Stalled and rule "line_search".
+// find a lower point. When the search along the quasi-Newton direction
+// fails and the decrease it predicted to first order (|grad . dir| *
+// step) is below 1e-12 * max(|loss|, 1), one evaluation along the
+// steepest descent checks the prediction (see flatAlongGradient): no
+// lower there, the fit has converged (rule "no_decrease", the predicted
+// decrease as value). Otherwise the curvature memory is forgotten, as
+// L-BFGS-B does, since it may be scaled by steps far from here (a first
+// step down from a loss of 5e21 predicts no decrease at a loss of 12,
+// where the gradient is (15, -18)), and the search is made again along
+// the steepest descent. When that search fails too, the fit has
+// converged (rule "no_decrease") if a unit step along the gradient, or
+// the memory's prediction that the one evaluation could not check,
+// decreases the loss by less than the same floor; otherwise it ends with
+// status Stalled and rule "line_search".
 //
 // A trial point of the line search whose loss cannot be evaluated (its
 // parameters leave the family's domain, its loss is not finite) is given
@@ -58,6 +67,8 @@ type LBFGS struct {
 	// each) at which a direction was computed, oldest first.
 	past  []float64
 	npast int
+	// probeX and probeG are flatAlongGradient's point and gradient.
+	probeX, probeG []float64
 }
 
 // Name returns "lbfgs", the optimizer's name in specs.
@@ -104,11 +115,7 @@ func (o *LBFGS) Step(s *State, eval Evaluator) error {
 	if norm := floats.Norm(s.Grad, math.Inf(1)); norm < thresh {
 		return &StopError{Status: Converged, Rule: "gradient_threshold", Value: norm}
 	}
-	copy(o.loc.X, s.U)
-	copy(o.loc.Gradient, s.Grad)
-	o.loc.F = s.Loss
-	copy(o.lastX, s.U) // loc holds the loss and gradient at s.U
-	o.haveLast = true
+	o.at(s)
 	o.remember(s.U, s.Grad)
 
 	var op optimize.Operation
@@ -119,10 +126,43 @@ func (o *LBFGS) Step(s *State, eval Evaluator) error {
 	} else {
 		op, err = o.ls.Iterate(&o.loc)
 	}
+	floor := noDecreaseFloor * math.Max(math.Abs(s.Loss), 1)
+	restarted := false
+	// memoryPred is the decrease the curvature memory predicted before a
+	// restart, when it was below floor and one evaluation along the
+	// steepest descent could not tell whether it was right.
+	memoryPred := math.Inf(1)
 	for {
 		if err != nil {
+			if o.npast > 1 && !restarted {
+				// The direction came from the curvature memory. Its
+				// prediction of no decrease is believed only when the
+				// steepest descent does not contradict it: the memory
+				// may be scaled by steps far from here (one step down
+				// from a loss of 1e21 predicts no decrease at a loss of
+				// 12). Otherwise the memory is forgotten and the search
+				// made again along the steepest descent from this
+				// iterate, as L-BFGS-B does.
+				if pred := o.dir.predicted; pred <= floor {
+					switch o.flatAlongGradient(s, floor, eval) {
+					case flat:
+						o.started = false
+						return &StopError{Status: Converged, Rule: "no_decrease", Value: pred}
+					case unknown:
+						memoryPred = pred
+					}
+				}
+				restarted = true
+				o.restart(s)
+				op, err = o.ls.Init(&o.loc)
+				continue
+			}
+			// A search along the steepest descent failed: the loss
+			// falls by less than floor for a unit step along the
+			// gradient, or the memory predicted no decrease and this
+			// search found none.
 			o.started = false // gonum's line search must be initialized again
-			if pred := o.dir.predicted; pred <= noDecreaseFloor*math.Max(math.Abs(s.Loss), 1) {
+			if pred := math.Min(o.dir.predicted, memoryPred); pred <= floor {
 				return &StopError{Status: Converged, Rule: "no_decrease", Value: pred}
 			}
 			return &StopError{Status: Stalled, Rule: "line_search", Value: o.dir.predicted, Err: err}
@@ -148,6 +188,64 @@ func (o *LBFGS) Step(s *State, eval Evaluator) error {
 		}
 		op, err = o.ls.Iterate(&o.loc)
 	}
+}
+
+// at points the line search's location at the accepted iterate s.
+func (o *LBFGS) at(s *State) {
+	copy(o.loc.X, s.U)
+	copy(o.loc.Gradient, s.Grad)
+	o.loc.F = s.Loss
+	copy(o.lastX, s.U) // loc holds the loss and gradient at s.U
+	o.haveLast = true
+}
+
+// restart forgets the curvature memory: the next search, from the
+// accepted iterate s, is along its steepest descent, and s is the first
+// point of a new memory (so a fit resumed after it rebuilds the same).
+func (o *LBFGS) restart(s *State) {
+	o.at(s)
+	o.past = o.past[:0]
+	o.npast = 0
+	o.remember(s.U, s.Grad)
+	o.dir.resumed = false
+}
+
+// What one evaluation along the steepest descent says of a prediction
+// of no decrease.
+const (
+	unknown = iota // the step did not move, or its loss is not usable
+	flat           // no decrease beyond the floor is to be had
+	lower          // the loss fell: the prediction was wrong
+)
+
+// flatAlongGradient tells whether the loss has a decrease larger than
+// floor to offer along the steepest descent from s, as far as one
+// evaluation can: along u - t*grad, with a = |grad|^2 and the loss
+// quadratic, f(t) = f - a*t + b*t^2/2 falls by at most a^2/(2b), which
+// is at most a*t/4 when f(t) >= f. So the loss is evaluated at the step
+// t where the first-order decrease a*t is 4*floor, far above the loss's
+// rounding: not lower than s's, no decrease beyond floor is to be had.
+func (o *LBFGS) flatAlongGradient(s *State, floor float64, eval Evaluator) int {
+	a := floats.Dot(s.Grad, s.Grad)
+	t := 4 * floor / a
+	if !(a > 0) || math.IsInf(t, 0) {
+		return unknown
+	}
+	o.probeX = append(o.probeX[:0], s.U...)
+	floats.AddScaled(o.probeX, -t, s.Grad)
+	if floats.Equal(o.probeX, s.U) {
+		return unknown
+	}
+	o.probeG = append(o.probeG[:0], s.Grad...)
+	f, err := eval(o.probeX, o.probeG)
+	o.haveLast = false // the last evaluation is the probe's
+	switch {
+	case err != nil:
+		return unknown
+	case f >= s.Loss:
+		return flat
+	}
+	return lower
 }
 
 // remember records a point at which a direction is computed.

@@ -127,7 +127,7 @@ func Start(prob *Problem, opts Options) (*Loop, error) {
 	}
 	obj := NewObjectiveWith(prob, opts.Engine)
 	h := NewHistoryFor(prob, opts.Report)
-	l.task = &gridTask{prob: prob, obj: obj, report: newReporter(prob, opts.Engine, opts.Report, h)}
+	l.task = &gridTask{prob: prob, obj: obj, report: newReporter(prob, opts.Engine, opts.Report, h), sup: supOf(prob)}
 	return l.start(h)
 }
 
@@ -262,7 +262,7 @@ func (l *Loop) eval(u, grad []float64) (float64, error) {
 		}
 	}
 	if err == nil {
-		err = l.task.check()
+		err = l.task.check(loss)
 	}
 	// A refusal a line search may stop against, and the point it refused
 	// (the failure names that one, not the last trial).
@@ -474,6 +474,12 @@ func (l *Loop) Run(ctx context.Context, observers ...Observer) *Result {
 	if res.Status == MaxEpochs {
 		res.StopRule, res.StopValue = string(MaxEpochs), float64(res.Epochs)
 	}
+	if res.Status == Converged || res.Status == Stalled {
+		if sup := l.task.supValue(); !math.IsInf(sup, 1) && l.s.Loss >= sup-nearSup*sup {
+			res.Status = NoOverlap
+			res.Reason = &NoOverlapError{Divergence: l.task.symbol(), Loss: l.s.Loss, Sup: sup, Rule: res.StopRule}
+		}
+	}
 	if l.scaler != nil {
 		res.LearningRate = l.scaler.ScaleLearningRate(1)
 	}
@@ -515,9 +521,13 @@ type EpochStarter interface {
 type task interface {
 	init(u []float64)
 	eval(u, grad []float64) (float64, error)
-	// check says whether the state just evaluated is usable beyond a
-	// finite loss and gradient.
-	check() error
+	// check says whether the state just evaluated, of the given loss, is
+	// usable beyond a finite loss and gradient.
+	check(loss float64) error
+	// supValue is the loss's largest value (+Inf when it has none) and
+	// symbol its name (see NoOverlapError).
+	supValue() float64
+	symbol() string
 	theta(dst, u []float64)
 	// lastTheta returns the parameters of the last evaluation.
 	lastTheta() []float64
@@ -536,13 +546,23 @@ type gridTask struct {
 	prob   *Problem
 	obj    *Objective
 	report *reporter
+	// sup is the divergence's largest value, +Inf when it has none (see
+	// supOf).
+	sup float64
 }
 
 func (t *gridTask) init(u []float64) { t.prob.Transform.U(u, t.prob.Init) }
 func (t *gridTask) eval(u, grad []float64) (float64, error) {
 	return t.obj.Eval(u, grad)
 }
-func (t *gridTask) check() error                 { return t.obj.checkGridMass() }
+func (t *gridTask) check(loss float64) error {
+	if err := t.obj.checkGridMass(); err != nil {
+		return err
+	}
+	return checkSup(loss, t.sup, t.prob.Divergence)
+}
+func (t *gridTask) supValue() float64            { return t.sup }
+func (t *gridTask) symbol() string               { return t.prob.Divergence.Symbol() }
 func (t *gridTask) theta(dst, u []float64)       { t.prob.Transform.Theta(dst, u) }
 func (t *gridTask) lastTheta() []float64         { return t.obj.Theta() }
 func (t *gridTask) record(u []float64) []float64 { return t.report.record(u) }
@@ -576,7 +596,7 @@ func (t *evalTask) eval(u, grad []float64) (float64, error) {
 // point u can map to an infinite variance (an exp that overflows), where
 // the estimate of the loss may still be finite, as when the target has no
 // normalizable density along some direction and the fit runs off along it.
-func (t *evalTask) check() error {
+func (t *evalTask) check(float64) error {
 	t.e.Theta(t.thetaBuf, t.lastU)
 	t.checked = true
 	for i, v := range t.thetaBuf {
@@ -615,4 +635,6 @@ func (t *evalTask) startEpoch(n int) {
 	}
 }
 func (t *evalTask) close()             {}
+func (t *evalTask) supValue() float64  { return math.Inf(1) }
+func (t *evalTask) symbol() string     { return t.h.LossName }
 func (t *evalTask) teamShare() float64 { return 0 }

@@ -3,6 +3,7 @@ package fit_test
 import (
 	"context"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/klfit/klfit/dist"
@@ -257,6 +258,156 @@ func TestNaturalGradientMomentMatch(t *testing.T) {
 		got := res.History.Row(r)
 		if !close(got[0], want[0], 1e-9, 1e-9) || !close(got[1], want[1], 1e-9, 1e-9) {
 			t.Errorf("epoch %d: %v, want %v", r, got, want)
+		}
+	}
+}
+
+// farProblem is N(0, 7) as normalized masses on [-20, 20] in steps of
+// 0.05, fitted by a normal from init under divergence d, in the
+// unconstrained parameterization (the spec's default). The model is
+// normalized on the grid, so the optimum is exactly the target's (0, 7).
+func farProblem(tb testing.TB, d divergence.Divergence, init []float64) *fit.Problem {
+	tb.Helper()
+	a, err := grid.Arange(-20, 20, 0.05)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	g := grid.New1D(a)
+	p, err := target.Masses(target.Family{Family: dist.Normal{}, Theta: []float64{0, 7}}, g, target.Normalized)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &fit.Problem{Grid: g, P: p, Family: dist.Normal{}, Divergence: d, Transform: dist.Unconstrained(dist.Normal{}), Init: init}
+}
+
+// lbfgsFarCases start where the loss is huge (alpha-divergences of order
+// above 1 weigh the target's tails by powers of 1/Q): L-BFGS's first step
+// falls from a loss of 5e21 (1e5, 3e73) to 12 (1e5, 3e59), and the
+// curvature memory of that step, scaled to it, predicts no decrease at
+// the next iterate, whose gradient is (15, -18). L-BFGS said "converged"
+// there after one epoch.
+var lbfgsFarCases = []struct {
+	alpha float64
+	init  []float64
+}{
+	{1.5, []float64{4, 1.5}},
+	{2, []float64{4, 1.5}},
+	{3, []float64{5, 1}},
+}
+
+// TestLBFGSConvergesOnlyAtTheOptimum runs L-BFGS from the far starts of
+// lbfgsFarCases: it must reach the optimum (0, 7) and say converged, never
+// say converged elsewhere. The tolerance, 1e-6 on the mean and the
+// variance's logarithm, is what the loss resolves: near the optimum the
+// alpha-divergence is about I/2 * d^2 with I of order 1 in the
+// unconstrained parameters, so a loss resolved to about 1e-14 (a sum of
+// terms of order 1 rounded) resolves d to about 1e-7.
+func TestLBFGSConvergesOnlyAtTheOptimum(t *testing.T) {
+	for _, tc := range lbfgsFarCases {
+		prob := farProblem(t, divergence.Alpha{Alpha: tc.alpha}, tc.init)
+		res, err := fit.Run(context.Background(), prob, fit.Options{Optimizer: &fit.LBFGS{}, Epochs: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		th := res.Theta()
+		if res.Status != fit.Converged || math.Abs(th[0]) > 1e-6 || math.Abs(math.Log(th[1]/7)) > 1e-6 {
+			t.Errorf("alpha %v from %v: %s (%s %v) after %d epochs at %v, loss %v; want converged at (0, 7)",
+				tc.alpha, tc.init, res.Status, res.StopRule, res.StopValue, res.Epochs, th, res.Loss())
+		}
+	}
+}
+
+// TestResumeFromFarStarts checks that a fit resumed from a checkpoint
+// taken at any of its first epochs takes exactly the steps of an
+// uninterrupted one where the optimizer's state took a turn of its own:
+// L-BFGS forgetting its curvature memory (the far starts of
+// lbfgsFarCases do, at their second iterate: the memory saved is the one
+// rebuilt from the restart), Adam and RMSprop keeping their moments
+// scaled under a gradient of 1e230 (TestHugeGradientDoesNotFreeze's
+// start).
+func TestResumeFromFarStarts(t *testing.T) {
+	type farCase struct {
+		name  string
+		opt   func() fit.Optimizer
+		alpha float64
+		init  []float64
+	}
+	var cases []farCase
+	for _, tc := range lbfgsFarCases {
+		cases = append(cases, farCase{"lbfgs", func() fit.Optimizer { return &fit.LBFGS{Store: 3} }, tc.alpha, tc.init})
+	}
+	cases = append(cases,
+		farCase{"adam", func() fit.Optimizer { return &fit.Adam{LearningRate: 0.05, Beta1: 0.9, Beta2: 0.999} }, 3, []float64{5, 1}},
+		farCase{"rmsprop", func() fit.Optimizer { return &fit.RMSprop{LearningRate: 0.01, Alpha: 0.99} }, 3, []float64{5, 1}})
+	for _, tc := range cases {
+		prob := farProblem(t, divergence.Alpha{Alpha: tc.alpha}, tc.init)
+		var cps []*fit.Checkpoint
+		save := func(c *fit.Checkpoint) error {
+			data, err := c.MarshalJSON()
+			if err != nil {
+				return err
+			}
+			cp := new(fit.Checkpoint)
+			cps = append(cps, cp)
+			return cp.UnmarshalJSON(data)
+		}
+		const epochs = 60
+		want, err := fit.Run(context.Background(), prob, fit.Options{Optimizer: tc.opt(), Epochs: epochs, Checkpoint: save, CheckpointEvery: 1})
+		if err != nil || want.CheckpointErr != nil {
+			t.Fatal(err, want.CheckpointErr)
+		}
+		for _, cp := range cps[:min(len(cps), 8)] {
+			got, err := fit.Run(context.Background(), prob, fit.Options{Optimizer: tc.opt(), Epochs: epochs, Resume: cp})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != want.Status || !slices.Equal(got.History.Losses(), want.History.Losses()) || !slices.Equal(got.History.Thetas(), want.History.Thetas()) {
+				t.Errorf("%s, alpha %v, resumed from epoch %d: %s after %d epochs; uninterrupted %s after %d", tc.name, tc.alpha, cp.Epoch, got.Status, got.Epochs, want.Status, want.Epochs)
+			}
+		}
+	}
+}
+
+// registered returns every registered optimizer with its default
+// settings, by name.
+func registered(t *testing.T) map[string]fit.Optimizer {
+	t.Helper()
+	out := map[string]fit.Optimizer{}
+	for _, name := range fit.OptimizerNames() {
+		info, err := fit.LookupOptimizer(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := map[string]float64{}
+		for _, st := range info.Settings {
+			s[st.Name] = st.Default
+		}
+		out[name] = info.New(s)
+	}
+	return out
+}
+
+// TestHugeGradientDoesNotFreeze starts every registered optimizer where
+// the gradient is finite but its square is not (an alpha-divergence of
+// order 3 from a far start: a loss of 3e230, a gradient as large). A fit
+// must move or end saying why: Adam and RMSprop squared the gradient to
+// +Inf and divided by it, every step was 0 and every history row the
+// initial state, status max_epochs.
+func TestHugeGradientDoesNotFreeze(t *testing.T) {
+	for name, opt := range registered(t) {
+		prob := farProblem(t, divergence.Alpha{Alpha: 3}, []float64{5, 1})
+		res, err := fit.Run(context.Background(), prob, fit.Options{Optimizer: opt, Epochs: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status == fit.Diverged {
+			if res.Failure == nil {
+				t.Errorf("%s: diverged with no failure", name)
+			}
+			continue
+		}
+		if first := res.History.Loss(0); !(res.Loss() < first) {
+			t.Errorf("%s: %s after %d epochs, loss %v from %v at %v", name, res.Status, res.Epochs, res.Loss(), first, res.Theta())
 		}
 	}
 }

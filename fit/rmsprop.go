@@ -11,13 +11,18 @@ import "math"
 //	u <- u - LearningRate * g / (sqrt(v) + eps)
 //
 // with v starting at zero (no bias correction). v is the optimizer's
-// state (see Stateful).
+// state (see Stateful). A gradient whose square overflows float64 (above
+// about 1e154) does not freeze the fit: v is then kept scaled by a power
+// of two, and the step g/sqrt(v) with it (see momentScale).
 type RMSprop struct {
 	LearningRate float64
 	Alpha        float64
 	Epsilon      float64
 
 	v []float64
+	// sc keeps v representable under gradients whose square overflows
+	// (see momentScale); v is stored scaled.
+	sc momentScale
 }
 
 // Name returns "rmsprop", the optimizer's name in specs.
@@ -26,15 +31,17 @@ func (*RMSprop) Name() string { return "rmsprop" }
 // Step implements Optimizer.
 func (o *RMSprop) Step(s *State, eval Evaluator) error {
 	if len(o.v) != len(s.U) {
-		o.v = make([]float64, len(s.U))
+		o.v, o.sc = make([]float64, len(s.U)), momentScale{}
 	}
 	a, c := o.Alpha, 1-o.Alpha
 	lr := o.LearningRate
 	for i, g := range s.Grad {
+		g = o.sc.scaled(i, g, nil, o.v)
 		v := o.v[i] * a // square_avg.mul_(alpha).addcmul_(grad, grad, value=1-alpha)
 		v += c * g * g
 		o.v[i] = v
-		avg := math.Sqrt(v) + o.Epsilon
+		o.sc.settle(i, nil, o.v)
+		avg := math.Sqrt(o.v[i]) + o.sc.epsilon(i, o.Epsilon)
 		s.U[i] += -lr * g / avg // param.addcdiv_(grad, avg, value=-lr)
 	}
 	var err error
@@ -48,19 +55,25 @@ func (o *RMSprop) ScaleLearningRate(f float64) float64 {
 	return o.LearningRate
 }
 
-// AppendState implements Stateful: v.
-func (o *RMSprop) AppendState(dst []float64) []float64 { return append(dst, o.v...) }
+// AppendState implements Stateful: v, as stored (divided by its scales),
+// then the scales' exponents when any is not 0.
+func (o *RMSprop) AppendState(dst []float64) []float64 { return o.sc.appendState(append(dst, o.v...)) }
 
 // SetState implements Stateful.
 func (o *RMSprop) SetState(state []float64, k int) error {
 	if len(state) == 0 { // saved before the first step
-		o.v = make([]float64, k)
+		o.v, o.sc = make([]float64, k), momentScale{}
 		return nil
 	}
-	if err := stateLen("rmsprop", state, k); err != nil {
+	if len(state) != 2*k {
+		if err := stateLen("rmsprop", state, k); err != nil {
+			return err
+		}
+	}
+	if err := o.sc.setState("rmsprop", state[k:]); err != nil {
 		return err
 	}
-	o.v = append(o.v[:0], state...)
+	o.v = append(o.v[:0], state[:k]...)
 	return nil
 }
 

@@ -30,6 +30,11 @@ const (
 	// Stalled: the optimizer could make no further progress from the last
 	// state (L-BFGS's line search found no lower point).
 	Stalled Status = "stalled"
+	// NoOverlap: a stopping rule (or L-BFGS's stall) ended the fit where
+	// the model and the target have next to no mass in common on the
+	// grid, next to the largest value of a bounded divergence, where its
+	// gradient vanishes: not a minimum (Result.Reason says so).
+	NoOverlap Status = "no_overlap"
 )
 
 // Options controls a fit's loop.
@@ -132,6 +137,10 @@ type Result struct {
 	History *History
 	// Failure is set when Status is Diverged.
 	Failure *Failure
+	// Reason is set when Status is NoOverlap: a *NoOverlapError naming
+	// the rule that ended the fit and how near the divergence's largest
+	// value it did.
+	Reason error
 	// Elapsed is the wall time of the fit, including the time before a
 	// checkpoint it was resumed from.
 	Elapsed time.Duration

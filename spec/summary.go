@@ -26,6 +26,14 @@ type Summary struct {
 	Params          NamedFloats  `json:"params"`
 	WallTimeSeconds float64      `json:"wall_time_seconds"`
 	Failure         *FailureInfo `json:"failure,omitempty"`
+	// Reason says why a fit that a stopping rule ended has not converged
+	// (status no_overlap).
+	Reason string `json:"reason,omitempty"`
+	// UnchangedSince is the epoch from which the loss and parameters
+	// stayed the same to the last bit, when that is UnchangedEpochs
+	// epochs or more before the end (null otherwise): the optimizer's
+	// steps were below the parameters' resolution.
+	UnchangedSince *int `json:"unchanged_since_epoch,omitempty"`
 	// Report holds the reported divergences at the last state, by history
 	// column, and ReportDirections their directions in words.
 	Report           *NamedFloats      `json:"report,omitempty"`
@@ -51,10 +59,15 @@ type Summary struct {
 	Diagnostics *DiagnosticsInfo `json:"diagnostics,omitempty"`
 }
 
+// UnchangedEpochs is the number of epochs at the end of a fit that left
+// its state unchanged, bit for bit, from which the summary says so.
+const UnchangedEpochs = 10
+
 // StopInfo names the rule that ended a fit ("max_epochs", "tolerance",
 // "gradient_tolerance", "patience", "max_time", "gradient_threshold",
 // "no_decrease", "line_search", "diverged", "interrupted") and the value
-// that triggered it (null when there is none).
+// that triggered it (null when there is none). A fit with status
+// no_overlap keeps the rule whose verdict was not believed.
 type StopInfo struct {
 	Rule  string `json:"rule"`
 	Value Float  `json:"value"`
@@ -104,6 +117,12 @@ func NewSummary(b *Built, r *fit.Result) *Summary {
 	}
 	if m := b.DensityMeaning(r.Loss(), r.Status == fit.Diverged); m != "" {
 		s.LossMeaning = m
+	}
+	if r.Reason != nil {
+		s.Reason = r.Reason.Error()
+	}
+	if since := r.History.UnchangedSince(); since >= 0 && r.History.Len()-1-since >= UnchangedEpochs {
+		s.UnchangedSince = &since
 	}
 	if f := r.Failure; f != nil {
 		s.Failure = &FailureInfo{

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -428,5 +430,71 @@ func TestChooserFigureFailureIsAWarning(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(out, "summary.json")); err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestNoOverlap checks what a fit of a bounded divergence says where the
+// model and the target have (next to) no mass in common on the grid:
+// from no overlap at all (JS at log 2, its gradient rounding) the fit is
+// refused, exit 2, nothing written; from next to none, a stopping rule
+// that fires there ends the fit no_overlap, exit 1, with the files
+// written and the reason in summary.json. Both said "converged", exit 0.
+func TestNoOverlap(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "refused")
+	code, _, errOut := run(t, context.Background(), false, "fit", "--target", "normal(mean=0, variance=1)", "--model", "normal(mean=15, variance=0.1)",
+		"--grid", "-20:20:0.02", "--divergence", "js", "--out", out)
+	if code != ExitUsage || !strings.Contains(errOut, "no mass in common") || !strings.Contains(errOut, "fit forward KL (kl) first") || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("refused: exit %d, stderr %q", code, errOut)
+	}
+	if _, err := os.Stat(out); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("refused: %s written (%v)", out, err)
+	}
+	p := filepath.Join(dir, "s.yaml")
+	writeFile(t, p, `grid: {start: -20, stop: 20, step: 0.02}
+target: {family: normal, params: {mean: 0, variance: 1}}
+divergence: hellinger
+model: {family: normal, init: {mean: 8, variance: 0.1}}
+optimizer: {name: gd, learning_rate: 0.01}
+stop: {max_epochs: 100, gradient_tolerance: 1e-4}
+`)
+	out = filepath.Join(dir, "near")
+	code, stdout, errOut := run(t, context.Background(), false, "fit", p, "--out", out)
+	if code != ExitFailure || !strings.Contains(stdout, "(no_overlap: gradient_tolerance") || !strings.Contains(errOut, "the gradient_tolerance rule's verdict says nothing of a minimum") {
+		t.Errorf("near: exit %d, stdout %q, stderr %q", code, stdout, errOut)
+	}
+	var sum struct {
+		Status string `json:"status"`
+		Reason string `json:"reason"`
+	}
+	if err := json.Unmarshal(readFile(t, filepath.Join(out, "summary.json")), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Status != "no_overlap" || !strings.Contains(sum.Reason, "H^2(P,Q) = 0.99999963") {
+		t.Errorf("summary %+v", sum)
+	}
+}
+
+// TestUnchangedState runs RMSprop from a start whose gradient is 1e230
+// (an alpha-divergence of order 3): its first step moves the model (it
+// squared the gradient to +Inf and stood still, every row the initial
+// state, without a word); after it, the running mean of squares
+// remembers 1e460 and the steps fall below the parameters' resolution,
+// which the output says, with the epoch, as summary.json does.
+func TestUnchangedState(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	code, stdout, errOut := run(t, context.Background(), false, "fit", "--target", "normal(mean=0, variance=7)", "--model", "normal(mean=5, variance=1)",
+		"--grid", "-20:20:0.05", "--divergence", "alpha(alpha=3)", "--optimizer", "rmsprop", "--epochs", "50", "--no-figures", "--out", out)
+	if code != 0 || !strings.Contains(stdout, "(the loss and parameters have not changed, to the last bit, since epoch 1: the last 49 steps were below the parameters' resolution)") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, errOut)
+	}
+	var sum struct {
+		UnchangedSince *int `json:"unchanged_since_epoch"`
+	}
+	if err := json.Unmarshal(readFile(t, filepath.Join(out, "summary.json")), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.UnchangedSince == nil || *sum.UnchangedSince != 1 {
+		t.Errorf("unchanged_since_epoch %v", sum.UnchangedSince)
 	}
 }

@@ -110,9 +110,10 @@ with gradient methods, records every step, and draws how it got there.
 
 Run without a command, it runs the demo (klfit demo) and takes its flags.
 
-Exit codes: 0 success, 1 the fit diverged, 2 bad input (flags, spec, files),
-130 interrupted (Ctrl-C), 143 stopped by SIGTERM; an interrupted or diverged
-fit still writes everything it computed.
+Exit codes: 0 success, 1 the fit diverged (or a stopping rule ended it where
+a bounded divergence is next to its largest value: no_overlap), 2 bad input
+(flags, spec, files), 130 interrupted (Ctrl-C), 143 stopped by SIGTERM; an
+interrupted or diverged fit still writes everything it computed.
 
 klfit completion bash|zsh|fish prints a completion script for the shell
 (klfit completion bash --help says where it goes).`,

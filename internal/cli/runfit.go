@@ -141,7 +141,14 @@ func runBuilt(ctx context.Context, ios *IOStreams, b *spec.Built, o runOptions) 
 	if m := b.DensityMeaning(res.Loss(), res.Status == fit.Diverged); m != "" {
 		fmt.Fprintf(human, "(%s)\n", m)
 	}
+	if since := sum.UnchangedSince; since != nil {
+		fmt.Fprintf(human, "(the loss and parameters have not changed, to the last bit, since epoch %d: the last %d steps were below the parameters' resolution)\n",
+			*since, res.History.Len()-1-*since)
+	}
 	fmt.Fprintln(human, wrote)
+	if res.Status == fit.NoOverlap {
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("the fit did not converge: %w", res.Reason)}
+	}
 	return nil
 }
 

@@ -663,6 +663,8 @@
     for (const [name, v] of Object.entries(s.params || {})) rows.push([name, v, { dataset: { param: name } }]);
     rows.push(['wall time', fmt6(s.wall_time_seconds) + ' s', {}]);
     if (s.failure) rows.push(['failure', s.failure.message, { dataset: { field: 'failure' } }]);
+    // Why a fit a stopping rule ended has not converged (no_overlap).
+    if (s.reason) rows.push(['not converged', s.reason, { dataset: { field: 'reason' } }]);
     box.querySelector('tbody').replaceChildren(...rows.map(([k, v, props]) =>
       el('tr', {}, el('td', { textContent: k }), el('td', Object.assign({ textContent: fmtValue(v) }, props)))));
     box.querySelector('.summary-json').textContent = lane.summaryText;
