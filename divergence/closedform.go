@@ -1,13 +1,10 @@
 package divergence
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sort"
-
-	"gonum.org/v1/gonum/integrate/quad"
-
-	"github.com/klfit/klfit/dist"
 )
 
 // A closed form gives a divergence between two members of one family
@@ -50,37 +47,65 @@ func init() {
 	registerClosed("hellinger", "normal", hellingerNormal)
 }
 
+// ErrOverflow is the error of a closed form whose value is finite but
+// above the largest float64 (1.8e308): the value returned is +Inf.
+var ErrOverflow = errors.New("the divergence is finite but above the largest float64 (1.8e308)")
+
 // ClosedForm returns D(P, Q) between the members p and q (parameter
 // vectors) of the named family, and ok = false when no closed form is
 // known for that divergence and family. Divergences with options (renyi,
 // alpha) have a closed form for normal-normal.
+//
+// The value is accurate to a few ulps of the terms it is summed from, all
+// >= 0 (in the tests, to 1e-14 relative against mpmath, scale ratios from
+// 1e-300 to 1e300 included). An infinite divergence is +Inf with a
+// *SupportError saying why; a finite one above the largest float64 is
+// +Inf with ErrOverflow.
 func ClosedForm(d Divergence, family string, p, q []float64) (v float64, ok bool, err error) {
 	switch dd := d.(type) {
 	case Renyi:
-		if family == "normal" {
-			v, err := renyiNormal(dd.Alpha, p, q)
-			return v, true, err
+		if family != "normal" {
+			return 0, false, nil
 		}
-		return 0, false, nil
+		v, err = renyiNormal(dd.Alpha, p, q)
 	case Alpha:
-		if family == "normal" {
-			// Amari's alpha-divergence of order a is (1 - S)/(a(1-a)) with
-			// S = exp((a-1) D_a) from the Renyi divergence of order a.
-			r, err := renyiNormal(dd.Alpha, p, q)
-			if err != nil {
-				return math.Inf(1), true, err
-			}
-			a := dd.Alpha
-			return -math.Expm1((a-1)*r) / (a * (1 - a)), true, nil
+		if family != "normal" {
+			return 0, false, nil
 		}
-		return 0, false, nil
+		v, err = alphaNormal(dd.Alpha, p, q)
+	default:
+		f, ok := closedForms[closedKey{d.Name(), family}]
+		if !ok {
+			return 0, false, nil
+		}
+		v, err = f(p, q)
 	}
-	f, ok := closedForms[closedKey{d.Name(), family}]
-	if !ok {
-		return 0, false, nil
+	if err == nil {
+		switch {
+		case math.IsNaN(v):
+			err = fmt.Errorf("%s between %s members %v and %v: the closed form is NaN (a parameter outside its range?)", d.Name(), family, p, q)
+		case math.IsInf(v, 1):
+			err = ErrOverflow
+		}
 	}
-	v, err = f(p, q)
 	return v, true, err
+}
+
+// alphaNormal is Amari's alpha-divergence of order a between normals:
+// (1 - S)/(a(1-a)) with S = exp((a-1) D_a) from the Renyi divergence of
+// order a, as an exponential alone where S is above 1e304 and the 1
+// does not count.
+func alphaNormal(a float64, p, q []float64) (float64, error) {
+	r, err := renyiNormal(a, p, q)
+	if err != nil {
+		return math.Inf(1), err
+	}
+	x := (a - 1) * r
+	den := a * (1 - a)
+	if x > 700 {
+		return math.Exp(x - logPos(-den)), nil
+	}
+	return -math.Expm1(x) / den, nil
 }
 
 // ClosedForms lists the divergence/family pairs with a closed form, as
@@ -103,325 +128,275 @@ func checkLen(family string, p, q []float64, n int) error {
 }
 
 // klNormal is KL(N(m1, v1) || N(m2, v2)) = (log(v2/v1) + (v1 + (m1-m2)^2)/v2 - 1)/2,
-// computed as (t - log1p(t) + (m1-m2)^2/v2)/2 with t = (v1-v2)/v2, which
-// keeps every digit between nearly equal normals.
+// computed as (r - 1 - log r)/2 + z^2/2 with r = v1/v2 and z = (m1-m2)/sqrt(v2):
+// two terms >= 0, each to a few ulps for any r (see gap), nearly equal
+// normals and variances 1e600 times apart included.
 func klNormal(p, q []float64) (float64, error) {
 	if err := checkLen("normal", p, q, 2); err != nil {
 		return 0, err
 	}
-	d := p[0] - q[0]
-	return 0.5 * (xMinusLog1p((p[1]-q[1])/q[1]) + d*d/q[1]), nil
+	z := overScale(p[0], q[0], math.Sqrt(q[1]))
+	return halfGapRatio(p[1], q[1]) + 0.5*z*z, nil
 }
 
-// klExponential is log(r1/r2) + r2/r1 - 1 = t - log1p(t), t = (r2-r1)/r1.
+// klExponential is log(r1/r2) + r2/r1 - 1 = g(r2/r1), g(r) = r - 1 - log r.
 func klExponential(p, q []float64) (float64, error) {
 	if err := checkLen("exponential", p, q, 1); err != nil {
 		return 0, err
 	}
-	return xMinusLog1p((q[0] - p[0]) / p[0]), nil
+	return gapRatio(q[0], p[0]), nil
 }
 
 // klGamma is, for shape a and rate b,
-// (a1-a2) psi(a1) - lgamma(a1) + lgamma(a2) + a2 (log b1 - log b2) + a1 (b2-b1)/b1,
-// computed as R(a1, a2-a1) + a1 (t - log1p(t)) - (a2-a1) log1p(t) with
-// t = (b2-b1)/b1 and R the Taylor remainder of lgamma (see lgammaRemainder).
+// (a1-a2) psi(a1) - lgamma(a1) + lgamma(a2) + a2 log(b1/b2) + a1 (b2-b1)/b1.
+// With lgamma written through Stirling's formula and Binet's function mu
+// (see binet), the terms of size a log a cancel in the algebra and it is
+//
+//	a2 g(m1/m2) + g(a2/a1)/2 + R(a1, a2-a1),
+//
+// g(r) = r - 1 - log r, m = a/b the means, and R mu's Taylor remainder
+// (see binetRemainder): three terms >= 0, accurate for any shapes and
+// rates, where the textbook formula loses log10(a) digits to lgamma.
 func klGamma(p, q []float64) (float64, error) {
 	if err := checkLen("gamma", p, q, 2); err != nil {
 		return 0, err
 	}
 	a1, b1, a2, b2 := p[0], p[1], q[0], q[1]
-	t := (b2 - b1) / b1
-	return lgammaRemainder(a1, a2-a1) + a1*xMinusLog1p(t) - (a2-a1)*math.Log1p(t), nil
+	n, k := diffProd(a1, b2, a2, b1) // m1/m2 - 1 = (a1 b2 - a2 b1)/(a2 b1)
+	return productGap(a1, b2, a2, b1, n, k) + halfGapRatio(a2, a1) + binetRemainder(a1, a2, a2-a1), nil
 }
 
 // klBeta is log B(a2,b2) - log B(a1,b1) + (a1-a2) psi(a1) + (b1-b2) psi(b1)
-// + (a2-a1+b2-b1) psi(a1+b1), computed as
-// R(a1, a2-a1) + R(b1, b2-b1) - R(a1+b1, a2+b2-a1-b1) with R the Taylor
-// remainder of lgamma (see lgammaRemainder).
+// + (a2-a1+b2-b1) psi(a1+b1). With lgamma written as in klGamma, and
+// s = a + b, it is
+//
+//	a2 g(m1/m2) + b2 g((1-m1)/(1-m2)) + (g(a2/a1) + g(b2/b1) - g(s2/s1))/2
+//	+ R(a1, a2-a1) + R(b1, b2-b1) - R(s1, s2-s1),
+//
+// m = a/s the means: the terms of size a log a cancel in the algebra,
+// and what is subtracted is at most what it is subtracted from.
 func klBeta(p, q []float64) (float64, error) {
 	if err := checkLen("beta", p, q, 2); err != nil {
 		return 0, err
 	}
 	a1, b1, a2, b2 := p[0], p[1], q[0], q[1]
-	return lgammaRemainder(a1, a2-a1) + lgammaRemainder(b1, b2-b1) - lgammaRemainder(a1+b1, (a2-a1)+(b2-b1)), nil
+	s1, s2 := a1+b1, a2+b2
+	ea, eb := a2-a1, b2-b1
+	es := ea + eb // s2 - s1 without the rounding of the sums
+	// m1/m2 - 1 = (a1 b2 - a2 b1)/(a2 s1), (1-m1)/(1-m2) - 1 = (b1 a2 - b2 a1)/(b2 s1).
+	na, ka := diffProd(a1, b2, a2, b1)
+	nb, kb := diffProd(b1, a2, b2, a1)
+	pos := productGap(a1, s2, a2, s1, na, ka) + productGap(b1, s2, b2, s1, nb, kb) +
+		halfGapRatio(a2, a1) + halfGapRatio(b2, b1) + binetRemainder(a1, a2, ea) + binetRemainder(b1, b2, eb)
+	neg := gap(0.5*es/s1, logRatioDiff(s2, s1, es), 0.5) + binetRemainder(s1, s2, es)
+	return pos - neg, nil
 }
 
 // klLaplace is log(s2/s1) + |m1-m2|/s2 + (s1/s2) exp(-|m1-m2|/s1) - 1,
-// computed as t - log1p(t) + r (exp(-e) - 1 + e) with r = s1/s2,
-// t = r - 1 and e = |m1-m2|/s1: two terms >= 0, without cancellation.
+// computed as g(r) + r (e^-e - 1 + e) with r = s1/s2, g(r) = r - 1 - log r
+// and e = |m1-m2|/s1: two terms >= 0, the second as |m1-m2|/s2 - r (1 - e^-e)
+// when e > 1, so that neither overflows where the value does not.
 func klLaplace(p, q []float64) (float64, error) {
 	if err := checkLen("laplace", p, q, 2); err != nil {
 		return 0, err
 	}
+	g := gapRatio(p[1], q[1])
+	if math.IsInf(g, 1) {
+		return g, nil // r overflows, and so does the value
+	}
 	r := p[1] / q[1]
-	e := math.Abs(p[0]-q[0]) / p[1]
-	return xMinusLog1p((p[1]-q[1])/q[1]) + r*expm1PlusX(e), nil
+	e := math.Abs(overScale(p[0], q[0], p[1]))
+	if e <= 1 {
+		return g + r*expm1MinusX(-e), nil
+	}
+	return g + (math.Abs(overScale(p[0], q[0], q[1])) + r*math.Expm1(-e)), nil
 }
 
 // klLognormal is the normal KL of the logarithms:
-// log(s2/s1) + (s1^2 + (m1-m2)^2)/(2 s2^2) - 1/2.
+// log(s2/s1) + (s1^2 + (m1-m2)^2)/(2 s2^2) - 1/2 = g(r)/2 + z^2/2 with
+// r = (s1/s2)^2, g(r) = r - 1 - log r and z = (m1-m2)/s2. r - 1 is
+// d (2 + d), d = (s1-s2)/s2, exact for nearly equal sigmas, and log r is
+// 2 log(s1/s2): neither squares a sigma, which would under- or overflow.
 func klLognormal(p, q []float64) (float64, error) {
 	if err := checkLen("lognormal", p, q, 2); err != nil {
 		return 0, err
 	}
-	// t = (s1^2 - s2^2)/s2^2 from the difference of the sigmas, exact
-	// for nearly equal ones.
-	d := p[0] - q[0]
-	v2 := q[1] * q[1]
-	return 0.5 * (xMinusLog1p((p[1]-q[1])*(p[1]+q[1])/v2) + d*d/v2), nil
+	d := (p[1] - q[1]) / q[1]
+	z := overScale(p[0], q[0], q[1])
+	return gap(d*(1+0.5*d), 2*logRatio(p[1], q[1]), 0.5) + 0.5*z*z, nil
 }
 
-// klCategorical is sum p log(p/q) over the normalized masses, with
-// 0 log 0 = 0 and +Inf where q is 0 and p is not.
+// klCategorical is sum a log(a/b) over the normalized masses a = p/sum(p)
+// and b = q/sum(q), with 0 log 0 = 0 and +Inf where b is 0 and a is not.
+// It is summed as sum a g(b/a) + sum_{a=0} b, g(r) = r - 1 - log r (the
+// added b - a sum to 0): terms >= 0, without the cancellation between
+// positive and negative logs. b/a - 1 is (q sum(p) - p sum(q))/(p sum(q)),
+// with the sums carried to twice float64's precision and the numerator
+// exact (see diffProd): nearly equal masses keep the digits that
+// normalizing each, or rounding the sums, would lose.
 func klCategorical(p, q []float64) (float64, error) {
 	if len(p) != len(q) || len(p) == 0 {
 		return 0, fmt.Errorf("categorical: %d and %d masses", len(p), len(q))
 	}
-	var sp, sq float64
 	for i := range p {
-		if p[i] < 0 || q[i] < 0 {
-			return 0, fmt.Errorf("categorical: negative mass")
+		if !(p[i] >= 0 && q[i] >= 0) || math.IsInf(p[i], 0) || math.IsInf(q[i], 0) {
+			return 0, fmt.Errorf("categorical: mass %d is %v and %v: masses must be finite and >= 0", i, p[i], q[i])
 		}
-		sp += p[i]
-		sq += q[i]
+	}
+	ps, sp, spLo, ep := scaleMasses(p)
+	qs, sq, sqLo, eq := scaleMasses(q)
+	if sp == 0 || sq == 0 {
+		return 0, fmt.Errorf("categorical: the masses sum to 0")
 	}
 	var kl float64
 	for i := range p {
-		if p[i] == 0 {
-			continue
-		}
-		if q[i] == 0 {
+		a, b := ps[i], qs[i]
+		switch {
+		case p[i] == 0:
+			kl += b / sq
+		case q[i] == 0:
 			return math.Inf(1), &SupportError{Index: i, Reason: reasonTargetMass}
+		case a == 0 || b == 0:
+			// A mass below 2^-1074 of its sum: from the logs of the
+			// masses and sums, a log(a/b) - a + b.
+			la := logPos(p[i]) - math.Log(sp) - float64(ep)*math.Ln2
+			lb := logPos(q[i]) - math.Log(sq) - float64(eq)*math.Ln2
+			kl += math.Exp(lb) - math.Exp(la)*(1+lb-la)
+		default:
+			// b/a - 1 = (b sp - a sq)/(a sq), sums as hi + lo.
+			n, k := diffProd(b, sp, a, sq)
+			n += math.Ldexp(b*spLo-a*sqLo, -k)
+			kl += productGap(b, sp, a, sq, n, k) / sp
 		}
-		a, b := p[i]/sp, q[i]/sq
-		kl += a * math.Log(a/b)
 	}
 	return kl, nil
 }
 
-// mvParams splits a mvnormal parameter vector into its mean and full
-// covariance (row-major).
-func mvParams(theta []float64) (mean, cov []float64, d int, err error) {
-	for d = 1; d <= 8; d++ {
-		full, tri := d+d*d, d+d*(d+1)/2
-		switch len(theta) {
-		case full:
-			return theta[:d], theta[d:], d, nil
-		case tri:
-			cov = make([]float64, d*d)
-			k := d
-			for i := 0; i < d; i++ {
-				for j := i; j < d; j++ {
-					cov[i*d+j], cov[j*d+i] = theta[k], theta[k]
-					k++
-				}
-			}
-			return theta[:d], cov, d, nil
-		}
+// scaleMasses returns the masses times 2^-e, and their sum hi + lo
+// (hi = hi + lo rounded, lo its rounding error: the sum to twice
+// float64's precision), e such that hi is in [1/2, n). The scaling is
+// exact but for masses that fall below 2^-1022 of the sum.
+func scaleMasses(p []float64) (scaled []float64, hi, lo float64, e int) {
+	var top float64
+	for _, v := range p {
+		top = math.Max(top, v)
 	}
-	return nil, nil, 0, fmt.Errorf("mvnormal: %d parameters is not a mean and a covariance", len(theta))
+	scaled = make([]float64, len(p))
+	if top == 0 {
+		return scaled, 0, 0, 0
+	}
+	_, e = math.Frexp(top)
+	for i, v := range p {
+		scaled[i] = math.Ldexp(v, -e)
+		var err float64
+		hi, err = twoSum(hi, scaled[i])
+		lo += err
+	}
+	hi, lo = twoSum(hi, lo)
+	return scaled, hi, lo, e
 }
 
-// klMVNormal is (tr(S2^-1 S1) + (m2-m1)' S2^-1 (m2-m1) - d + log(det S2/det S1))/2,
-// through Cholesky factors.
-func klMVNormal(p, q []float64) (float64, error) {
-	m1, s1, d, err := mvParams(p)
-	if err != nil {
-		return 0, err
-	}
-	m2, s2, d2, err := mvParams(q)
-	if err != nil {
-		return 0, err
-	}
-	if d != d2 {
-		return 0, fmt.Errorf("mvnormal: dimensions %d and %d", d, d2)
-	}
-	l1, ok1 := cholesky(s1, d)
-	l2, ok2 := cholesky(s2, d)
-	if !ok1 || !ok2 {
-		return 0, fmt.Errorf("mvnormal: a covariance is not symmetric positive definite")
-	}
-	// tr(S2^-1 S1) = ||L2^-1 L1||_F^2, quad = ||L2^-1 (m2-m1)||^2.
-	var tr float64
-	col := make([]float64, d)
-	for j := 0; j < d; j++ {
-		for i := 0; i < d; i++ {
-			col[i] = l1[i*d+j]
-		}
-		solveLower(l2, d, col)
-		for _, v := range col {
-			tr += v * v
-		}
-	}
-	for i := range col {
-		col[i] = m2[i] - m1[i]
-	}
-	solveLower(l2, d, col)
-	var quad, logdet float64
-	for i, v := range col {
-		quad += v * v
-		logdet += 2 * (math.Log(l2[i*d+i]) - math.Log(l1[i*d+i]))
-	}
-	return 0.5 * (tr + quad - float64(d) + logdet), nil
+// twoSum returns a + b rounded and its rounding error, exactly.
+func twoSum(a, b float64) (s, err float64) {
+	s = a + b
+	bb := s - a
+	return s, (a - (s - bb)) + (b - bb)
 }
 
-// cholesky returns the lower factor L of a symmetric positive definite
-// d x d matrix (row-major), or ok = false.
-func cholesky(a []float64, d int) ([]float64, bool) {
-	l := make([]float64, d*d)
-	for i := 0; i < d; i++ {
-		for j := 0; j <= i; j++ {
-			if a[i*d+j] != a[j*d+i] {
-				return nil, false
-			}
-			s := a[i*d+j]
-			for k := 0; k < j; k++ {
-				s -= l[i*d+k] * l[j*d+k]
-			}
-			if i == j {
-				if !(s > 0) {
-					return nil, false
-				}
-				l[i*d+i] = math.Sqrt(s)
-			} else {
-				l[i*d+j] = s / l[j*d+j]
-			}
-		}
-	}
-	return l, true
-}
-
-func solveLower(l []float64, d int, b []float64) {
-	for i := 0; i < d; i++ {
-		s := b[i]
-		for k := 0; k < i; k++ {
-			s -= l[i*d+k] * b[k]
-		}
-		b[i] = s / l[i*d+i]
-	}
-}
-
-// hellingerNormal is 1 - sqrt(2 s1 s2/(v1+v2)) exp(-(m1-m2)^2/(4 (v1+v2))).
+// hellingerNormal is 1 - sqrt(2 s1 s2/(v1+v2)) exp(-(m1-m2)^2/(4 (v1+v2))),
+// computed as -expm1(log(1 - x)/2 - z^2/4), x = (s1-s2)^2/(v1+v2) and
+// z = (m1-m2)/sqrt(v1+v2): s1 - s2 as (v1-v2)/(s1+s2), exact for nearly
+// equal variances; log(1 - x) as log1p(-x) for x < 1/2 and from the
+// ratio of the deviations beyond, where 1 - x is small; sqrt(v1+v2) as
+// hypot(s1, s2), which does not overflow.
 func hellingerNormal(p, q []float64) (float64, error) {
 	if err := checkLen("normal", p, q, 2); err != nil {
 		return 0, err
 	}
-	// 2 s1 s2/(v1+v2) = 1 - (s1-s2)^2/(v1+v2), s1 - s2 = (v1-v2)/(s1+s2).
-	d := p[0] - q[0]
-	s := p[1] + q[1]
-	ds := (p[1] - q[1]) / (math.Sqrt(p[1]) + math.Sqrt(q[1]))
-	return -math.Expm1(0.5*math.Log1p(-ds*ds/s) - d*d/(4*s)), nil
+	s1, s2 := math.Sqrt(p[1]), math.Sqrt(q[1])
+	h := math.Hypot(s1, s2)
+	x := (p[1] - q[1]) / (s1 + s2) / h
+	x *= x
+	var l float64
+	if x < 0.5 {
+		l = math.Log1p(-x)
+	} else {
+		lo, hi := math.Min(s1, s2), math.Max(s1, s2)
+		rho := lo / hi
+		l = math.Ln2 + logRatio(lo, hi) - math.Log1p(rho*rho)
+	}
+	w := 0.5 * overScale(p[0], q[0], h)
+	return -math.Expm1(0.5*l - w*w), nil
 }
 
 // renyiNormal is the Renyi divergence of order a between normals:
 // a (m1-m2)^2/(2 va) - log(va / (v1^(1-a) v2^a))/(2(a-1)), va = a v2 + (1-a) v1,
-// +Inf when va <= 0 (possible for a > 1).
+// +Inf when va <= 0 (possible for a > 1 and a < 0). With c = 1 - a,
+// r = v1/v2 and l = log r, the log term is F/(2c),
+// F = log(a + c r) - c l, a Jensen gap, computed without cancellation:
+//
+//	0 < a < 1: F = log1p(a E(-c l) + c E(a l)), E(x) = e^x - 1 - x >= 0;
+//	a > 1:     F/(2c) = (g(r) + g(1 + c (r-1))/(-c))/2, g(r) = r - 1 - log r;
+//	a < 0:     the same with the roles of the members swapped.
 func renyiNormal(a float64, p, q []float64) (float64, error) {
 	if err := checkLen("normal", p, q, 2); err != nil {
 		return 0, err
 	}
-	// va = v2 (1 + c t) with c = 1 - a and t = (v1-v2)/v2; the log term
-	// is log1p(c t) - c log1p(t), summed as a series when small.
-	c, t := 1-a, (p[1]-q[1])/q[1]
-	va := q[1] + c*(p[1]-q[1])
-	if !(va > 0) || !(c*t > -1) {
-		// a > 1: v_p >= a v_q/(a-1) > v_q, P's tails are the heavier;
-		// a < 0: v_q >= (1-a) v_p/(-a) > v_p, Q's are.
-		heavy, light := "the target", "the model"
-		if a < 0 {
-			heavy, light = light, heavy
+	v1, v2 := p[1], q[1]
+	c := 1 - a
+	var logPart, va float64
+	switch {
+	case a > 0 && a < 1:
+		logPart = jensenLog(a, c, logRatio(v1, v2)) / (2 * c)
+		va = a*v2 + c*v1
+	case a > 1:
+		// va = v2 (1 + x), x = c (r - 1).
+		t := (v1 - v2) / v2
+		x := c * t
+		if !(x > -1) {
+			return renyiInfinite(a)
 		}
-		return math.Inf(1), &SupportError{Reason: fmt.Sprintf("the Renyi divergence of order %v is infinite: %s's tails are too heavy for %s (alpha v_q + (1-alpha) v_p <= 0)", a, heavy, light)}
+		logPart = 0.5 * (gap(t, logRatio(v1, v2), 1) + gap(x, math.Log1p(x), 1)/(-c))
+		va = v2 * (1 + x)
+	case a < 0:
+		// va = v1 (1 + y), y = a (1/r - 1).
+		s := (v2 - v1) / v1
+		y := a * s
+		if !(y > -1) {
+			return renyiInfinite(a)
+		}
+		logPart = -0.5 * (-a*gap(s, logRatio(v2, v1), 1) + gap(y, math.Log1p(y), 1)) / c
+		va = v1 * (1 + y)
+	default:
+		return math.NaN(), fmt.Errorf("renyi: order %v: must be neither 0 nor 1", a)
 	}
-	d := p[0] - q[0]
-	return a*d*d/(2*va) + log1pDiff(c, t)/(2*c), nil
+	if p[0] == q[0] {
+		return logPart, nil
+	}
+	z := overScale(p[0], q[0], math.Sqrt(va))
+	return 0.5*a*z*z + logPart, nil
 }
 
-// xMinusLog1p returns t - log1p(t) >= 0 for t > -1, by its series for
-// small |t|, where the difference would cancel.
-func xMinusLog1p(t float64) float64 {
-	if math.Abs(t) >= 0.1 {
-		return t - math.Log1p(t)
+// renyiInfinite is the +Inf of a Renyi divergence of order a between
+// normals whose va <= 0.
+func renyiInfinite(a float64) (float64, error) {
+	// a > 1: v_p >= a v_q/(a-1) > v_q, P's tails are the heavier;
+	// a < 0: v_q >= (1-a) v_p/(-a) > v_p, Q's are.
+	heavy, light := "the target", "the model"
+	if a < 0 {
+		heavy, light = light, heavy
 	}
-	// sum_{k>=2} (-t)^k / k
-	var s float64
-	pow := t * t
-	for k := 2; k < 40; k++ {
-		term := pow / float64(k)
-		s += term
-		if math.Abs(term) <= 1e-17*math.Abs(s) {
-			break
-		}
-		pow *= -t
-	}
-	return s
+	return math.Inf(1), &SupportError{Reason: fmt.Sprintf("the Renyi divergence of order %v is infinite: %s's tails are too heavy for %s (alpha v_q + (1-alpha) v_p <= 0)", a, heavy, light)}
 }
 
-// expm1PlusX returns exp(-e) - 1 + e >= 0, by its series for small e.
-func expm1PlusX(e float64) float64 {
-	if math.Abs(e) >= 0.1 {
-		return math.Expm1(-e) + e
+// jensenLog returns log(a + c e^l) - c l >= 0 for 0 < a < 1, c = 1 - a:
+// log(a e^(-c l) + c e^(a l)), which is log1p(a E(-c l) + c E(a l)) with
+// E(x) = e^x - 1 - x >= 0 (the first-order terms cancel exactly in the
+// algebra), and a log-sum-exp where an exponential would overflow.
+func jensenLog(a, c, l float64) float64 {
+	x1, x2 := -c*l, a*l
+	if math.Max(x1, x2) < 700 {
+		return math.Log1p(a*expm1MinusX(x1) + c*expm1MinusX(x2))
 	}
-	// sum_{k>=2} (-e)^k / k!
-	var s float64
-	term := e * e / 2
-	for k := 3; k < 40; k++ {
-		s += term
-		if math.Abs(term) <= 1e-17*math.Abs(s) {
-			break
-		}
-		term *= -e / float64(k)
-	}
-	return s
+	return logAddExp(logPos(a)+x1, logPos(c)+x2)
 }
-
-// log1pDiff returns log1p(c t) - c log1p(t), by its series
-// sum_{k>=2} (-1)^(k+1) (c^k - c) t^k / k when |t| and |c t| are small.
-func log1pDiff(c, t float64) float64 {
-	if math.Abs(t) >= 0.1 || math.Abs(c*t) >= 0.1 {
-		return math.Log1p(c*t) - c*math.Log1p(t)
-	}
-	var s float64
-	ck, tk := c*c, t*t
-	for k := 2; k < 60; k++ {
-		term := (ck - c) * tk / float64(k)
-		if k%2 == 0 {
-			term = -term
-		}
-		s += term
-		// Stop on a bound of the term, not the term: c^k - c vanishes
-		// for every odd k when c = -1.
-		if (math.Abs(ck)+math.Abs(c))*math.Abs(tk) <= 1e-17*math.Abs(s) {
-			break
-		}
-		ck *= c
-		tk *= t
-	}
-	return s
-}
-
-// lgammaRemainder returns lgamma(a+e) - lgamma(a) - e psi(a), the
-// remainder of lgamma's first-order Taylor expansion at a > 0 (a+e > 0).
-// For |e| <= a/5 it is e^2 times the integral over [0, 1] of
-// (1-s) psi'(a + s e) ds, by 10-point Gauss-Legendre (psi' is analytic
-// far around the interval: exact to rounding), so nearly equal shapes
-// lose no digits to cancellation.
-func lgammaRemainder(a, e float64) float64 {
-	if math.Abs(e) > 0.2*a {
-		l1, _ := math.Lgamma(a + e)
-		l0, _ := math.Lgamma(a)
-		return l1 - l0 - e*dist.Digamma(a)
-	}
-	var s float64
-	for i, u := range glNodes {
-		s += glWeights[i] * (1 - u) * dist.Trigamma(a+u*e)
-	}
-	return e * e * s
-}
-
-// glNodes and glWeights are the 10-point Gauss-Legendre rule on [0, 1].
-var glNodes, glWeights = func() ([]float64, []float64) {
-	x, w := make([]float64, 10), make([]float64, 10)
-	quad.Legendre{}.FixedLocations(x, w, 0, 1)
-	return x, w
-}()

@@ -204,3 +204,46 @@ func TestEstimate2D(t *testing.T) {
 		t.Errorf("2-D grid %+v, closed form %v", g, want)
 	}
 }
+
+// scaled is forward KL times a factor, a divergence for these tests only:
+// with a factor of 1e308 its grid sum overflows float64 where the value
+// it stands for is finite, and with NaN it is NaN.
+type scaled struct{ factor float64 }
+
+func (scaled) Name() string      { return "test_scaled_kl" }
+func (scaled) Symbol() string    { return "cKL(P||Q)" }
+func (scaled) Direction() string { return "forward KL times a constant, for tests" }
+func (s scaled) Eval(p, logp, q, logq, h []float64) (float64, error) {
+	v, err := divergence.ForwardKL{}.Eval(p, logp, q, logq, h)
+	return s.factor * v, err
+}
+
+// TestEstimateVetsValues checks that no estimate claims a value it does
+// not have: a +Inf that no support or tail explains (a sum that
+// overflowed) comes with a reason and is not converged, and a NaN is
+// not converged, while a closed form's +Inf for an infinite divergence
+// and the overflow of a finite one say which they are.
+func TestEstimateVetsValues(t *testing.T) {
+	p, q := density(t, normalT(0, 1)), density(t, normalT(3, 1)) // KL 4.5
+	e := estimate(t, scaled{1e308}, p, q, divergence.MethodGrid)
+	if !math.IsInf(e.Value, 1) || e.Converged || !strings.Contains(e.Reason, "overflowed float64") {
+		t.Errorf("overflowing grid sum: %+v", e)
+	}
+	e = estimate(t, scaled{math.NaN()}, p, q, divergence.MethodGrid)
+	if !math.IsNaN(e.Value) || e.Converged {
+		t.Errorf("NaN grid sum: %+v", e)
+	}
+	wide, narrow := density(t, normalT(0, 1e300)), density(t, normalT(0, 1e-300))
+	e = estimate(t, divergence.ForwardKL{}, wide, narrow, divergence.MethodAuto)
+	if e.Method != divergence.MethodClosedForm || !math.IsInf(e.Value, 1) || e.Converged || !strings.Contains(e.Reason, "finite but above the largest float64") {
+		t.Errorf("KL 5e599: %+v", e)
+	}
+	e = estimate(t, divergence.ForwardKL{}, narrow, wide, divergence.MethodAuto)
+	if want := 690.27552789821370522; e.Method != divergence.MethodClosedForm || !e.Converged || math.Abs(e.Value-want) > 1e-14*want {
+		t.Errorf("KL 690.27... (mpmath): %+v", e)
+	}
+	e = estimate(t, divergence.Renyi{Alpha: 2}, density(t, normalT(0, 3)), p, divergence.MethodAuto)
+	if !math.IsInf(e.Value, 1) || !e.Converged || !strings.Contains(e.Reason, "tails are too heavy") {
+		t.Errorf("infinite Renyi: %+v", e)
+	}
+}

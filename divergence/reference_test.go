@@ -3,6 +3,7 @@ package divergence_test
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -65,43 +66,97 @@ func newDivergence(t *testing.T, name, alpha string) divergence.Divergence {
 	return d
 }
 
-// TestClosedFormsReference checks every closed form against mpmath at 50
-// digits (testdata/reference.py), nearly equal pairs included, to 1e-12
-// relative: the forms are written so that no digit is lost to
-// cancellation between members that differ by 1e-6 to 1e-10, where the
-// textbook formulas lose up to half of them.
+// TestClosedFormsReference checks every closed form against mpmath
+// (testdata/reference.py, at 50 digits) on ordinary and nearly equal
+// pairs, where the textbook formulas lose up to half of their digits to
+// cancellation, to the tolerance closedTolerance explains.
 func TestClosedFormsReference(t *testing.T) {
-	rows := readCSV(t, "closedforms.csv")
-	worst := 0.0
-	defer func() { t.Logf("largest relative error %.3g", worst) }()
+	checkClosedForms(t, "closedforms.csv")
+}
+
+// TestClosedFormsExtreme checks every closed form against mpmath
+// (testdata/extreme.py, 45 digits or more) at extreme parameters: scale
+// ratios from 1e-300 to 1e300 (subnormal and overflowing ratios
+// included), tiny and huge variances, far means, huge and tiny shapes,
+// and nearly equal members of each kind. It is driven by the registry:
+// every pair ClosedForms lists must have at least four rows, so a new
+// closed form cannot go unchecked. A value above the largest float64 must
+// come back as +Inf with ErrOverflow, an infinite one as +Inf with a
+// *SupportError.
+func TestClosedFormsExtreme(t *testing.T) {
+	rows := checkClosedForms(t, "closedforms_extreme.csv")
+	count := map[string]int{}
+	for _, r := range rows {
+		count[r[0]+": "+r[2]]++
+	}
+	for _, name := range divergence.ClosedForms() {
+		if count[name] < 4 {
+			t.Errorf("%s: %d rows in closedforms_extreme.csv, want at least 4 (add its cases to testdata/extreme.py)", name, count[name])
+		}
+	}
+}
+
+// closedTolerance is the relative error a closed form is held to: 1e-14,
+// about 45 float64 roundings. Every form is written as a sum of terms
+// that are each >= 0 and computed to a few ulps from ratios and logs that
+// are themselves good to a few ulps (including across under- and
+// overflow), so the sum is too; 1e-14 leaves room for the longest chains
+// (mvnormal's Cholesky factors, gamma's and beta's Binet terms) and still
+// fails any cancellation, which costs digits by the dozen. The alpha
+// divergence is (1 - S)/(a(1-a)) with S = exp(log S): the exponential
+// turns the few ulps of |log S| that log S is known to into that much
+// relative error in S, so it is held to 1e-14 max(1, |log S|) (at most
+// 7e-12 before S overflows).
+func closedTolerance(d divergence.Divergence, want float64) float64 {
+	if a, ok := d.(divergence.Alpha); ok {
+		logS := math.Log(math.Abs(1 - a.Alpha*(1-a.Alpha)*want))
+		return 1e-14 * math.Max(1, math.Abs(logS))
+	}
+	return 1e-14
+}
+
+// checkClosedForms checks the closed forms of a reference table and
+// returns its rows.
+func checkClosedForms(t *testing.T, file string) [][]string {
+	t.Helper()
+	rows := readCSV(t, file)
+	worst, worstWhat := 0.0, ""
+	defer func() { t.Logf("%s: largest relative error %.3g (%s)", file, worst, worstWhat) }()
 	for _, r := range rows {
 		d := newDivergence(t, r[0], r[1])
 		p, q := parseFloats(t, r[3]), parseFloats(t, r[4])
-		want, err := strconv.ParseFloat(r[5], 64)
-		if err != nil {
-			t.Fatal(err)
+		what := fmt.Sprintf("%s %s %v || %v", divergence.Label(d), r[2], p, q)
+		want, perr := strconv.ParseFloat(r[5], 64)
+		overflow := errors.Is(perr, strconv.ErrRange) && math.IsInf(want, 1)
+		if perr != nil && !overflow {
+			t.Fatal(perr)
 		}
 		got, ok, err := divergence.ClosedForm(d, r[2], p, q)
-		if !ok {
-			t.Errorf("%s %s: no closed form", divergence.Label(d), r[2])
-			continue
-		}
-		if math.IsInf(want, 1) {
-			if !math.IsInf(got, 1) || err == nil {
-				t.Errorf("%s %s %v || %v: %v (%v), want +Inf with a reason", divergence.Label(d), r[2], p, q, got, err)
+		switch {
+		case !ok:
+			t.Errorf("%s: no closed form", what)
+		case overflow:
+			if !math.IsInf(got, 1) || !errors.Is(err, divergence.ErrOverflow) {
+				t.Errorf("%s: %v (%v), want +Inf with ErrOverflow (mpmath %s)", what, got, err, r[5])
 			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("%s %s %v || %v: %v", divergence.Label(d), r[2], p, q, err)
-			continue
-		}
-		rel := math.Abs(got-want) / math.Abs(want)
-		worst = math.Max(worst, rel)
-		if !(rel <= 1e-12) {
-			t.Errorf("%s %s %v || %v: %.17g, mpmath %.17g (relative error %.2g)", divergence.Label(d), r[2], p, q, got, want, rel)
+		case math.IsInf(want, 1):
+			var se *divergence.SupportError
+			if !math.IsInf(got, 1) || !errors.As(err, &se) || se.Reason == "" {
+				t.Errorf("%s: %v (%v), want +Inf with a reason", what, got, err)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", what, err)
+		default:
+			rel := math.Abs(got-want) / math.Abs(want)
+			if rel > worst {
+				worst, worstWhat = rel, what
+			}
+			if !(rel <= closedTolerance(d, want)) {
+				t.Errorf("%s: %.17g, mpmath %.17g (relative error %.2g)", what, got, want, rel)
+			}
 		}
 	}
+	return rows
 }
 
 // familyDensity builds a density from "family(name=value, ...)", the

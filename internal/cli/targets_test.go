@@ -104,6 +104,62 @@ func TestDiv(t *testing.T) {
 	}
 }
 
+// TestDivExtremeScales checks `klfit div`'s closed forms where the scales
+// of the two members differ by up to 1e300, against mpmath
+// (divergence/testdata/extreme.py, 45 digits): each must hold the value
+// within the relative error it states, 1e-12 (they hold 1e-14); a finite
+// divergence above float64's range must say so and not claim to have
+// converged; an infinite one must say why.
+func TestDivExtremeScales(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		p, q, div string
+		want      float64
+	}{
+		{"normal(mean=0, variance=1)", "normal(mean=0, variance=1e12)", "kl", 13.315510557964774104},
+		{"exponential(rate=1)", "exponential(rate=1e-12)", "kl", 26.631021115929548228},
+		{"exponential(rate=1)", "exponential(rate=1e-8)", "kl", 17.420680753952365451},
+		{"normal(mean=0, variance=1e-10)", "normal(mean=1, variance=1)", "kl", 11.512925465020228402},
+		{"normal(mean=0, variance=1e-17)", "normal(mean=1, variance=1)", "kl", 19.571973290449388283},
+		{"normal(mean=0, variance=1e-300)", "normal(mean=1, variance=1)", "kl", 345.38776394910685259},
+		{"lognormal(mu=0, sigma=1e-9)", "lognormal(mu=0, sigma=1)", "kl", 20.223265836946411094},
+		{"normal(mean=0, variance=1)", "normal(mean=0, variance=1e12)", "renyi(alpha=0.5)", 13.122363377405328795},
+		{"normal(mean=0, variance=1e-10)", "normal(mean=1, variance=1)", "renyi(alpha=2)", 11.666351874740255747},
+		{"gamma(shape=3, rate=2)", "gamma(shape=3, rate=2e12)", "kl", 2999999999914.1069367},
+		{"laplace(loc=0, scale=1e-300)", "laplace(loc=1, scale=1)", "kl", 690.77552789821370518},
+	} {
+		code, out, errOut := run(t, ctx, false, "div", c.p, c.q, "-d", c.div, "--json")
+		var r map[string]any
+		if code != 0 || json.Unmarshal([]byte(out), &r) != nil {
+			t.Errorf("%s %s || %s: exit %d %s %s", c.div, c.p, c.q, code, out, errOut)
+			continue
+		}
+		v, _ := r["value"].(float64)
+		if r["method"] != "closed_form" || r["converged"] != true || !(math.Abs(v-c.want) <= 1e-12*c.want) {
+			t.Errorf("%s %s || %s: %v, mpmath %.17g", c.div, c.p, c.q, r, c.want)
+		}
+	}
+	// 5e599 is finite, but no float64.
+	code, out, _ := run(t, ctx, false, "div", "normal(mean=0, variance=1e300)", "normal(mean=0, variance=1e-300)", "--json")
+	var r map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &r) != nil || r["value"] != "+Inf" || r["converged"] != false ||
+		!strings.Contains(fmt.Sprint(r["reason"]), "finite but above the largest float64") {
+		t.Errorf("overflow: exit %d %s", code, out)
+	}
+	code, out, _ = run(t, ctx, false, "div", "normal(mean=0, variance=1e300)", "normal(mean=0, variance=1e-300)")
+	if code != 0 || !strings.HasPrefix(out, "KL(P||Q) = +Inf (closed form): the divergence is finite but above the largest float64") {
+		t.Errorf("overflow: exit %d %q", code, out)
+	}
+	// Renyi of order 2 between N(0, 3) and N(0, 1) is infinite: P's tails
+	// are too heavy.
+	code, out, _ = run(t, ctx, false, "div", "normal(mean=0, variance=3)", "normal(mean=0, variance=1)", "-d", "renyi(alpha=2)", "--json")
+	r = nil
+	if code != 0 || json.Unmarshal([]byte(out), &r) != nil || r["value"] != "+Inf" || r["converged"] != true ||
+		!strings.Contains(fmt.Sprint(r["reason"]), "tails are too heavy") {
+		t.Errorf("infinite Renyi: exit %d %s", code, out)
+	}
+}
+
 // TestFitLine checks `klfit fit` without a spec file: a mixture target,
 // a model started at the target's moments, reported columns, and that
 // --print-spec prints the spec the flags describe.
