@@ -247,3 +247,34 @@ func TestEstimateVetsValues(t *testing.T) {
 		t.Errorf("infinite Renyi: %+v", e)
 	}
 }
+
+// TestMonteCarloStandardError checks Monte Carlo's standard error where
+// it is known: for KL(N(0, 1) || N(mu, 1)) the terms log p/q = mu^2/2 -
+// mu x have standard deviation mu under P, so the error is mu/sqrt(n),
+// which the draws' spread gives within a few percent (its own relative
+// error is about 1/sqrt(2n), 0.7% here). At mu = 1e8 and 1e9 the terms'
+// mean is 5e7 and 5e8 times their spread: a variance taken as the mean
+// square less the squared mean was 5% off at the first and 0 at the
+// second. A single draw has no spread: its error
+// is unknown, and the estimate says it has not converged.
+func TestMonteCarloStandardError(t *testing.T) {
+	const n = 10000
+	for _, mu := range []float64{1, 1e3, 1e8, 1e9} {
+		e, err := divergence.MonteCarlo(context.Background(), divergence.ForwardKL{}, density(t, normalT(0, 1)), density(t, normalT(mu, 1)), divergence.Options{Samples: n, Seed: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := e.Error * math.Sqrt(n) / mu; math.Abs(r-1) > 0.05 {
+			t.Errorf("mu = %g: standard error %.6g, want about %.6g", mu, e.Error, mu/math.Sqrt(n))
+		}
+	}
+	for _, d := range allDivergences(t) {
+		e, err := divergence.MonteCarlo(context.Background(), d, density(t, normalT(0, 1)), density(t, normalT(0.5, 2)), divergence.Options{Samples: 1, Seed: 2})
+		if err != nil {
+			t.Fatalf("%s: %v", divergence.Label(d), err)
+		}
+		if !math.IsNaN(e.Error) || e.Converged {
+			t.Errorf("%s from one draw: error %v, converged %v; want an unknown error, not converged", divergence.Label(d), e.Error, e.Converged)
+		}
+	}
+}

@@ -724,6 +724,11 @@ func MonteCarlo(ctx context.Context, d Divergence, p, q *Density, opts Options) 
 		e.Reason = "P has mass where Q has none"
 		return e, nil
 	}
+	if math.IsNaN(e.Error) && !math.IsNaN(e.Value) {
+		e.Converged = false
+		e.Note = "one draw: the standard error is unknown"
+		return e, nil
+	}
 	switch d.(type) {
 	case JS, Hellinger, TV:
 		// Their terms have a finite variance whatever P and Q: JS's
@@ -829,7 +834,10 @@ func mcMean(ctx context.Context, rng *rand.Rand, src, p, q *mcDensity, f func(lp
 		y = make([]float64, batch)
 	}
 	lp, lq := make([]float64, batch), make([]float64, batch)
-	var s, s2 float64
+	// Welford's running mean and sum of squared deviations: the sum of
+	// squares less n mean^2 cancels to nothing when the terms' spread is
+	// small next to their mean.
+	var m2 float64
 	count := 0
 	logAbs := make([]float64, 0, n)
 	for done := 0; done < n; done += batch {
@@ -861,14 +869,17 @@ func mcMean(ctx context.Context, rng *rand.Rand, src, p, q *mcDensity, f func(lp
 				}
 			}
 			v := f(lp[i], lq[i])
-			s += v
-			s2 += v * v
 			count++
+			dv := v - mean
+			mean += dv / float64(count)
+			m2 += dv * (v - mean)
 			logAbs = append(logAbs, math.Log(math.Abs(v)))
 		}
 	}
-	mean = s / float64(count)
-	variance = math.Max(s2/float64(count)-mean*mean, 0)
+	variance = math.NaN() // one draw tells nothing of the spread
+	if count > 1 {
+		variance = m2 / float64(count-1)
+	}
 	return mean, variance, tailShape(logAbs), "", nil
 }
 
