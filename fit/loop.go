@@ -211,6 +211,11 @@ func (l *Loop) start(h *History) (*Loop, error) {
 // initial evaluates the first state, or restores the checkpoint's.
 func (l *Loop) initial() error {
 	if cp := l.opts.Resume; cp != nil {
+		// The saved state was evaluated in its epoch: an objective whose
+		// draws change with the epoch makes that epoch's again, so the
+		// state evaluates to the saved numbers and the next step sees
+		// what an uninterrupted fit's would.
+		l.task.startEpoch(cp.Epoch)
 		if err := resume(cp, l.opt, l.stateful, l.scaler, &l.s, l.evalFn, l.res); err != nil {
 			return err
 		}
@@ -506,7 +511,10 @@ type StdErrer interface {
 
 // EpochStarter is implemented by evaluables whose objective changes from
 // epoch to epoch (draws made afresh): the loop calls StartEpoch(n) before
-// epoch n's step.
+// epoch n's step, and StartEpoch(e) before it evaluates again the state of
+// a checkpoint of epoch e it resumes. The objective of epoch n must depend
+// on n alone (draws derived from a seed and n), not on the epochs before
+// it, so that a resumed fit goes on exactly.
 type EpochStarter interface {
 	StartEpoch(n int)
 }
