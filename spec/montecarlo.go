@@ -2,6 +2,7 @@ package spec
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -389,7 +390,28 @@ func (s *Spec) monteCarlo(ctx context.Context, checkOnly bool) (*MonteCarlo, err
 		}
 		mc.Moments, mc.TargetDraws = mom, e.Samples
 	}
-	return mc, nil
+	return mc, s.checkMoments(mc)
+}
+
+// checkMoments refuses samples (or draws of the target) on which the
+// model has no best fit: a constant column, or, for a full-rank model,
+// columns that are (to rounding) linearly dependent (see
+// vi.Moments.Check).
+func (s *Spec) checkMoments(mc *MonteCarlo) error {
+	if mc.Moments == nil {
+		return nil
+	}
+	err := mc.Moments.Check(mc.Model.Diagonal())
+	var se *vi.SingularError
+	switch {
+	case err == nil:
+		return nil
+	case !errors.As(err, &se):
+		return s.wrap(s.targetKey(), err)
+	case mc.TargetDraws > 0:
+		return s.errorf("target.params.covariance", "the target's %d draws: %s", mc.TargetDraws, se.Describe(nil))
+	}
+	return s.errorf("target.columns", "%s: %s", s.path(s.Target.Samples), se.Describe(s.Target.Columns))
 }
 
 // has reports whether key was read from the spec's text.

@@ -402,3 +402,50 @@ func TestMonteCarloResumeIsExact(t *testing.T) {
 		}
 	}
 }
+
+// TestSingularSamples fits samples on which a full-rank normal has no best
+// fit: collinear (y = 2x), nearly so (y = 2x + 1 + 10^-10 noise), or with
+// a constant column. The fit is refused, exit 2, in one line naming the
+// key, the file and the dependent column with what to do, and nothing is
+// written; a mean-field model of the collinear samples has a best fit
+// (their variances), and reaches it.
+func TestSingularSamples(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "col.csv"), "x,y\n1,2\n2,4\n3,6\n4,8\n")
+	var near strings.Builder
+	near.WriteString("x,y,c\n")
+	for i := range 200 {
+		x := math.Sin(float64(i))
+		near.WriteString(strconv.FormatFloat(x, 'g', -1, 64) + "," + strconv.FormatFloat(2*x+1+1e-10*math.Cos(3*float64(i)), 'g', -1, 64) + ",7\n")
+	}
+	writeFile(t, filepath.Join(dir, "near.csv"), near.String())
+	for _, c := range []struct {
+		target, model string
+		code          int
+		want          string
+	}{
+		{"{samples: col.csv, columns: [x, y]}", "mvnormal", 2, "/col.csv: the samples lie on a subspace of fewer than 2 dimensions: y = 2 x (to rounding"},
+		{"{samples: near.csv, columns: [x, y]}", "mvnormal", 2, "/near.csv: the samples lie on a subspace of fewer than 2 dimensions: y = 2 x + 1 (to rounding"},
+		{"{samples: near.csv, columns: [x, c]}", "mvnormal_diag", 2, "/near.csv: c is constant (to rounding)"},
+		{"{samples: col.csv, columns: [x, y]}", "mvnormal_diag", 0, "the least loss, at the samples' own mean and covariance: 3.7541677982835004; this fit is at it, to rounding"},
+	} {
+		src := filepath.Join(dir, "s.yaml")
+		writeFile(t, src, "target: "+c.target+"\nmodel: {family: "+c.model+"}\n")
+		out := filepath.Join(dir, "out")
+		os.RemoveAll(out)
+		code, stdout, stderr := run(t, context.Background(), false, "fit", src, "--out", out, "--no-figures")
+		switch {
+		case code != c.code:
+			t.Errorf("%s, %s: exit %d, want %d: %s", c.target, c.model, code, c.code, stderr)
+		case code == 0 && (!strings.Contains(stdout, c.want) || stderr != ""):
+			t.Errorf("%s, %s: stdout %q, stderr %q, want %q", c.target, c.model, stdout, stderr, c.want)
+		case code == 0:
+		case !strings.Contains(stderr, "spec line 1: target.columns: ") || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "drop "):
+			t.Errorf("%s, %s: stderr %q, want %q", c.target, c.model, stderr, c.want)
+		default:
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("%s, %s: %s was written", c.target, c.model, out)
+			}
+		}
+	}
+}
