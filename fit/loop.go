@@ -197,6 +197,7 @@ func (l *Loop) start(h *History) (*Loop, error) {
 	l.evalFn = l.eval
 	l.names = h.Names
 	k := len(l.names)
+	h.Reserve(opts.Epochs + 1) // a short fit's history holds no more rows than it needs
 	l.s = State{U: make([]float64, k), Grad: make([]float64, k)}
 	l.res = &Result{History: h}
 	l.theta = make([]float64, k)
@@ -589,7 +590,7 @@ func (t *evalTask) check() error {
 	t.checked = true
 	for i, v := range t.thetaBuf {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return &NonFiniteError{What: "parameter " + t.e.Names()[i], Value: []float64{v}}
+			return &NonFiniteError{What: "parameter " + t.h.Names[i], Value: []float64{v}}
 		}
 	}
 	return nil
@@ -605,7 +606,7 @@ func (t *evalTask) theta(dst, u []float64) {
 	t.e.Theta(dst, u)
 }
 func (t *evalTask) lastTheta() []float64 {
-	theta := make([]float64, len(t.e.Names()))
+	theta := make([]float64, len(t.thetaBuf)) // not Names(), which may make every name anew
 	t.e.Theta(theta, t.lastU)
 	return theta
 }
