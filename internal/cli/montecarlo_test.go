@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -445,6 +446,50 @@ func TestSingularSamples(t *testing.T) {
 		default:
 			if _, err := os.Stat(out); err == nil {
 				t.Errorf("%s, %s: %s was written", c.target, c.model, out)
+			}
+		}
+	}
+}
+
+// TestMonteCarloMemoryRefusal runs fits that would not fit in memory,
+// under a GOMEMLIMIT (debug.SetMemoryLimit) that makes the budget the
+// same on any machine: a full-rank model in 2000 dimensions for 2 epochs
+// under 1 GiB, and, under 4 GiB, a long fit in 100 dimensions whose
+// checkpoint would not fit (the fit alone would). Each is refused with
+// exit 2, one line naming the key, the estimate and what to change, and
+// nothing is written; it was a Go stack trace from the runtime's "out of
+// memory".
+func TestMonteCarloMemoryRefusal(t *testing.T) {
+	dir := t.TempDir()
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	for _, c := range []struct {
+		spec  string
+		limit int64
+		flags []string
+		want  []string
+	}{
+		{"target: {log_density: \"-x1^2/2\", dims: 2000}\nmodel: {family: mvnormal}\nepochs: 2\n", 1 << 30, nil,
+			[]string{"spec line 1: target.dims: this fit would need about ", "more than the 1 GiB it may use here (GOMEMLIMIT)", "model mvnormal_diag (4000 parameters instead of 2003000)"}},
+		{"target: {log_density: \"-x1^2/2\", dims: 100}\nmodel: {family: mvnormal}\nepochs: 20000\n", 4 << 30, []string{"--checkpoint", filepath.Join(dir, "cp.json")},
+			[]string{"spec line 1: target.dims: this fit would need about ", "the checkpoint's JSON ", "no --checkpoint"}},
+	} {
+		src := filepath.Join(dir, "s.yaml")
+		writeFile(t, src, c.spec)
+		out := filepath.Join(dir, "out")
+		debug.SetMemoryLimit(c.limit)
+		code, _, stderr := run(t, context.Background(), false, append([]string{"fit", src, "--out", out, "--no-figures"}, c.flags...)...)
+		debug.SetMemoryLimit(math.MaxInt64)
+		if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "klfit: ") {
+			t.Errorf("%s: exit %d, stderr %q", c.spec, code, stderr)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%s: stderr %q, want %q in it", c.spec, stderr, w)
+			}
+		}
+		for _, f := range []string{out, filepath.Join(dir, "cp.json")} {
+			if _, err := os.Stat(f); err == nil {
+				t.Errorf("%s: %s was written", c.spec, f)
 			}
 		}
 	}
