@@ -26,7 +26,9 @@ type Checkpoint struct {
 	// Status is the fit's status when the checkpoint was written at its
 	// end, empty for a checkpoint written while it ran.
 	Status Status
-	// Epoch is the epoch of the state, the last row of History.
+	// Epoch is the epoch of the state, the last row of History; an
+	// objective whose draws change with the epoch (EpochStarter) derives
+	// them from it again on resuming.
 	Epoch int
 	// U, Loss and Grad are the optimizer's vector, its loss and its
 	// gradient.

@@ -14,7 +14,9 @@ import (
 // Rows are stored in blocks that are never moved once allocated (the first
 // ones small, then historyBlock rows each), so that memory grows with the
 // epochs actually run, appending a row never copies earlier ones, and a
-// long fit pays no growing reallocation.
+// long fit pays no growing reallocation. The one exception is a first
+// block made smaller than its 64 rows by Reserve, for a short fit: a row
+// beyond it moves it once.
 type History struct {
 	// LossName names the loss column, e.g. "kl".
 	LossName string
@@ -36,6 +38,7 @@ type History struct {
 	report [][]float64
 	n      int
 	next   int // the next row's index in the last block; len(that block) when it is full
+	first  int // the rows of the first block when Reserve made it smaller, else 0
 }
 
 const (
@@ -52,6 +55,16 @@ func NewHistory(lossName string, names []string) *History {
 	return &History{LossName: lossName, Names: names}
 }
 
+// Reserve makes the first block of an empty history hold rows rows when
+// they are fewer than its usual 64: a fit of few epochs and many
+// parameters holds no more than it needs. A row beyond them moves the
+// block to 64 rows, once. On a history with rows, Reserve does nothing.
+func (h *History) Reserve(rows int) {
+	if h.n == 0 && len(h.loss) == 0 && rows > 0 && rows < firstBlock {
+		h.first = rows
+	}
+}
+
 // Len returns the number of rows.
 func (h *History) Len() int { return h.n }
 
@@ -63,6 +76,15 @@ func locate(r int) (block, i int) {
 	}
 	r -= smallRows
 	return bits.Len(smallRows/firstBlock) + r/historyBlock, r % historyBlock
+}
+
+// blockRows returns the number of rows of block b: 64, doubling up to
+// 2048, then historyBlock.
+func blockRows(b int) int {
+	if b < bits.Len(smallRows/firstBlock) {
+		return firstBlock << b
+	}
+	return historyBlock
 }
 
 // Loss returns the loss of row r.
@@ -109,11 +131,24 @@ func sameBits(a, b []float64) bool {
 // Append adds a row.
 func (h *History) Append(loss float64, theta []float64) {
 	b, i := len(h.loss)-1, h.next
-	if b < 0 || i == len(h.loss[b]) {
+	switch {
+	case b == 0 && i == len(h.loss[0]) && i < firstBlock:
+		// The first block, made small by Reserve, is full: make it whole.
+		grow := func(blk []float64, k int) []float64 {
+			whole := make([]float64, firstBlock*k)
+			copy(whole, blk)
+			return whole
+		}
+		h.loss[0] = grow(h.loss[0], 1)
+		h.theta[0] = grow(h.theta[0], len(h.Names))
+		if len(h.Report) > 0 {
+			h.report[0] = grow(h.report[0], len(h.Report))
+		}
+	case b < 0 || i == len(h.loss[b]):
 		b, i = locate(h.n) // a new block, i = 0
-		rows := historyBlock
-		if h.n < smallRows {
-			rows = firstBlock << b
+		rows := blockRows(b)
+		if b == 0 && h.first > 0 {
+			rows = h.first
 		}
 		h.loss = append(h.loss, make([]float64, rows))
 		h.theta = append(h.theta, make([]float64, rows*len(h.Names)))

@@ -38,6 +38,39 @@ func TestHistoryBlocks(t *testing.T) {
 	}
 }
 
+// TestHistoryReserve appends rows to histories whose first block Reserve
+// made small, within it and beyond it, and reads every row back, the
+// reported values too: the first block holds the rows reserved until a
+// row beyond them makes it whole.
+func TestHistoryReserve(t *testing.T) {
+	for _, reserve := range []int{1, 3, 63, 64, 100} {
+		for _, n := range []int{1, 3, 4, 63, 64, 65, 300} {
+			h := NewHistory("kl", []string{"a", "b"})
+			h.Report = []string{"se"}
+			h.Reserve(reserve)
+			for r := range n {
+				h.Append(float64(r), []float64{float64(2 * r), float64(-r)})
+				h.appendReportRow([]float64{float64(3 * r)})
+			}
+			for r := range n {
+				if row := h.Row(r); h.Loss(r) != float64(r) || row[0] != float64(2*r) || row[1] != float64(-r) || h.ReportRow(r)[0] != float64(3*r) {
+					t.Fatalf("reserve %d, %d rows: row %d: loss %v, params %v, reported %v", reserve, n, r, h.Loss(r), row, h.ReportRow(r))
+				}
+			}
+			if got := h.Losses(); len(got) != n || got[n-1] != float64(n-1) {
+				t.Errorf("reserve %d, %d rows: losses %v", reserve, n, got)
+			}
+			want := firstBlock
+			if reserve < firstBlock && n <= reserve {
+				want = reserve
+			}
+			if got := len(h.loss[0]); got != want || len(h.theta[0]) != 2*want || len(h.report[0]) != want {
+				t.Errorf("reserve %d, %d rows: a first block of %d rows, want %d", reserve, n, got, want)
+			}
+		}
+	}
+}
+
 func TestHistoryCSV(t *testing.T) {
 	h := NewHistory("kl", []string{"mean", "variance"})
 	h.Append(168.20416419140733, []float64{5, 1})

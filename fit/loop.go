@@ -197,6 +197,7 @@ func (l *Loop) start(h *History) (*Loop, error) {
 	l.evalFn = l.eval
 	l.names = h.Names
 	k := len(l.names)
+	h.Reserve(opts.Epochs + 1) // a short fit's history holds no more rows than it needs
 	l.s = State{U: make([]float64, k), Grad: make([]float64, k)}
 	l.res = &Result{History: h}
 	l.theta = make([]float64, k)
@@ -211,6 +212,11 @@ func (l *Loop) start(h *History) (*Loop, error) {
 // initial evaluates the first state, or restores the checkpoint's.
 func (l *Loop) initial() error {
 	if cp := l.opts.Resume; cp != nil {
+		// The saved state was evaluated in its epoch: an objective whose
+		// draws change with the epoch makes that epoch's again, so the
+		// state evaluates to the saved numbers and the next step sees
+		// what an uninterrupted fit's would.
+		l.task.startEpoch(cp.Epoch)
 		if err := resume(cp, l.opt, l.stateful, l.scaler, &l.s, l.evalFn, l.res); err != nil {
 			return err
 		}
@@ -512,7 +518,10 @@ type StdErrer interface {
 
 // EpochStarter is implemented by evaluables whose objective changes from
 // epoch to epoch (draws made afresh): the loop calls StartEpoch(n) before
-// epoch n's step.
+// epoch n's step, and StartEpoch(e) before it evaluates again the state of
+// a checkpoint of epoch e it resumes. The objective of epoch n must depend
+// on n alone (draws derived from a seed and n), not on the epochs before
+// it, so that a resumed fit goes on exactly.
 type EpochStarter interface {
 	StartEpoch(n int)
 }
@@ -601,7 +610,7 @@ func (t *evalTask) check(float64) error {
 	t.checked = true
 	for i, v := range t.thetaBuf {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return &NonFiniteError{What: "parameter " + t.e.Names()[i], Value: []float64{v}}
+			return &NonFiniteError{What: "parameter " + t.h.Names[i], Value: []float64{v}}
 		}
 	}
 	return nil
@@ -617,7 +626,7 @@ func (t *evalTask) theta(dst, u []float64) {
 	t.e.Theta(dst, u)
 }
 func (t *evalTask) lastTheta() []float64 {
-	theta := make([]float64, len(t.e.Names()))
+	theta := make([]float64, len(t.thetaBuf)) // not Names(), which may make every name anew
 	t.e.Theta(theta, t.lastU)
 	return theta
 }

@@ -44,6 +44,8 @@ type Built struct {
 	Stop          fit.Stop
 	OnDivergence  fit.DivergenceAction
 	MaxBacktracks int
+
+	memLimit int64 // Env.MemoryLimit (see CheckMemory)
 }
 
 // LossSymbol names a grid fit's loss in titles and in the final line. It
@@ -168,6 +170,10 @@ type Env struct {
 	// DatabaseProgress, when set, is told what the database is doing,
 	// about every 200 ms while a query runs (see target.Postgres).
 	DatabaseProgress func(stage string, elapsed time.Duration, done bool)
+	// MemoryLimit is the memory, in bytes, that a Monte Carlo fit may
+	// plan to use (see Spec.CheckMemory); 0 means the machine's budget,
+	// sysmem.Budget.
+	MemoryLimit int64
 }
 
 // Check finds the errors a user can make in the spec's text, with the key

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -284,7 +285,7 @@ func (m *MonteCarlo) unconstrain(theta []float64) ([]float64, error) {
 
 // checkMonteCarlo is Check for a Monte Carlo spec.
 func (s *Spec) checkMonteCarlo() error {
-	if _, err := s.monteCarlo(context.Background(), true); err != nil {
+	if _, err := s.monteCarlo(); err != nil {
 		return err
 	}
 	return s.checkRest(nil)
@@ -316,12 +317,20 @@ func (s *Spec) checkRest(b *Built) error {
 
 // buildMonteCarlo is Build for a Monte Carlo spec (n has its defaults).
 func (n *Spec) buildMonteCarlo(ctx context.Context) (*Built, error) {
-	mc, err := n.monteCarlo(ctx, false)
+	mc, err := n.monteCarlo()
 	if err != nil {
 		return nil, err
 	}
-	b := &Built{Spec: n, Epochs: n.Epochs, MonteCarlo: mc}
+	b := &Built{Spec: n, Epochs: n.Epochs, MonteCarlo: mc, memLimit: n.env.MemoryLimit}
 	if err := n.checkRest(b); err != nil {
+		return nil, err
+	}
+	// Refuse what would not fit in memory before reading or allocating
+	// anything that grows with the dimension.
+	if err := n.checkMemory(mc, b.Optimizer, b.memLimit, false); err != nil {
+		return nil, err
+	}
+	if err := n.monteCarloData(ctx, mc); err != nil {
 		return nil, err
 	}
 	// Make one objective, to refuse here what the estimator cannot do.
@@ -332,9 +341,9 @@ func (n *Spec) buildMonteCarlo(ctx context.Context) (*Built, error) {
 	return b, nil
 }
 
-// monteCarlo checks a Monte Carlo spec and builds its problem; with
-// checkOnly set it reads no file (Moments is then nil).
-func (s *Spec) monteCarlo(ctx context.Context, checkOnly bool) (*MonteCarlo, error) {
+// monteCarlo checks a Monte Carlo spec and builds its problem, without
+// its data (Moments is nil: see monteCarloData).
+func (s *Spec) monteCarlo() (*MonteCarlo, error) {
 	why, _ := s.MonteCarlo()
 	e := s.Estimator
 	switch {
@@ -352,7 +361,7 @@ func (s *Spec) monteCarlo(ctx context.Context, checkOnly bool) (*MonteCarlo, err
 		return nil, s.errorf("target_weights", "target weights apply to a grid; a Monte Carlo fit has none")
 	}
 	mc := &MonteCarlo{}
-	d, err := s.monteCarloTarget(ctx, mc, checkOnly)
+	d, err := s.monteCarloTarget(mc)
 	if err != nil {
 		return nil, err
 	}
@@ -382,14 +391,50 @@ func (s *Spec) monteCarlo(ctx context.Context, checkOnly bool) (*MonteCarlo, err
 	}
 	mc.Options = vi.Options{Samples: e.Samples, Seed: uint64(e.Seed), Resample: e.Resample, QMC: e.QMC}
 	mc.DiagnosticDraws = vi.DefaultDiagnosticDraws
-	if mc.sampler != nil && !checkOnly {
+	return mc, nil
+}
+
+// monteCarloData reads the samples of a forward KL fit, or draws them
+// from the target, into mc.Moments, and refuses samples the model has no
+// best fit on.
+func (s *Spec) monteCarloData(ctx context.Context, mc *MonteCarlo) error {
+	switch {
+	case s.Target.Kind() == "samples":
+		mom, err := s.readMoments(ctx)
+		if err != nil {
+			return err
+		}
+		mc.Moments = mom
+	case mc.sampler != nil:
+		e := s.Estimator
 		mom, err := vi.SampleMoments(ctx, mc.sampler, e.Samples, uint64(e.Seed))
 		if err != nil {
-			return nil, s.wrap("target", err)
+			return s.wrap("target", err)
 		}
 		mc.Moments, mc.TargetDraws = mom, e.Samples
 	}
-	return mc, nil
+	return s.checkMoments(mc)
+}
+
+// checkMoments refuses samples (or draws of the target) on which the
+// model has no best fit: a constant column, or, for a full-rank model,
+// columns that are (to rounding) linearly dependent (see
+// vi.Moments.Check).
+func (s *Spec) checkMoments(mc *MonteCarlo) error {
+	if mc.Moments == nil {
+		return nil
+	}
+	err := mc.Moments.Check(mc.Model.Diagonal())
+	var se *vi.SingularError
+	switch {
+	case err == nil:
+		return nil
+	case !errors.As(err, &se):
+		return s.wrap(s.targetKey(), err)
+	case mc.TargetDraws > 0:
+		return s.errorf("target.params.covariance", "the target's %d draws: %s", mc.TargetDraws, se.Describe(nil))
+	}
+	return s.errorf("target.columns", "%s: %s", s.path(s.Target.Samples), se.Describe(s.Target.Columns))
 }
 
 // has reports whether key was read from the spec's text.
@@ -399,8 +444,8 @@ func (s *Spec) has(key string) bool {
 }
 
 // monteCarloTarget builds the target of a Monte Carlo fit into mc and
-// returns its dimension.
-func (s *Spec) monteCarloTarget(ctx context.Context, mc *MonteCarlo, checkOnly bool) (int, error) {
+// returns its dimension; samples are read later (monteCarloData).
+func (s *Spec) monteCarloTarget(mc *MonteCarlo) (int, error) {
 	t := s.Target
 	switch t.Kind() {
 	case "log_density":
@@ -456,13 +501,6 @@ func (s *Spec) monteCarloTarget(ctx context.Context, mc *MonteCarlo, checkOnly b
 				return 0, s.errorf(fmt.Sprintf("target.columns[%d]", i), "column %q is named twice", c)
 			}
 			seen[c] = true
-		}
-		if !checkOnly {
-			mom, err := s.readMoments(ctx)
-			if err != nil {
-				return 0, err
-			}
-			mc.Moments = mom
 		}
 		return len(t.Columns), nil
 	}

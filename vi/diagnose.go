@@ -57,8 +57,16 @@ func Diagnose(model *Gaussian, target LogDensity, u []float64, n int, seed uint6
 		return Diagnostics{}, fmt.Errorf("diagnostics: a %d-D model for a %d-D target", model.Dim(), target.Dim())
 	}
 	d := model.Dim()
-	l := make([]float64, d*d)
-	model.cholesky(l, u)
+	var l []float64 // L, d x d; a mean-field model's is its standard deviations, on the diagonal
+	if model.diag {
+		l = make([]float64, d)
+		for i := range d {
+			l[i] = math.Exp(u[d+i])
+		}
+	} else {
+		l = make([]float64, d*d)
+		model.cholesky(l, u)
+	}
 	c := -0.5*float64(d)*log2Pi - model.logDetL(u)
 	rng := drawStream(seed, -1) // epochs use streams 0, 1, 2, ...
 	z, x := make([]float64, d), make([]float64, d)
@@ -71,6 +79,10 @@ func Diagnose(model *Gaussian, target LogDensity, u []float64, n int, seed uint6
 			zz += z[i] * z[i]
 		}
 		for i := range d {
+			if model.diag {
+				x[i] = u[i] + l[i]*z[i]
+				continue
+			}
 			s := u[i]
 			for j := 0; j <= i; j++ {
 				s += l[i*d+j] * z[j]

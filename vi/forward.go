@@ -232,13 +232,17 @@ type ForwardKL struct {
 }
 
 // NewForwardKL returns the forward-KL objective of model to the samples
-// summarized by mom.
+// summarized by mom. Samples on which the model has no best fit (see
+// Moments.Check) are an error wrapping a *SingularError.
 func NewForwardKL(model *Gaussian, mom *Moments) (*ForwardKL, error) {
 	if mom.Dim() != model.Dim() {
 		return nil, fmt.Errorf("forward KL: a %d-D model for %d-D samples", model.Dim(), mom.Dim())
 	}
 	if mom.N() == 0 {
 		return nil, errors.New("forward KL: no samples")
+	}
+	if err := mom.Check(model.Diagonal()); err != nil {
+		return nil, fmt.Errorf("forward KL: %w", err)
 	}
 	d := model.Dim()
 	f := &ForwardKL{model: model, mom: mom, cov: make([]float64, d*d), l: make([]float64, d*d), w: make([]float64, d*d), dm: make([]float64, d)}

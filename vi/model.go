@@ -31,13 +31,25 @@ func NewMVNormal(d int) (*Gaussian, error) { return newGaussian(d, false) }
 // coordinates are independent, each with its own mean and variance.
 func NewMVNormalDiag(d int) (*Gaussian, error) { return newGaussian(d, true) }
 
-// maxModelDims bounds a model's dimension: the full-rank model's vector
-// has d + d(d+1)/2 numbers.
-const maxModelDims = 10000
+// MaxFullRankDims and MaxMeanFieldDims bound a model's dimension. The
+// full-rank model has d + d(d+1)/2 parameters, 2,003,000 at 2000 (16 MB
+// a vector of them, and a fit holds dozens, with a row of its history
+// per epoch), and its parameters cost d^3/3 operations an epoch (the
+// covariance L L^T): seconds at 2000, minutes at 10,000. The mean-field
+// model has 2d.
+const (
+	MaxFullRankDims  = 2000
+	MaxMeanFieldDims = 10000
+)
 
 func newGaussian(d int, diag bool) (*Gaussian, error) {
-	if d < 1 || d > maxModelDims {
-		return nil, fmt.Errorf("normal model: dimension %d, must be between 1 and %d", d, maxModelDims)
+	switch {
+	case d < 1:
+		return nil, fmt.Errorf("normal model: dimension %d, must be at least 1", d)
+	case diag && d > MaxMeanFieldDims:
+		return nil, fmt.Errorf("normal model: dimension %d: a mean-field model goes up to %d", d, MaxMeanFieldDims)
+	case !diag && d > MaxFullRankDims:
+		return nil, fmt.Errorf("normal model: dimension %d: a full-rank model goes up to %d (it has d + d(d+1)/2 parameters, %d here, and an epoch costs d^3/3 operations); a mean-field model (mvnormal_diag) goes up to %d", d, MaxFullRankDims, d+d*(d+1)/2, MaxMeanFieldDims)
 	}
 	return &Gaussian{d: d, diag: diag}, nil
 }

@@ -70,6 +70,21 @@ func TestGaussianModel(t *testing.T) {
 	if _, err := vi.NewMVNormal(0); err == nil {
 		t.Error("dimension 0 was accepted")
 	}
+	// The bounds on the dimension, which make no model's vectors.
+	for _, c := range []struct {
+		d    int
+		diag bool
+		ok   bool
+	}{{vi.MaxFullRankDims, false, true}, {vi.MaxFullRankDims + 1, false, false}, {vi.MaxFullRankDims + 1, true, true},
+		{vi.MaxMeanFieldDims, true, true}, {vi.MaxMeanFieldDims + 1, true, false}} {
+		newModel := vi.NewMVNormal
+		if c.diag {
+			newModel = vi.NewMVNormalDiag
+		}
+		if _, err := newModel(c.d); (err == nil) != c.ok {
+			t.Errorf("dimension %d, mean-field %v: error %v", c.d, c.diag, err)
+		}
+	}
 }
 
 // TestNormalTarget checks the normal target's log-density and gradient

@@ -83,8 +83,8 @@ type ReverseKL struct {
 
 	z, x, g []float64 // S x d, row-major: draws, points, target gradients
 	zz      []float64 // |z_s|^2 / 2
-	l       []float64 // d x d Cholesky factor
-	gl      []float64 // d x d gradient with respect to L
+	l       []float64 // d x d Cholesky factor; its d diagonal numbers for a mean-field model
+	gl      []float64 // d x d gradient with respect to L; none for a mean-field model
 	lp      []float64 // log p~(x_s)
 	epoch   int
 	stderr  float64
@@ -107,11 +107,15 @@ func NewReverseKL(model *Gaussian, target LogDensity, opt Options) (*ReverseKL, 
 		return nil, fmt.Errorf("reverse KL: quasi-Monte Carlo draws go up to %d dimensions, not %d", maxQMCDims, model.Dim())
 	}
 	s, d := opt.Samples, model.Dim()
+	l, gl := make([]float64, d), []float64(nil) // a mean-field model's standard deviations: no d x d matrix
+	if !model.diag {
+		l, gl = make([]float64, d*d), make([]float64, d*d)
+	}
 	r := &ReverseKL{
 		model: model, target: target, opt: opt, s: s, d: d,
 		z: make([]float64, s*d), x: make([]float64, s*d), g: make([]float64, s*d),
 		zz: make([]float64, s), lp: make([]float64, s),
-		l: make([]float64, d*d), gl: make([]float64, d*d),
+		l: l, gl: gl,
 		stderr: math.NaN(),
 		errs:   make([]error, max(opt.Threads, 1)),
 	}
@@ -231,15 +235,18 @@ func (e *DrawError) Error() string {
 func (r *ReverseKL) Eval(u, grad []float64) (float64, error) {
 	s, d := r.s, r.d
 	m := u[:d]
-	r.model.cholesky(r.l, u)
 	// x_s = m + L z_s: X = Z L^T, then add m to every row.
 	if r.model.diag {
+		for i := range d {
+			r.l[i] = math.Exp(u[d+i])
+		}
 		for k := range s {
 			for i := range d {
-				r.x[k*d+i] = m[i] + r.l[i*d+i]*r.z[k*d+i]
+				r.x[k*d+i] = m[i] + r.l[i]*r.z[k*d+i]
 			}
 		}
 	} else {
+		r.model.cholesky(r.l, u)
 		copy(r.x, r.z)
 		blas64.Trmm(blas.Right, blas.Trans, 1,
 			blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: d, Stride: d, Data: r.l},
@@ -297,7 +304,7 @@ func (r *ReverseKL) Eval(u, grad []float64) (float64, error) {
 			for k := range s {
 				a += r.g[k*d+i] * r.z[k*d+i]
 			}
-			grad[d+i] = -inv*a*r.l[i*d+i] - 1
+			grad[d+i] = -inv*a*r.l[i] - 1
 		}
 		return mean, nil
 	}

@@ -15,10 +15,17 @@ import (
 
 // startLoop starts a run of b: a fit on a grid, or a Monte Carlo fit with
 // a fresh objective of its own, evaluating the target on every core (the
-// results do not depend on the number).
+// results do not depend on the number). A Monte Carlo fit that writes or
+// resumes a checkpoint is checked again for memory, the checkpoint's
+// included.
 func startLoop(b *spec.Built, opts fit.Options) (*fit.Loop, error) {
 	if b.MonteCarlo == nil {
 		return fit.Start(b.Problem, opts)
+	}
+	if opts.Checkpoint != nil || opts.Resume != nil {
+		if err := b.CheckMemory(true); err != nil {
+			return nil, err
+		}
 	}
 	obj, err := b.MonteCarlo.Objective(runtime.GOMAXPROCS(0))
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -362,6 +363,134 @@ func TestForwardKLOptimumReport(t *testing.T) {
 		if code != 0 || !strings.Contains(stdout, "the least loss, at the samples' own mean and covariance: ") || !strings.Contains(stdout, c.stdout) ||
 			(c.stderr == "") != !strings.Contains(stderr, "did not reach the optimum") || !strings.Contains(stderr, c.stderr) {
 			t.Errorf("init %q: exit %d, stdout %q, stderr %q", c.init, code, stdout, stderr)
+		}
+	}
+}
+
+// TestMonteCarloResumeIsExact runs a Monte Carlo fit for 30 epochs
+// straight, and for 12 with a checkpoint, then resumed from it to 30: the
+// resumed fit's history.csv and summary.json (wall time and the count of
+// this run's evaluations aside) must be byte-identical to the straight
+// fit's, with draws fixed and drawn afresh at each epoch.
+func TestMonteCarloResumeIsExact(t *testing.T) {
+	dir := t.TempDir()
+	wall := regexp.MustCompile(`"(wall_time_seconds|evaluations)": [0-9.e-]+`)
+	for _, resample := range []bool{false, true} {
+		name := "resample_" + strconv.FormatBool(resample)
+		src := func(epochs int) string {
+			return "target: {log_density: '-x1^2/2 - (x2 - x1^2)^2', dims: 2}\nmodel: {family: mvnormal}\nestimator: {name: monte_carlo, samples: 128, seed: 1, resample: " +
+				strconv.FormatBool(resample) + "}\noptimizer: {name: adam, learning_rate: 0.01}\nepochs: " + strconv.Itoa(epochs) + "\n"
+		}
+		full, part := filepath.Join(dir, name+"-full.yaml"), filepath.Join(dir, name+"-part.yaml")
+		writeFile(t, full, src(30))
+		writeFile(t, part, src(12))
+		cp := filepath.Join(dir, name+".ckpt")
+		for _, args := range [][]string{
+			{"fit", full, "--out", filepath.Join(dir, name, "straight"), "--no-figures"},
+			{"fit", part, "--out", filepath.Join(dir, name, "part"), "--no-figures", "--checkpoint", cp},
+			{"fit", full, "--out", filepath.Join(dir, name, "resumed"), "--no-figures", "--resume", cp},
+		} {
+			if code, _, stderr := run(t, context.Background(), false, args...); code != 0 {
+				t.Fatalf("%s: %v: exit %d: %s", name, args, code, stderr)
+			}
+		}
+		for _, file := range []string{"history.csv", "summary.json"} {
+			a := wall.ReplaceAll(readFile(t, filepath.Join(dir, name, "straight", file)), nil)
+			b := wall.ReplaceAll(readFile(t, filepath.Join(dir, name, "resumed", file)), nil)
+			if !bytes.Equal(a, b) {
+				t.Errorf("%s: the resumed fit's %s differs from the straight one's", name, file)
+			}
+		}
+	}
+}
+
+// TestSingularSamples fits samples on which a full-rank normal has no best
+// fit: collinear (y = 2x), nearly so (y = 2x + 1 + 10^-10 noise), or with
+// a constant column. The fit is refused, exit 2, in one line naming the
+// key, the file and the dependent column with what to do, and nothing is
+// written; a mean-field model of the collinear samples has a best fit
+// (their variances), and reaches it.
+func TestSingularSamples(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "col.csv"), "x,y\n1,2\n2,4\n3,6\n4,8\n")
+	var near strings.Builder
+	near.WriteString("x,y,c\n")
+	for i := range 200 {
+		x := math.Sin(float64(i))
+		near.WriteString(strconv.FormatFloat(x, 'g', -1, 64) + "," + strconv.FormatFloat(2*x+1+1e-10*math.Cos(3*float64(i)), 'g', -1, 64) + ",7\n")
+	}
+	writeFile(t, filepath.Join(dir, "near.csv"), near.String())
+	for _, c := range []struct {
+		target, model string
+		code          int
+		want          string
+	}{
+		{"{samples: col.csv, columns: [x, y]}", "mvnormal", 2, "/col.csv: the samples lie on a subspace of fewer than 2 dimensions: y = 2 x (to rounding"},
+		{"{samples: near.csv, columns: [x, y]}", "mvnormal", 2, "/near.csv: the samples lie on a subspace of fewer than 2 dimensions: y = 2 x + 1 (to rounding"},
+		{"{samples: near.csv, columns: [x, c]}", "mvnormal_diag", 2, "/near.csv: c is constant (to rounding)"},
+		{"{samples: col.csv, columns: [x, y]}", "mvnormal_diag", 0, "the least loss, at the samples' own mean and covariance: 3.7541677982835004; this fit is at it, to rounding"},
+	} {
+		src := filepath.Join(dir, "s.yaml")
+		writeFile(t, src, "target: "+c.target+"\nmodel: {family: "+c.model+"}\n")
+		out := filepath.Join(dir, "out")
+		os.RemoveAll(out)
+		code, stdout, stderr := run(t, context.Background(), false, "fit", src, "--out", out, "--no-figures")
+		switch {
+		case code != c.code:
+			t.Errorf("%s, %s: exit %d, want %d: %s", c.target, c.model, code, c.code, stderr)
+		case code == 0 && (!strings.Contains(stdout, c.want) || stderr != ""):
+			t.Errorf("%s, %s: stdout %q, stderr %q, want %q", c.target, c.model, stdout, stderr, c.want)
+		case code == 0:
+		case !strings.Contains(stderr, "spec line 1: target.columns: ") || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "drop "):
+			t.Errorf("%s, %s: stderr %q, want %q", c.target, c.model, stderr, c.want)
+		default:
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("%s, %s: %s was written", c.target, c.model, out)
+			}
+		}
+	}
+}
+
+// TestMonteCarloMemoryRefusal runs fits that would not fit in memory,
+// under a GOMEMLIMIT (debug.SetMemoryLimit) that makes the budget the
+// same on any machine: a full-rank model in 2000 dimensions for 2 epochs
+// under 1 GiB, and, under 4 GiB, a long fit in 100 dimensions whose
+// checkpoint would not fit (the fit alone would). Each is refused with
+// exit 2, one line naming the key, the estimate and what to change, and
+// nothing is written; it was a Go stack trace from the runtime's "out of
+// memory".
+func TestMonteCarloMemoryRefusal(t *testing.T) {
+	dir := t.TempDir()
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	for _, c := range []struct {
+		spec  string
+		limit int64
+		flags []string
+		want  []string
+	}{
+		{"target: {log_density: \"-x1^2/2\", dims: 2000}\nmodel: {family: mvnormal}\nepochs: 2\n", 1 << 30, nil,
+			[]string{"spec line 1: target.dims: this fit would need about ", "more than the 1 GiB it may use here (GOMEMLIMIT)", "model mvnormal_diag (4000 parameters instead of 2003000)"}},
+		{"target: {log_density: \"-x1^2/2\", dims: 100}\nmodel: {family: mvnormal}\nepochs: 20000\n", 4 << 30, []string{"--checkpoint", filepath.Join(dir, "cp.json")},
+			[]string{"spec line 1: target.dims: this fit would need about ", "the checkpoint's JSON ", "no --checkpoint"}},
+	} {
+		src := filepath.Join(dir, "s.yaml")
+		writeFile(t, src, c.spec)
+		out := filepath.Join(dir, "out")
+		debug.SetMemoryLimit(c.limit)
+		code, _, stderr := run(t, context.Background(), false, append([]string{"fit", src, "--out", out, "--no-figures"}, c.flags...)...)
+		debug.SetMemoryLimit(math.MaxInt64)
+		if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "klfit: ") {
+			t.Errorf("%s: exit %d, stderr %q", c.spec, code, stderr)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%s: stderr %q, want %q in it", c.spec, stderr, w)
+			}
+		}
+		for _, f := range []string{out, filepath.Join(dir, "cp.json")} {
+			if _, err := os.Stat(f); err == nil {
+				t.Errorf("%s: %s was written", c.spec, f)
+			}
 		}
 	}
 }

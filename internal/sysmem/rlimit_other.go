@@ -1,0 +1,5 @@
+//go:build !unix
+
+package sysmem
+
+func rlimits() []Limit { return nil }
