@@ -132,7 +132,9 @@ func (q *quad2Pass) work(_, ch int) {
 		var ln line
 		ln.set(b1+c12*y, c11, q.x0, q.dx, q.nx)
 		q.rows[i].max = ln.m + y*(b2+c22*y)
-		ln.sumsTo(&q.rows[i].s, 0, q.nx)
+		var s [3]float64 // in a local, as quadPass.work
+		ln.sumsTo(&s, 0, q.nx)
+		q.rows[i].s = s
 	}
 }
 
