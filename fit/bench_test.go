@@ -18,17 +18,7 @@ import (
 // package.
 func notebookProblem(tb testing.TB) *fit.Problem {
 	tb.Helper()
-	a, err := grid.Arange(-10, 10, 0.1)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	g := grid.New1D(a)
-	p, err := target.Masses(target.Family{Family: dist.Normal{}, Theta: []float64{0, 7}}, g, target.Density)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return &fit.Problem{Grid: g, P: p, Family: dist.Normal{}, Divergence: divergence.ForwardKL{},
-		Transform: dist.Identity{}, Init: []float64{5, 1}}
+	return normalFit(tb, -10, 10, 0.1, 7, target.Density, divergence.ForwardKL{}, dist.Identity{}, []float64{5, 1})
 }
 
 // BenchmarkDemoEpoch measures one epoch of the notebook's fit: a gradient
@@ -78,17 +68,7 @@ func BenchmarkObjectiveEval(b *testing.B) {
 // normal model started at mean 1, variance 2.
 func largeProblem(tb testing.TB, n int) *fit.Problem {
 	tb.Helper()
-	a, err := grid.Arange(-8, 8, 16/float64(n))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	g := grid.New1D(a)
-	p, err := target.Masses(target.Family{Family: dist.Normal{}, Theta: []float64{0, 1}}, g, target.Normalized)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return &fit.Problem{Grid: g, P: p, Family: dist.Normal{}, Divergence: divergence.ForwardKL{},
-		Transform: dist.Unconstrained(dist.Normal{}), Init: []float64{1, 2}}
+	return normalFit(tb, -8, 8, 16/float64(n), 1, target.Normalized, divergence.ForwardKL{}, dist.Unconstrained(dist.Normal{}), []float64{1, 2})
 }
 
 // BenchmarkLargeGrid measures one loss-and-gradient evaluation on 10^6

@@ -9,7 +9,6 @@ import (
 	"github.com/klfit/klfit/dist"
 	"github.com/klfit/klfit/divergence"
 	"github.com/klfit/klfit/fit"
-	"github.com/klfit/klfit/grid"
 	"github.com/klfit/klfit/target"
 )
 
@@ -20,16 +19,7 @@ import (
 // from 8 next to none.
 func apartProblem(tb testing.TB, d divergence.Divergence, mean float64) *fit.Problem {
 	tb.Helper()
-	a, err := grid.Arange(-20, 20, 0.02)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	g := grid.New1D(a)
-	p, err := target.Masses(target.Family{Family: dist.Normal{}, Theta: []float64{0, 1}}, g, target.Normalized)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return &fit.Problem{Grid: g, P: p, Family: dist.Normal{}, Divergence: d, Transform: dist.Unconstrained(dist.Normal{}), Init: []float64{mean, 0.1}}
+	return normalFit(tb, -20, 20, 0.02, 1, target.Normalized, d, dist.Unconstrained(dist.Normal{}), []float64{mean, 0.1})
 }
 
 // boundedDivergences returns the registered divergences (with their

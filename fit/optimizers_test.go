@@ -151,13 +151,7 @@ func TestLBFGSStepsBackFromTheDomainEdge(t *testing.T) {
 // model from (5, 1) under the given parameterization.
 func normalizedProblem(tb testing.TB, tr dist.Transform) *fit.Problem {
 	tb.Helper()
-	a, _ := grid.Arange(-10, 10, 0.1)
-	g := grid.New1D(a)
-	p, err := target.Masses(target.Family{Family: dist.Normal{}, Theta: []float64{0, 7}}, g, target.Normalized)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return &fit.Problem{Grid: g, P: p, Family: dist.Normal{}, Divergence: divergence.ForwardKL{}, Transform: tr, Init: []float64{5, 1}}
+	return normalFit(tb, -10, 10, 0.1, 7, target.Normalized, divergence.ForwardKL{}, tr, []float64{5, 1})
 }
 
 // hidden is the normal family without its closed-form Fisher information,
@@ -268,16 +262,7 @@ func TestNaturalGradientMomentMatch(t *testing.T) {
 // normalized on the grid, so the optimum is exactly the target's (0, 7).
 func farProblem(tb testing.TB, d divergence.Divergence, init []float64) *fit.Problem {
 	tb.Helper()
-	a, err := grid.Arange(-20, 20, 0.05)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	g := grid.New1D(a)
-	p, err := target.Masses(target.Family{Family: dist.Normal{}, Theta: []float64{0, 7}}, g, target.Normalized)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return &fit.Problem{Grid: g, P: p, Family: dist.Normal{}, Divergence: d, Transform: dist.Unconstrained(dist.Normal{}), Init: init}
+	return normalFit(tb, -20, 20, 0.05, 7, target.Normalized, d, dist.Unconstrained(dist.Normal{}), init)
 }
 
 // lbfgsFarCases start where the loss is huge (alpha-divergences of order
