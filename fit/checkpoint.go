@@ -39,6 +39,9 @@ type Checkpoint struct {
 	// Stateful); empty for an optimizer without state.
 	OptimizerState []float64
 	Backtracks     int
+	// Evaluations counts the loss-and-gradient evaluations so far (0 in
+	// checkpoints written before it was kept).
+	Evaluations int
 	// Elapsed is the wall time of the fit so far.
 	Elapsed time.Duration
 	History *History
@@ -65,6 +68,7 @@ type checkpointFile struct {
 	Grad           []float64   `json:"grad"`
 	OptimizerState []float64   `json:"optimizer_state"`
 	Backtracks     int         `json:"backtracks"`
+	Evaluations    int         `json:"evaluations,omitempty"`
 	ElapsedNanos   int64       `json:"elapsed_ns"`
 	History        historyFile `json:"history"`
 	Spec           string      `json:"spec,omitempty"`
@@ -86,7 +90,7 @@ func (c *Checkpoint) MarshalJSON() ([]byte, error) {
 	}
 	f := checkpointFile{Format: checkpointFormat, Version: checkpointVersion, Status: c.Status, Optimizer: c.Optimizer,
 		Epoch: c.Epoch, U: c.U, Loss: c.Loss, Grad: c.Grad, OptimizerState: c.OptimizerState, Backtracks: c.Backtracks,
-		ElapsedNanos: int64(c.Elapsed), Spec: c.Spec,
+		Evaluations: c.Evaluations, ElapsedNanos: int64(c.Elapsed), Spec: c.Spec,
 		History: historyFile{LossName: c.History.LossName, Names: c.History.Names, Loss: c.History.Losses(), Theta: c.History.Thetas(),
 			Report: c.History.Report, ReportValues: c.History.Reports()}}
 	if f.OptimizerState == nil {
@@ -121,8 +125,8 @@ func (c *Checkpoint) UnmarshalJSON(data []byte) error {
 		return fmt.Errorf("checkpoint: a history of %d losses and %d reported values for %d reported divergences", rows, len(fh.ReportValues), nr)
 	case f.Epoch != rows-1:
 		return fmt.Errorf("checkpoint: epoch %d with a history of %d rows", f.Epoch, rows)
-	case f.Backtracks < 0 || f.ElapsedNanos < 0:
-		return fmt.Errorf("checkpoint: %d backtracks, %d ns elapsed", f.Backtracks, f.ElapsedNanos)
+	case f.Backtracks < 0 || f.ElapsedNanos < 0 || f.Evaluations < 0:
+		return fmt.Errorf("checkpoint: %d backtracks, %d evaluations, %d ns elapsed", f.Backtracks, f.Evaluations, f.ElapsedNanos)
 	}
 	h := NewHistory(fh.LossName, fh.Names)
 	h.Report = fh.Report
@@ -133,7 +137,7 @@ func (c *Checkpoint) UnmarshalJSON(data []byte) error {
 		}
 	}
 	*c = Checkpoint{Spec: f.Spec, Optimizer: f.Optimizer, Status: f.Status, Epoch: f.Epoch, U: f.U, Loss: f.Loss, Grad: f.Grad,
-		OptimizerState: f.OptimizerState, Backtracks: f.Backtracks, Elapsed: time.Duration(f.ElapsedNanos), History: h}
+		OptimizerState: f.OptimizerState, Backtracks: f.Backtracks, Evaluations: f.Evaluations, Elapsed: time.Duration(f.ElapsedNanos), History: h}
 	return nil
 }
 
@@ -226,5 +230,8 @@ func resume(cp *Checkpoint, opt Optimizer, stateful Stateful, scaler LearningRat
 	}
 	h.appendHistory(cp.History)
 	res.Epochs, res.Backtracks = cp.Epoch, cp.Backtracks
+	if cp.Evaluations > 0 { // the count of the fit so far, as a straight run has it (not the check above)
+		res.Evaluations = cp.Evaluations
+	}
 	return nil
 }

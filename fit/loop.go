@@ -344,7 +344,7 @@ func (l *Loop) elapsed() time.Duration { return l.prior + time.Since(l.started) 
 // checkpoint hands the last good state to opts.Checkpoint.
 func (l *Loop) checkpoint(final bool) {
 	cp := &Checkpoint{Optimizer: l.opt.Name(), Epoch: l.res.Epochs, U: l.good.U, Loss: l.good.Loss, Grad: l.good.Grad,
-		OptimizerState: l.goodOpt, Backtracks: l.res.Backtracks, Elapsed: l.elapsed(), History: l.res.History}
+		OptimizerState: l.goodOpt, Backtracks: l.res.Backtracks, Evaluations: l.res.Evaluations, Elapsed: l.elapsed(), History: l.res.History}
 	if final {
 		cp.Status = l.res.Status
 	}

@@ -252,6 +252,10 @@ func TestResumeIsExact(t *testing.T) {
 					t.Errorf("resumed from epoch %d: %s after %d epochs; uninterrupted %s after %d; histories equal: %v",
 						cp.Epoch, got.Status, got.Epochs, want.Status, want.Epochs, slices.Equal(got.History.Losses(), want.History.Losses()))
 				}
+				if got.Evaluations != want.Evaluations || got.Backtracks != want.Backtracks {
+					t.Errorf("resumed from epoch %d: %d evaluations and %d backtracks; uninterrupted %d and %d",
+						cp.Epoch, got.Evaluations, got.Backtracks, want.Evaluations, want.Backtracks)
+				}
 			}
 		})
 	}
