@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -56,6 +57,12 @@ type Density struct {
 	// Kinks are points where the density is continuous but not smooth
 	// (dist.Kinker): the quadrature puts a cell edge on each.
 	Kinks []float64
+	// positive reports whether the density is known to be positive at
+	// (x, y): inside a family's open support, or a mixture component's.
+	// Nil when not known (formulas, tables). Monte Carlo tells by it a
+	// log-density that underflowed to -Inf from a point outside the
+	// support.
+	positive func(x, y float64) bool
 }
 
 // ParseSupport reads a family's support as written by dist.Family.Support,
@@ -104,6 +111,7 @@ func FromTarget(t target.Target) (*Density, error) {
 		var samplers []func(*rand.Rand, []float64, []float64)
 		var bounds []float64
 		tailsKnown := true
+		var positives []func(x, y float64) bool
 		for i, c := range tt.Components {
 			var cd Density
 			cd.Lo, cd.Hi = [2]float64{-inf, -inf}, [2]float64{inf, inf}
@@ -130,6 +138,16 @@ func FromTarget(t target.Target) (*Density, error) {
 				allMoments = false
 			}
 			samplers = append(samplers, cd.Sample)
+			if cd.positive != nil && c.Weight > 0 {
+				positives = append(positives, cd.positive)
+			}
+		}
+		if len(positives) > 0 {
+			// Positive wherever one component is: the mixture's density
+			// is at least that component's weight times its density.
+			d.positive = func(x, y float64) bool {
+				return slices.ContainsFunc(positives, func(f func(x, y float64) bool) bool { return f(x, y) })
+			}
 		}
 		d.Lo, d.Hi = lo, hi
 		if !tailsKnown || d.Dim != 1 {
@@ -182,6 +200,9 @@ func familyDensity(d *Density, t target.Family) {
 	d.LogDensity = t.LogDensity
 	if lo, hi, ok := ParseSupport(f.Support()); ok && d.Dim == 1 {
 		d.Lo[0], d.Hi[0] = lo, hi
+		d.positive = func(x, _ float64) bool { return lo < x && x < hi }
+	} else if f.Support() == "R^2" {
+		d.positive = func(_, _ float64) bool { return true }
 	}
 	setTails(d, f, t.Theta)
 	if k, ok := f.(dist.Kinker); ok && d.Dim == 1 {
@@ -287,13 +308,13 @@ type Estimate struct {
 	// with the window, Monte Carlo draws with a heavy tail), or how it was
 	// obtained when the method asked for failed.
 	Note string
-	// ParetoK is, for Monte Carlo, the largest Pareto shape k̂ of the
-	// draws' terms (see package psis): above 0.5 their variance is likely
+	// ParetoK is, for Monte Carlo, the Pareto shape k̂ of the heavier tail
+	// of the draws' terms (psis.TailsK): above 0.5 their variance is likely
 	// infinite and the estimate is not converged. -Inf for terms with no
 	// tail at all; NaN for JS, Hellinger and total variation, whose terms
-	// always have a finite variance, and for the others when there were
-	// too few draws to estimate it (Converged is then false, and Note says
-	// so); 0 for other methods.
+	// always have a finite variance, for a value of +Inf, and for the
+	// others when there were too few draws to estimate it (Converged is
+	// then false, and Note says so); 0 for other methods.
 	ParetoK float64
 }
 
@@ -316,6 +337,9 @@ const reasonOverflow = "the computation overflowed float64 (above 1.8e308): whet
 
 // vetValue keeps an estimate from claiming what it does not know.
 func vetValue(e *Estimate) {
+	if e.Value == 0 {
+		e.Value = 0 // not -0, as a Renyi divergence's log 1 / (alpha - 1) is
+	}
 	switch {
 	case math.IsNaN(e.Value):
 		e.Converged = false

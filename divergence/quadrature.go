@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"sort"
+	"strings"
 
 	"github.com/klfit/klfit/dist"
 	"github.com/klfit/klfit/internal/psis"
@@ -690,7 +690,7 @@ func MonteCarlo(ctx context.Context, d Divergence, p, q *Density, opts Options) 
 	default:
 		return nil, fmt.Errorf("no Monte Carlo estimator for %s", d.Name())
 	}
-	var mean, variance float64
+	var mean, se float64
 	for side, f := range []func(lp, lq float64) float64{fromP, fromQ} {
 		if f == nil {
 			continue
@@ -699,27 +699,26 @@ func MonteCarlo(ctx context.Context, d Divergence, p, q *Density, opts Options) 
 		if side == 1 {
 			src = mq
 		}
-		m, v, k, bad, err := mcMean(ctx, rng, src, mp, mq, f, n)
+		m, sd, k, bad, overflow, err := mcMean(ctx, rng, src, mp, mq, f, n)
 		if err != nil {
 			return nil, err
 		}
 		if !(k <= e.ParetoK) {
 			e.ParetoK = k
 		}
-		if bad != "" || math.IsInf(m, 1) {
-			e.Value, e.Reason = math.Inf(1), bad
-			if e.Reason == "" {
-				e.Reason = "Q has mass where P has none"
-			}
+		if bad != "" {
+			// Infinite, or a term float64 cannot hold (then not known).
+			e.Value, e.Reason, e.Converged = math.Inf(1), bad, !overflow
+			e.ParetoK = math.NaN() // no tail to judge
 			return e, nil
 		}
 		if _, isAlpha := d.(Alpha); isAlpha && side == 1 {
 			continue // the support check only
 		}
 		mean += m
-		variance += v / float64(n)
+		se = math.Hypot(se, sd/math.Sqrt(float64(n)))
 	}
-	e.Value, e.Error = finish(mean, math.Sqrt(variance))
+	e.Value, e.Error = finish(mean, se)
 	if math.IsInf(e.Value, 1) {
 		e.Reason = "P has mass where Q has none"
 		return e, nil
@@ -727,6 +726,11 @@ func MonteCarlo(ctx context.Context, d Divergence, p, q *Density, opts Options) 
 	if math.IsNaN(e.Error) && !math.IsNaN(e.Value) {
 		e.Converged = false
 		e.Note = "one draw: the standard error is unknown"
+		return e, nil
+	}
+	if math.IsInf(e.Error, 0) {
+		e.Converged = false
+		e.Note = "the standard error is above the largest float64 (1.8e308): the error is not known"
 		return e, nil
 	}
 	switch d.(type) {
@@ -755,10 +759,10 @@ func judgeTail(e *Estimate) {
 		e.Note = "the Pareto k̂ of the draws' terms could not be estimated (too few draws): the standard error is not checked"
 	case k > thr:
 		e.Converged = false
-		e.Note = fmt.Sprintf("Pareto k̂ = %.3g of the draws' terms, above %.2g: their tail is so heavy that the estimate cannot be trusted (the divergence may be infinite)", k, thr)
+		e.Note = fmt.Sprintf("Pareto k̂ = %s for the draws' terms: their tail is so heavy that the estimate cannot be trusted (the divergence may be infinite)", psis.Above(k, thr))
 	case k > 0.5:
 		e.Converged = false
-		e.Note = fmt.Sprintf("Pareto k̂ = %.3g of the draws' terms, above 0.5: their variance is likely infinite, so the standard error does not bound the error", k)
+		e.Note = fmt.Sprintf("Pareto k̂ = %s for the draws' terms: their variance is likely infinite, so the standard error does not bound the error", psis.Above(k, 0.5))
 	}
 }
 
@@ -768,6 +772,11 @@ type mcDensity struct {
 	d      *Density
 	logZ   float64
 	sample func(rng *rand.Rand, x, y []float64)
+}
+
+// positive reports whether the density is known to be positive at (x, y).
+func (m *mcDensity) positive(x, y float64) bool {
+	return m.d.positive != nil && m.d.positive(x, y)
 }
 
 func (m *mcDensity) log(dst, x, y []float64) error {
@@ -823,10 +832,11 @@ func prepare(d *Density, g *qgrid) (*mcDensity, error) {
 	return m, nil
 }
 
-// mcMean draws n points from src and returns the mean and variance of
-// f(log p, log q) over them, or the reason the divergence is infinite.
-// It also returns the Pareto k̂ of the terms' magnitudes (see psis).
-func mcMean(ctx context.Context, rng *rand.Rand, src, p, q *mcDensity, f func(lp, lq float64) float64, n int) (mean, variance, k float64, bad string, err error) {
+// mcMean draws n points from src and returns the mean and standard
+// deviation of f(log p, log q) over them, or the reason the divergence is
+// infinite or not computable. It also returns the Pareto k̂ of the terms'
+// heavier tail (see psis.TailsK).
+func mcMean(ctx context.Context, rng *rand.Rand, src, p, q *mcDensity, f func(lp, lq float64) float64, n int) (mean, sd, k float64, bad string, overflow bool, err error) {
 	const batch = 4096
 	x := make([]float64, batch)
 	var y []float64
@@ -834,15 +844,10 @@ func mcMean(ctx context.Context, rng *rand.Rand, src, p, q *mcDensity, f func(lp
 		y = make([]float64, batch)
 	}
 	lp, lq := make([]float64, batch), make([]float64, batch)
-	// Welford's running mean and sum of squared deviations: the sum of
-	// squares less n mean^2 cancels to nothing when the terms' spread is
-	// small next to their mean.
-	var m2 float64
-	count := 0
-	logAbs := make([]float64, 0, n)
+	terms := make([]float64, 0, n)
 	for done := 0; done < n; done += batch {
 		if err := ctx.Err(); err != nil {
-			return 0, 0, 0, "", err
+			return 0, 0, 0, "", false, err
 		}
 		b := min(batch, n-done)
 		xb := x[:b]
@@ -852,56 +857,68 @@ func mcMean(ctx context.Context, rng *rand.Rand, src, p, q *mcDensity, f func(lp
 		}
 		src.sample(rng, xb, yb)
 		if err := p.log(lp[:b], xb, yb); err != nil {
-			return 0, 0, 0, "", err
+			return 0, 0, 0, "", false, err
 		}
 		if err := q.log(lq[:b], xb, yb); err != nil {
-			return 0, 0, 0, "", err
+			return 0, 0, 0, "", false, err
 		}
 		for i := 0; i < b; i++ {
-			if src == p && math.IsInf(lq[i], -1) && !math.IsInf(lp[i], -1) {
-				if v := f(0, math.Inf(-1)); math.IsInf(v, 0) {
-					return math.Inf(1), 0, 0, fmt.Sprintf("P has mass where Q has none (a draw of P at x=%.6g)", xb[i]), nil
-				}
-			}
-			if src == q && math.IsInf(lp[i], -1) && !math.IsInf(lq[i], -1) {
-				if v := f(math.Inf(-1), 0); math.IsInf(v, 0) {
-					return math.Inf(1), 0, 0, fmt.Sprintf("Q has mass where P has none (a draw of Q at x=%.6g)", xb[i]), nil
-				}
+			var yi float64
+			if yb != nil {
+				yi = yb[i]
 			}
 			v := f(lp[i], lq[i])
-			count++
-			dv := v - mean
-			mean += dv / float64(count)
-			m2 += dv * (v - mean)
-			logAbs = append(logAbs, math.Log(math.Abs(v)))
+			if !math.IsInf(v, 0) && !math.IsNaN(v) {
+				terms = append(terms, v)
+				continue
+			}
+			at := fmt.Sprintf("x=%.6g", xb[i])
+			if yb != nil {
+				at = fmt.Sprintf("(x, y)=(%.6g, %.6g)", xb[i], yi)
+			}
+			switch {
+			case math.IsInf(lq[i], -1) && q.positive(xb[i], yi), math.IsInf(lp[i], -1) && p.positive(xb[i], yi):
+				// The log-density is -Inf inside its own support: it is
+				// below -1.8e308, not -Inf.
+				who := "q"
+				if !(math.IsInf(lq[i], -1) && q.positive(xb[i], yi)) {
+					who = "p"
+				}
+				return math.Inf(1), 0, 0, fmt.Sprintf("a term of the divergence is finite but above the largest float64 (1.8e308): log %s at %s, inside %s's support, is below -1.8e308", who, at, strings.ToUpper(who)), true, nil
+			case src == p && math.IsInf(lq[i], -1) && !math.IsInf(lp[i], -1):
+				return math.Inf(1), 0, 0, fmt.Sprintf("P has mass where Q has none (a draw of P at %s)", at), false, nil
+			case src == q && math.IsInf(lp[i], -1) && !math.IsInf(lq[i], -1):
+				return math.Inf(1), 0, 0, fmt.Sprintf("Q has mass where P has none (a draw of Q at %s)", at), false, nil
+			}
+			return math.Inf(1), 0, 0, fmt.Sprintf("a term of the divergence is not a finite float64 (%v, from log p = %.6g and log q = %.6g at %s): the divergence is not known", v, lp[i], lq[i], at), true, nil
 		}
 	}
-	variance = math.NaN() // one draw tells nothing of the spread
-	if count > 1 {
-		variance = m2 / float64(count-1)
+	// Two passes over the terms: their mean, then the squared deviations
+	// from it, scaled by the largest (the sum of squares overflows for
+	// terms above 1e154, though the standard error does not).
+	for _, v := range terms {
+		mean += v
 	}
-	return mean, variance, tailShape(logAbs), "", nil
-}
-
-// tailShape returns the Pareto k̂ of the terms whose log magnitudes are
-// logAbs, and -Inf (no tail) when the largest terms are equal to within
-// rounding, as for a divergence whose terms are constant past a point
-// (exponential against Laplace draws), where a fit to rounding noise
-// would say nothing.
-func tailShape(logAbs []float64) float64 {
-	k := psis.ParetoK(logAbs)
-	n, m := len(logAbs), psis.TailLength(len(logAbs))
-	if !math.IsNaN(k) || m < 5 {
-		return k
+	mean /= float64(len(terms))
+	if math.IsInf(mean, 0) { // the sum overflowed: a running mean does not
+		mean = 0
+		for i, v := range terms {
+			mean += (v - mean) / float64(i+1)
+		}
 	}
-	lw := slices.Clone(logAbs)
-	slices.Sort(lw)
-	top, cut := lw[n-1], lw[n-m-1]
-	if math.IsNaN(top) || math.IsNaN(cut) {
-		return k
+	sd = math.NaN() // one draw tells nothing of the spread
+	if len(terms) > 1 {
+		var scale, ss float64
+		for _, v := range terms {
+			scale = math.Max(scale, math.Abs(v-mean))
+		}
+		if scale > 0 {
+			for _, v := range terms {
+				d := (v - mean) / scale
+				ss += d * d
+			}
+		}
+		sd = scale * math.Sqrt(ss/float64(len(terms)-1))
 	}
-	if math.IsInf(top, -1) || top-cut <= 1e-12*math.Max(1, math.Abs(top)) {
-		return math.Inf(-1)
-	}
-	return k
+	return mean, sd, psis.TailsK(terms), "", false, nil
 }

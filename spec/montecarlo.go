@@ -13,6 +13,8 @@ import (
 	"github.com/klfit/klfit/dist"
 	"github.com/klfit/klfit/divergence"
 	"github.com/klfit/klfit/fit"
+	"github.com/klfit/klfit/internal/plural"
+	"github.com/klfit/klfit/internal/psis"
 	"github.com/klfit/klfit/target"
 	"github.com/klfit/klfit/vi"
 )
@@ -639,7 +641,7 @@ func (s *Spec) readMoments(ctx context.Context) (*vi.Moments, error) {
 	case err != nil:
 		return nil, s.wrap("target.samples", fmt.Errorf("%s %s", name, strings.TrimPrefix(err.Error(), "samples: ")))
 	case mom.N() <= len(s.Target.Columns):
-		return nil, s.errorf("target.samples", "%s: %d samples in %d dimensions: a normal fit needs more samples than dimensions", name, mom.N(), len(s.Target.Columns))
+		return nil, s.errorf("target.samples", "%s: %s in %s: a normal fit needs more samples than dimensions", name, plural.Count(mom.N(), "sample", "samples"), plural.Count(len(s.Target.Columns), "dimension", "dimensions"))
 	}
 	return mom, nil
 }
@@ -886,7 +888,7 @@ func (s *Summary) AddDiagnostics(b *Built, r *fit.Result) *DiagnosticsInfo {
 		case math.IsNaN(d.ParetoK):
 			info.LogZNote = "the Pareto k̂ of the ratios p~/q cannot be estimated, so neither can log Z's standard error"
 		default:
-			info.LogZNote = fmt.Sprintf("Pareto k̂ = %.3g > 0.5: the ratios p~/q have an infinite variance, so log Z's standard error is unknown (and the estimate converges slowly)", d.ParetoK)
+			info.LogZNote = fmt.Sprintf("Pareto k̂ = %s: the ratios p~/q have an infinite variance, so log Z's standard error is unknown (and the estimate converges slowly)", psis.Above(d.ParetoK, 0.5))
 		}
 	}
 	s.Diagnostics = info

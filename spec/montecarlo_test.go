@@ -24,6 +24,9 @@ func TestMonteCarloErrors(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "s.csv"), []byte("a,b,c\n1,2,3\n2,1,3.5\n0,0,1\n5,1,2\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(filepath.Join(dir, "one.csv"), []byte("a,b\n1,2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	const model = "\nmodel: {family: mvnormal}\n"
 	normal3 := func(cov string) string {
 		return "target: {family: mvnormal, params: {mean: [0, 0, 0], covariance: " + cov + "}}" + model
@@ -43,6 +46,7 @@ func TestMonteCarloErrors(t *testing.T) {
 		{"target: {samples: s.csv, columns: [a, d]}" + model, `spec line 1: target.columns: ` + filepath.Join(dir, "s.csv") + ` line 1: no column "d"`, true},
 		{"target: {samples: none.csv, columns: [a, b]}" + model, "spec line 1: target.samples: " + filepath.Join(dir, "none.csv") + ": cannot open", true},
 		{"target: {samples: s.csv, columns: [a, b, c]}\nmodel: {family: mvnormal}\n", "", true}, // valid: 4 samples in 3-D
+		{"target: {samples: one.csv, columns: [a, b]}" + model, "spec line 1: target.samples: " + filepath.Join(dir, "one.csv") + ": 1 sample in 2 dimensions: a normal fit needs more samples than dimensions", true},
 		{"target: {samples: s.csv, columns: [a, a]}" + model, "spec line 1: target.columns[1]: column \"a\" is named twice", false},
 		{"target: {samples: s.csv, columns: [a, b], column: a}" + model, "spec line 1: target.column: give column", false},
 		{"target: {samples: s.csv, columns: [a, b], estimator: kde}" + model, "spec line 1: target.estimator: samples in columns", false},

@@ -142,6 +142,6 @@ func warning(model *Gaussian, dg Diagnostics) string {
 	if model.diag && model.d > 1 {
 		why = "a mean-field q cannot follow correlations between coordinates, and on a correlated target it is too narrow; otherwise q misses a mode or the target has heavier tails (a funnel)"
 	}
-	return fmt.Sprintf("unreliable fit: Pareto k̂ = %.2f > %.2f over %d draws: the ratios p~/q have a tail so heavy that their variance is likely infinite, so q misses target mass where q is small: %s; the ELBO and log Z are not to be trusted",
-		k, dg.KThreshold, dg.Draws, why)
+	return fmt.Sprintf("unreliable fit: Pareto k̂ = %s over %d draws: the ratios p~/q have a tail so heavy that their variance is likely infinite, so q misses target mass where q is small: %s; the ELBO and log Z are not to be trusted",
+		psis.Above(k, dg.KThreshold), dg.Draws, why)
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/klfit/klfit/internal/plural"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
@@ -288,7 +289,7 @@ func (f *ForwardKL) StartEpoch(int) {}
 // that is constant or a combination of others).
 func (f *ForwardKL) Optimum(u []float64) error {
 	if err := f.model.Unconstrain(u, f.mom.Mean(), f.mom.Covariance()); err != nil {
-		return fmt.Errorf("forward KL: the samples' covariance is singular (%d samples in %d dimensions): %w", f.mom.N(), f.mom.Dim(), err)
+		return fmt.Errorf("forward KL: the samples' covariance is singular (%s in %s): %w", plural.Count(f.mom.N(), "sample", "samples"), plural.Count(f.mom.Dim(), "dimension", "dimensions"), err)
 	}
 	return nil
 }

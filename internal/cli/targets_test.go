@@ -67,6 +67,17 @@ func TestDiv(t *testing.T) {
 			[]string{"(Monte Carlo: 5 draws, standard error ", "Pareto k̂ unknown; NOT converged)", "  note: the Pareto k̂ of the draws' terms could not be estimated"}},
 		{[]string{"normal(mean=0, variance=1)", "normal(mean=0, variance=2)", "-d", "js", "--method", "mc", "--samples", "5"},
 			[]string{"(Monte Carlo: 5 draws, standard error ", "terms of finite variance)"}},
+		// A Renyi divergence of 0 prints 0.0, not -0.0 (log 1 / (alpha - 1)).
+		{[]string{"normal(mean=0, variance=1)", "normal(mean=0, variance=1)", "-d", "renyi(alpha=0.5)", "--method", "mc"},
+			[]string{"D_0.5(P||Q) = 0.0 ± 0 (Monte Carlo"}},
+		// log q below -1.8e308 at a draw of P, inside Q's support: not a
+		// support mismatch, and not known.
+		{[]string{"normal(mean=0, variance=1e300)", "normal(mean=0, variance=1e-300)", "--method", "mc", "--samples", "1000"},
+			[]string{"KL(P||Q) = +Inf (Monte Carlo): a term of the divergence is finite but above the largest float64 (1.8e308): log q at x="}},
+		// Terms bounded above, light below: k̂ of each tail, not of their
+		// magnitudes, which landed on the pile at the maximum (k̂ 3.42).
+		{[]string{"normal(mean=0, variance=1)", "normal(mean=1, variance=2)", "--method", "mc", "--samples", "1000"},
+			[]string{"(Monte Carlo: 1000 draws, standard error 0.0191, Pareto k̂ 0.0282)"}},
 	} {
 		code, out, errOut := run(t, ctx, false, append([]string{"div"}, c.args...)...)
 		for _, w := range c.want {

@@ -14,6 +14,7 @@ package psis
 import (
 	"math"
 	"slices"
+	"strconv"
 )
 
 // Threshold is the k̂ above which an importance-sampling estimate is
@@ -121,4 +122,88 @@ func meanLog1p(a float64, x []float64) float64 {
 		s += math.Log1p(a * v)
 	}
 	return s / float64(len(x))
+}
+
+// TailsK returns the Pareto k̂ of the heavier of the two tails of the
+// draws x, as pareto_khat(x, tail = "both") of the R posterior package
+// computes it (Vehtari et al. 2024): a generalized Pareto distribution is
+// fitted to the excesses over the threshold of the M = ceil(min(S/5,
+// 3 sqrt(S))) largest draws, and again to those of the M largest
+// negated draws, and the larger shape is returned. Draws that are bounded
+// on one side and unbounded on the other thus get the unbounded side's
+// k̂, not a fit to both sides' magnitudes mixed together. A tail with no
+// spread (fewer than 5 distinct values, to within rounding) has no k̂; when
+// neither tail has one the result is -Inf. It returns NaN when M < 5 or
+// any draw is NaN, and +Inf when a draw is infinite. x is not modified.
+func TailsK(x []float64) float64 {
+	s := len(x)
+	m := int(math.Ceil(math.Min(0.2*float64(s), 3*math.Sqrt(float64(s)))))
+	m = min(m, s/2)
+	if m < 5 {
+		return math.NaN()
+	}
+	v := slices.Clone(x)
+	for _, t := range v {
+		if math.IsNaN(t) {
+			return math.NaN()
+		}
+		if math.IsInf(t, 0) {
+			return math.Inf(1)
+		}
+	}
+	slices.Sort(v)
+	k := math.Inf(-1)
+	right := v[s-m-1:]
+	left := make([]float64, m+1) // the negated draws' largest, in increasing order
+	for i := range left {
+		left[i] = -v[m-i]
+	}
+	for _, t := range [][]float64{left, right} {
+		if kt := tailK(t); kt > k {
+			k = kt
+		}
+	}
+	return k
+}
+
+// tailK fits the shape to the excesses of t[1:] over t[0], all sorted in
+// increasing order; -Inf when the tail has fewer than 5 distinct values.
+func tailK(t []float64) float64 {
+	top, cut := t[len(t)-1], t[0]
+	eps := 1e-12 * math.Max(math.Abs(top), math.Abs(cut))
+	distinct := 1
+	for i := 2; i < len(t); i++ {
+		if t[i]-t[i-1] > eps {
+			distinct++
+		}
+	}
+	if distinct < 5 {
+		return math.Inf(-1)
+	}
+	if t[1] == cut {
+		// Ties at the threshold: excesses of zero would leave the fit's
+		// first quartile at 0, so the threshold moves just below them.
+		cut = math.Nextafter(cut, math.Inf(-1))
+	}
+	ex := make([]float64, len(t)-1)
+	for i, u := range t[1:] {
+		ex[i] = u - cut
+	}
+	k, _ := FitGPD(ex)
+	return k
+}
+
+// Above writes "k > thr" for k above thr, each with the fewest
+// significant digits (at least 3) that keep the comparison true as
+// printed: 0.701 above 0.7 is "0.701 > 0.7", not "0.70 > 0.70".
+func Above(k, thr float64) string {
+	for prec := 3; ; prec++ {
+		ks := strconv.FormatFloat(k, 'g', prec, 64)
+		ts := strconv.FormatFloat(thr, 'g', prec, 64)
+		kv, _ := strconv.ParseFloat(ks, 64)
+		tv, _ := strconv.ParseFloat(ts, 64)
+		if kv > tv || prec >= 17 || !(k > thr) {
+			return ks + " > " + ts
+		}
+	}
 }

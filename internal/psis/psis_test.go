@@ -123,3 +123,90 @@ func TestSampleThreshold(t *testing.T) {
 		t.Errorf("SampleThreshold(1e6)=%g, want %g", got, Threshold)
 	}
 }
+
+// TestTailsK checks the two-tailed k̂ on draws whose tails are known: a
+// GPD of shape k on either side (the other side bounded) gives about k,
+// as the fit's standard error (1+k)/sqrt(M) allows; draws bounded above
+// and light below, as log p/q of N(0,1) against N(1,2) are, give a small
+// k̂ (a fit to their magnitudes landed on the pile at the maximum and
+// said 3); a Cauchy, no mean on either side, gives about 1.
+func TestTailsK(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	const s = 4000
+	m := math.Ceil(3 * math.Sqrt(s))
+	for _, k := range []float64{0.3, 0.8} {
+		for _, sign := range []float64{1, -1} {
+			x := gpdSample(rng, s, k)
+			for i := range x {
+				x[i] *= sign
+			}
+			got := TailsK(x)
+			if tol := 4*(1+k)/math.Sqrt(m) + 10*math.Abs(0.5-k)/(m+10); math.Abs(got-k) > tol {
+				t.Errorf("GPD(k=%g) times %g: k̂=%g, want within %g", k, sign, got, tol)
+			}
+		}
+	}
+	x := make([]float64, s)
+	for i := range x {
+		z := rng.NormFloat64()
+		// log N(z; 0, 1) - log N(z; 1, 2): at most 0.847, a parabola below.
+		x[i] = -z*z/2 + (z-1)*(z-1)/4 + 0.5*math.Log(2)
+	}
+	if got := TailsK(x); !(got < 0.3) {
+		t.Errorf("log N(0,1)/N(1,2): k̂=%g, want below 0.3", got)
+	}
+	for i := range x {
+		x[i] = rng.NormFloat64() / rng.NormFloat64() // a Cauchy: k = 1 on both sides
+	}
+	if got, tol := TailsK(x), 4*2/math.Sqrt(m)+10*0.5/(m+10); math.Abs(got-1) > tol {
+		t.Errorf("Cauchy draws: k̂=%g, want 1 within %g", got, tol)
+	}
+}
+
+func TestTailsKEdges(t *testing.T) {
+	if k := TailsK(make([]float64, 20)); !math.IsNaN(k) {
+		t.Errorf("20 draws: k̂=%g, want NaN (a tail of 4)", k)
+	}
+	x := make([]float64, 1000)
+	if k := TailsK(x); !math.IsInf(k, -1) {
+		t.Errorf("equal draws: k̂=%g, want -Inf", k)
+	}
+	for i := range x {
+		x[i] = float64(i % 3) // three distinct values: no tail to fit
+	}
+	if k := TailsK(x); !math.IsInf(k, -1) {
+		t.Errorf("three values: k̂=%g, want -Inf", k)
+	}
+	first := x[1]
+	x[3] = math.Inf(-1)
+	if k := TailsK(x); !math.IsInf(k, 1) {
+		t.Errorf("an infinite draw: k̂=%g, want +Inf", k)
+	}
+	if x[1] != first {
+		t.Error("TailsK modified its input")
+	}
+	x[3] = math.NaN()
+	if k := TailsK(x); !math.IsNaN(k) {
+		t.Errorf("a NaN draw: k̂=%g, want NaN", k)
+	}
+}
+
+// TestAbove checks that a k̂ above a threshold prints above it: "%.2f"
+// wrote 0.701 against 0.7 as "0.70 > 0.70".
+func TestAbove(t *testing.T) {
+	for _, c := range []struct {
+		k, thr float64
+		want   string
+	}{
+		{0.701, 0.7, "0.701 > 0.7"},
+		{0.70001, 0.7, "0.70001 > 0.7"},
+		{0.5004, 0.5, "0.5004 > 0.5"},
+		{0.6668, 1 - 1/math.Log10(1000), "0.6668 > 0.6667"},
+		{3.42, 0.7, "3.42 > 0.7"},
+		{math.Nextafter(0.5, 1), 0.5, "0.5000000000000001 > 0.5"},
+	} {
+		if got := Above(c.k, c.thr); got != c.want {
+			t.Errorf("Above(%v, %v) = %q, want %q", c.k, c.thr, got, c.want)
+		}
+	}
+}
