@@ -108,18 +108,13 @@ func (o *lineOptions) spec() (*spec.Spec, error) {
 			return nil, err
 		}
 	}
-	m, err := spec.ParseTarget(o.Model)
-	if isName(o.Model) {
-		m, err = spec.Target{Family: strings.TrimSpace(o.Model)}, nil
-	}
-	if err != nil || m.Kind() != "family" {
-		if err == nil {
-			err = fmt.Errorf("the model must be a family, as in normal or 'normal(mean=0, variance=1)'")
-		}
+	if s.Model, err = spec.ParseModel(o.Model); err != nil {
 		return nil, fmt.Errorf("--model: %w", err)
 	}
-	// A model named alone gets the spec's guessed start (see dist.Guess).
-	s.Model = spec.Model{Family: m.Family, Init: m.Params}
+	if m := s.Model; m.Family == "mixture" && m.Components == 0 {
+		return nil, fmt.Errorf("--model: a mixture model needs the number of its components and their family, as in 'mixture(components=2, component=normal)'")
+	}
+	// A model without parameters gets the spec's guessed start (see dist.Guess).
 	return s, nil
 }
 
@@ -201,18 +196,4 @@ func databaseProgress(ios *IOStreams, quiet bool) func(stage string, elapsed tim
 		}
 		fmt.Fprintf(ios.ErrOut, "\rPostgreSQL: %s... %.1f s (Ctrl-C cancels)\033[K", stage, elapsed.Seconds())
 	}
-}
-
-// isName reports whether s is a bare family name such as normal.
-func isName(s string) bool {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
 }
