@@ -192,10 +192,10 @@ func (m Model) OneLine() string {
 		parts = append(parts, "components="+strconv.Itoa(m.Components))
 	}
 	if m.Component != "" {
-		parts = append(parts, "component="+m.Component)
+		parts = append(parts, "component="+nameText(m.Component))
 	}
 	if m.Parameterization != "" {
-		parts = append(parts, "parameterization="+m.Parameterization)
+		parts = append(parts, "parameterization="+nameText(m.Parameterization))
 	}
 	for _, p := range m.Init {
 		parts = append(parts, p.Name+"="+paramText(p))
@@ -204,4 +204,13 @@ func (m Model) OneLine() string {
 		return m.Family
 	}
 	return m.Family + "(" + strings.Join(parts, ", ") + ")"
+}
+
+// nameText writes a name as a value: bare, unless it would read as a
+// number.
+func nameText(s string) string {
+	if c := s[0]; c >= '0' && c <= '9' {
+		return strconv.Quote(s)
+	}
+	return s
 }
