@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/klfit/klfit/dist"
 	"github.com/klfit/klfit/target"
 )
 
@@ -160,11 +161,15 @@ type term struct {
 	weighted bool
 	weight   float64
 	target   Target
+	args     []arg // a model's, read as they are (see ParseModel)
 }
 
 type lineParser struct {
 	src string
 	pos int
+	// model says that the calls are a model's: their arguments are kept
+	// in the terms, to be read by ParseModel, rather than as a target's.
+	model bool
 }
 
 func (p *lineParser) errAt(pos int, format string, args ...any) *SyntaxError {
@@ -234,6 +239,9 @@ func (p *lineParser) term() (term, error) {
 	p.space()
 	t := term{pos: p.pos}
 	if !p.more() {
+		if p.model {
+			return t, p.errAt(p.pos, "expected a model such as normal(mean=0, variance=1), got the end")
+		}
 		return t, p.errAt(p.pos, "expected a target such as normal(mean=0, variance=1), got the end")
 	}
 	if c := p.peek(); c >= '0' && c <= '9' || c == '.' || c == '-' || c == '+' {
@@ -249,6 +257,12 @@ func (p *lineParser) term() (term, error) {
 		t.pos = p.pos
 	}
 	name := p.word()
+	if name == "" && p.model {
+		if !p.more() {
+			return t, p.errAt(p.pos, "expected a family name, got the end")
+		}
+		return t, p.errAt(p.pos, "expected a family name, got %q", p.rest())
+	}
 	if name == "" {
 		if !p.more() {
 			return t, p.errAt(p.pos, "expected a family name or expr, logdensity, table, samples, histogram, sql, postgres, got the end")
@@ -263,6 +277,10 @@ func (p *lineParser) term() (term, error) {
 	args, err := p.args()
 	if err != nil {
 		return t, err
+	}
+	if p.model {
+		t.args = args
+		return t, nil
 	}
 	t.target, err = p.call(t.pos, name, args)
 	return t, err
@@ -668,6 +686,9 @@ func (p *lineParser) param(v value) (Param, error) {
 			}
 			return prm, nil
 		}
+		if first := v.items[0]; first.kind == valList && first.items[0].kind == valList {
+			return p.matrices(v)
+		}
 		cols := len(v.items[0].items)
 		prm := Param{Shape: []int{len(v.items), cols}}
 		for _, row := range v.items {
@@ -684,6 +705,32 @@ func (p *lineParser) param(v value) (Param, error) {
 		return prm, nil
 	}
 	return Param{}, p.errAt(v.pos, "a parameter must be a number or a list of numbers, got a %s", kindName(v.kind))
+}
+
+// matrices turns a list of lists of lists into a parameter holding a list
+// of equally shaped matrices, as a mixture's covariances.
+func (p *lineParser) matrices(v value) (Param, error) {
+	var prm Param
+	for i, it := range v.items {
+		if it.kind != valList {
+			return Param{}, p.errAt(it.pos, "a list of matrices holds only matrices")
+		}
+		m, err := p.param(it)
+		if err != nil {
+			return Param{}, err
+		}
+		if i == 0 && len(m.Shape) == 2 {
+			prm.Shape = append([]int{len(v.items)}, m.Shape...)
+		}
+		if len(m.Shape) > 2 {
+			return Param{}, p.errAt(it.pos, "lists nest three deep at most")
+		}
+		if !sameShape(m.Shape, prm.Shape[1:]) {
+			return Param{}, p.errAt(it.pos, "must be %s, like the first", dist.Block{Shape: prm.Shape[1:]}.ShapeString())
+		}
+		prm.Value = append(prm.Value, m.Value...)
+	}
+	return prm, nil
 }
 
 // OneLine returns the target in the one-line syntax; ParseTarget reads it
@@ -767,9 +814,10 @@ func paramText(p Param) string {
 	case 1:
 		return list(p.Value)
 	}
+	size := len(p.Value) / p.Shape[0] // a row's, a matrix's
 	rows := make([]string, p.Shape[0])
 	for r := range rows {
-		rows[r] = list(p.Value[r*p.Shape[1] : (r+1)*p.Shape[1]])
+		rows[r] = paramText(Param{Shape: p.Shape[1:], Value: p.Value[r*size : (r+1)*size]})
 	}
 	return "[" + strings.Join(rows, ", ") + "]"
 }

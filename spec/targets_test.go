@@ -209,9 +209,10 @@ func FuzzParseOptimizer(f *testing.F) {
 	})
 }
 
-// FuzzParseTarget checks that no input panics the one-line parser and that
-// whatever it accepts prints back (OneLine) to text that parses to the same
-// target.
+// FuzzParseTarget checks that no input panics the one-line parsers of
+// targets and models, that their errors are one line, and that whatever
+// they accept prints back (OneLine) to text that parses to the same target
+// or model.
 func FuzzParseTarget(f *testing.F) {
 	for _, s := range []string{
 		"normal(mean=0, variance=7)", "0.3*normal(mean=-2, variance=1) + 0.7*laplace(loc=3, scale=0.5)",
@@ -223,10 +224,25 @@ func FuzzParseTarget(f *testing.F) {
 		`logdensity("-x1^2/2 - (x2 - x1^2)^2", dims=2)`, `logdensity('x1', dims=1e0)`, `logdensity("x1")`, `logdensity(x1, dims=2)`,
 		`samples(d.csv, columns=[a, "b c", 1x, 'd'])`, `samples(d.csv, columns=[])`, `samples(d.csv, columns=[[1]])`, "normal(mean=[a])",
 		"samples(d.csv, column=x, skip_invalid=true)", "samples(d.csv, skip_invalid=1)", "samples(d.csv, skip_invalid='true')", "normal(mean=true)",
+		// models
+		"normal", " normal ", "mixture", "mixture(components=2, component=normal)", "mixture(component='normal', components=3)",
+		"mixture(component=normal, weights=[0.4, 0.6], mean=[-1, 1], variance=[1, 1])", "mixture(components=2.5)", "mixture(components=1e9)",
+		"mixture(components=2, component=a.b)", "mixture(components=2, component=\"\")", "normal(mean=1, parameterization=raw)", "normal()",
+		"0.3*normal(mean=-2, variance=1) + 0.7*normal(variance=0.5, mean=3)", "0.5*normal(mean=0) + 0.5*laplace(loc=1)",
+		"0.5*normal() + 0.5*normal()", "0.5*normal(mean=0, weights=1) + 0.5*normal(mean=1, weights=1)", "0.5*normal(mean=0) + normal(mean=1)",
+		"0.5*mvnormal(mean=[0, 0], covariance=[[1, 0], [0, 1]]) + 0.5*mvnormal(mean=[1, 1], covariance=[[2, 0], [0, 1]])",
+		"mvnormal(covariance=[[[1]], [2]])", "mvnormal(covariance=[[[1, 0], [0, 1]], [[1]]])", "n(a=[[[[1]]]])", "1*normal(mean=0)", "0*0(0=0)",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		if m, err := spec.ParseModel(s); err != nil {
+			if strings.Contains(err.Error(), "\n") && !strings.Contains(s, "\n") {
+				t.Fatalf("model: error on several lines: %q", err)
+			}
+		} else if back, err := spec.ParseModel(m.OneLine()); err != nil || !reflect.DeepEqual(back, m) {
+			t.Fatalf("model %q printed as %q reads back as %+v (%v), not %+v", s, m.OneLine(), back, err, m)
+		}
 		tg, err := spec.ParseTarget(s)
 		if err != nil {
 			if strings.Contains(err.Error(), "\n") && !strings.Contains(s, "\n") {

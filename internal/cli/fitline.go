@@ -35,13 +35,22 @@ syntax, and the other flags fill in the rest of the spec:
             --model normal --divergence reverse_kl --report js --report hellinger
   klfit fit --target 'samples(data.csv, column=x)' --model normal --grid -5:5:0.01
   klfit fit --target 'expr("exp(-x^2/2) * (1 + sin(3*x)^2)")' --model normal --print-spec
+  klfit fit --target '0.3*normal(mean=-3, variance=1) + 0.7*normal(mean=2, variance=0.5)' \
+            --model 'mixture(components=2, component=normal)' --grid -10:10:0.02
 
 Targets: a family, a mixture (weights summing to 1), expr("formula of x"),
 table(file.csv), samples(file.csv, column=x, estimator=histogram|kde,
 bandwidth=scott|silverman|number, skip_invalid=true), histogram(bins.csv)
-(lo,hi,count), sql("SELECT ..."), postgres("SELECT ..."). A model given by its name alone starts
-where a spec without init does: at the member matching the target's
-moments (a mixture spreads its components over the target). Without --grid
+(lo,hi,count), sql("SELECT ..."), postgres("SELECT ...").
+Models: a family, with initial parameters if wanted (normal or
+normal(mean=5, variance=1)); a mixture with its settings as a spec's model
+takes them, mixture(components=2, component=normal), initial parameters
+if wanted (weights=[0.5, 0.5], mean=[-1, 1], variance=[1, 1]); or a sum of
+weighted members of one family, 0.5*normal(mean=-1, variance=1) +
+0.5*normal(mean=1, variance=1): that mixture, started there. A model
+without parameters starts where a spec without init does: at the member
+matching the target's moments (a mixture spreads its components over the
+target). Without --grid
 the grid is chosen to hold the target's mass (500 to 1000 cells of a round
 step); samples and sql targets need --grid; a postgres target's grid spans
 the range of its samples (one more scan in the database).
@@ -50,7 +59,7 @@ the range of its samples (one more scan in the database).
 func (o *lineOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVarP(&o.Target, "target", "t", "", "the target in the one-line syntax, instead of a spec file")
-	f.StringVarP(&o.Model, "model", "m", "", "the model family, with initial parameters if wanted: normal or 'normal(mean=0, variance=1)'")
+	f.StringVarP(&o.Model, "model", "m", "", "the model in the one-line syntax: normal, 'normal(mean=0, variance=1)', 'mixture(components=2, component=normal)' or '0.5*normal(mean=-1, variance=1) + 0.5*normal(mean=1, variance=1)'")
 	f.StringVar(&o.Grid, "grid", "", "the grid as `START:STOP:STEP` (NumPy's arange); default: chosen from the target")
 	f.StringVarP(&o.Divergence, "divergence", "d", "kl", "the divergence minimized, e.g. kl, reverse_kl, js, 'renyi(alpha=0.5)' (a Monte Carlo fit: reverse_kl for a log-density, kl for samples)")
 	f.StringArrayVar(&o.Report, "report", nil, "a divergence to record alongside, as an extra history column (repeatable)")
@@ -108,18 +117,13 @@ func (o *lineOptions) spec() (*spec.Spec, error) {
 			return nil, err
 		}
 	}
-	m, err := spec.ParseTarget(o.Model)
-	if isName(o.Model) {
-		m, err = spec.Target{Family: strings.TrimSpace(o.Model)}, nil
-	}
-	if err != nil || m.Kind() != "family" {
-		if err == nil {
-			err = fmt.Errorf("the model must be a family, as in normal or 'normal(mean=0, variance=1)'")
-		}
+	if s.Model, err = spec.ParseModel(o.Model); err != nil {
 		return nil, fmt.Errorf("--model: %w", err)
 	}
-	// A model named alone gets the spec's guessed start (see dist.Guess).
-	s.Model = spec.Model{Family: m.Family, Init: m.Params}
+	if m := s.Model; m.Family == "mixture" && m.Components == 0 {
+		return nil, fmt.Errorf("--model: a mixture model needs the number of its components and their family, as in 'mixture(components=2, component=normal)'")
+	}
+	// A model without parameters gets the spec's guessed start (see dist.Guess).
 	return s, nil
 }
 
@@ -201,18 +205,4 @@ func databaseProgress(ios *IOStreams, quiet bool) func(stage string, elapsed tim
 		}
 		fmt.Fprintf(ios.ErrOut, "\rPostgreSQL: %s... %.1f s (Ctrl-C cancels)\033[K", stage, elapsed.Seconds())
 	}
-}
-
-// isName reports whether s is a bare family name such as normal.
-func isName(s string) bool {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
 }

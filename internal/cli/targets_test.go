@@ -243,10 +243,72 @@ func TestFitLine(t *testing.T) {
 			"--optimizer: nesterov: must be true or false, got 1"},
 		{[]string{"fit", "--target", "normal(mean=0, variance=1)", "--model", "normal", "--optimizer", "adam(learning_rate=true)"},
 			"--optimizer: learning_rate: must be a number, got the boolean true"},
+		{[]string{"fit", "--target", "normal(mean=0, variance=1)", "--model", "mixture"},
+			"--model: a mixture model needs the number of its components and their family, as in 'mixture(components=2, component=normal)'"},
+		{[]string{"fit", "--target", "normal(mean=0, variance=1)", "--model", "mixture(components=2, component=normal"},
+			"--model: \"mixture(components=2, component=normal\": column 39: expected \",\" or \")\", got the end"},
+		{[]string{"fit", "--target", "normal(mean=0, variance=1)", "--model", "0.5*normal(mean=0, variance=1) + 0.5*laplace(loc=1, scale=1)"},
+			"column 38: the members of a mixture model are of one family: normal, not laplace"},
+		{[]string{"fit", "--target", "normal(mean=0, variance=1)", "--model", "0.5*normal(mean=0, variance=1) + 0.6*normal(mean=1, variance=1)"},
+			"--model: init.weights: must sum to 1"},
+		{[]string{"fit", "--target", "normal(mean=0, variance=1)", "--model", "mixture(components=2, component=nrmal)"},
+			"--model: component: unknown family \"nrmal\""},
+		{[]string{"fit", "--target", "normal(mean=0, variance=1)", "--model", `expr("x")`}, "column 1: expr(...) is a target, not a model"},
 	} {
 		code, _, errOut := run(t, ctx, false, append(c.args, "--out", filepath.Join(dir, "x"))...)
-		if code != ExitUsage || !strings.Contains(errOut, c.want) {
+		if code != ExitUsage || !strings.Contains(errOut, c.want) || strings.Count(errOut, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q, want %q", c.args, code, errOut, c.want)
+		}
+	}
+}
+
+// TestFitLineMixtureModel fits a mixture model given by --model, by its
+// settings alone (started from a guess) and as a sum of weighted members
+// (started there), to a bimodal target: both reach the target's
+// parameters, and the spec --print-spec prints runs the same fit (the same
+// history, to the byte).
+func TestFitLineMixtureModel(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	target := "0.3*normal(mean=-3, variance=1) + 0.7*normal(mean=2, variance=0.5)"
+	want := map[string]float64{"weights[0]": 0.3, "weights[1]": 0.7, "mean[0]": -3, "mean[1]": 2, "variance[0]": 1, "variance[1]": 0.5}
+	for i, model := range []string{
+		"mixture(components=2, component=normal)",
+		"0.5*normal(mean=-1, variance=1) + 0.5*normal(mean=1, variance=1)",
+	} {
+		line := []string{"fit", "--target", target, "--model", model, "--grid", "-10:10:0.02", "--epochs", "100"}
+		code, specYAML, errOut := run(t, ctx, false, append(line, "--print-spec")...)
+		if code != 0 {
+			t.Fatalf("%s: --print-spec: exit %d: %s", model, code, errOut)
+		}
+		if !strings.Contains(specYAML, "  family: mixture\n  components: 2\n  component: normal\n") {
+			t.Errorf("%s: the printed spec has no mixture model:\n%s", model, specYAML)
+		}
+		specPath := filepath.Join(dir, fmt.Sprintf("s%d.yaml", i))
+		writeFile(t, specPath, specYAML)
+		fromFlags, fromSpec := filepath.Join(dir, fmt.Sprintf("flags%d", i)), filepath.Join(dir, fmt.Sprintf("spec%d", i))
+		code, out, errOut := run(t, ctx, false, append(line, "--json", "--no-figures", "--out", fromFlags)...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", model, code, errOut)
+		}
+		if code, _, errOut := run(t, ctx, false, "fit", specPath, "--json", "--no-figures", "--out", fromSpec); code != 0 {
+			t.Fatalf("%s: the printed spec: exit %d: %s", model, code, errOut)
+		}
+		if a, b := readFile(t, filepath.Join(fromFlags, "history.csv")), readFile(t, filepath.Join(fromSpec, "history.csv")); string(a) != string(b) {
+			t.Errorf("%s: the history from the flags differs from the printed spec's", model)
+		}
+		var sum struct {
+			Params map[string]float64 `json:"params"`
+		}
+		if err := json.Unmarshal([]byte(out), &sum); err != nil {
+			t.Fatal(err)
+		}
+		// The model family holds the target: L-BFGS reaches it to the
+		// grid's accuracy (1e-9 here), far inside 1e-6.
+		for name, w := range want {
+			if got, ok := sum.Params[name]; !ok || math.Abs(got-w) > 1e-6 {
+				t.Errorf("%s: %s = %v, want %v", model, name, got, w)
+			}
 		}
 	}
 }
