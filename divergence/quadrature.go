@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 
@@ -657,6 +658,12 @@ func MonteCarlo(ctx context.Context, d Divergence, p, q *Density, opts Options) 
 	mp, mq := prepared[0], prepared[1]
 	var fromP, fromQ func(lp, lq float64) float64
 	finish := func(mean, se float64) (float64, float64) { return mean, se }
+	// Rényi's terms are exp((1 - alpha)(log q - log p)), which underflow
+	// together far from the mode (a divergence of 2500 is a mean of
+	// exp(-1250)s): its f gives their logs, and mcMean scales them by the
+	// largest before it takes the mean (shift is that log).
+	var logTerms bool
+	var shift float64
 	switch dd := d.(type) {
 	case ForwardKL:
 		fromP = func(lp, lq float64) float64 { return lp - lq }
@@ -671,8 +678,11 @@ func MonteCarlo(ctx context.Context, d Divergence, p, q *Density, opts Options) 
 		fromP = func(lp, lq float64) float64 { return 1 - math.Min(1, math.Exp(lq-lp)) }
 	case Renyi:
 		a := dd.Alpha
-		fromP = func(lp, lq float64) float64 { return math.Exp((1 - a) * (lq - lp)) }
-		finish = func(s, se float64) (float64, float64) { return math.Log(s) / (a - 1), se / (s * math.Abs(a-1)) }
+		logTerms = true
+		fromP = func(lp, lq float64) float64 { return (1 - a) * (lq - lp) }
+		finish = func(s, se float64) (float64, float64) {
+			return (math.Log(s) + shift) / (a - 1), se / (s * math.Abs(a-1))
+		}
 	case Alpha:
 		a := dd.Alpha
 		fromP = func(lp, lq float64) float64 { return math.Exp((1 - a) * (lq - lp)) }
@@ -699,7 +709,8 @@ func MonteCarlo(ctx context.Context, d Divergence, p, q *Density, opts Options) 
 		if side == 1 {
 			src = mq
 		}
-		m, sd, k, bad, overflow, err := mcMean(ctx, rng, src, mp, mq, f, n)
+		m, sd, k, bad, overflow, sh, err := mcMean(ctx, rng, src, mp, mq, f, n, logTerms)
+		shift = sh
 		if err != nil {
 			return nil, err
 		}
@@ -836,7 +847,7 @@ func prepare(d *Density, g *qgrid) (*mcDensity, error) {
 // deviation of f(log p, log q) over them, or the reason the divergence is
 // infinite or not computable. It also returns the Pareto k̂ of the terms'
 // heavier tail (see psis.TailsK).
-func mcMean(ctx context.Context, rng *rand.Rand, src, p, q *mcDensity, f func(lp, lq float64) float64, n int) (mean, sd, k float64, bad string, overflow bool, err error) {
+func mcMean(ctx context.Context, rng *rand.Rand, src, p, q *mcDensity, f func(lp, lq float64) float64, n int, logTerms bool) (mean, sd, k float64, bad string, overflow bool, shift float64, err error) {
 	const batch = 4096
 	x := make([]float64, batch)
 	var y []float64
@@ -847,7 +858,7 @@ func mcMean(ctx context.Context, rng *rand.Rand, src, p, q *mcDensity, f func(lp
 	terms := make([]float64, 0, n)
 	for done := 0; done < n; done += batch {
 		if err := ctx.Err(); err != nil {
-			return 0, 0, 0, "", false, err
+			return 0, 0, 0, "", false, 0, err
 		}
 		b := min(batch, n-done)
 		xb := x[:b]
@@ -857,10 +868,10 @@ func mcMean(ctx context.Context, rng *rand.Rand, src, p, q *mcDensity, f func(lp
 		}
 		src.sample(rng, xb, yb)
 		if err := p.log(lp[:b], xb, yb); err != nil {
-			return 0, 0, 0, "", false, err
+			return 0, 0, 0, "", false, 0, err
 		}
 		if err := q.log(lq[:b], xb, yb); err != nil {
-			return 0, 0, 0, "", false, err
+			return 0, 0, 0, "", false, 0, err
 		}
 		for i := 0; i < b; i++ {
 			var yi float64
@@ -868,7 +879,7 @@ func mcMean(ctx context.Context, rng *rand.Rand, src, p, q *mcDensity, f func(lp
 				yi = yb[i]
 			}
 			v := f(lp[i], lq[i])
-			if !math.IsInf(v, 0) && !math.IsNaN(v) {
+			if !math.IsInf(v, 0) && !math.IsNaN(v) || logTerms && math.IsInf(v, -1) { // a log term of -Inf is a term of 0
 				terms = append(terms, v)
 				continue
 			}
@@ -884,13 +895,22 @@ func mcMean(ctx context.Context, rng *rand.Rand, src, p, q *mcDensity, f func(lp
 				if !(math.IsInf(lq[i], -1) && q.positive(xb[i], yi)) {
 					who = "p"
 				}
-				return math.Inf(1), 0, 0, fmt.Sprintf("a term of the divergence is finite but above the largest float64 (1.8e308): log %s at %s, inside %s's support, is below -1.8e308", who, at, strings.ToUpper(who)), true, nil
+				return math.Inf(1), 0, 0, fmt.Sprintf("a term of the divergence is finite but above the largest float64 (1.8e308): log %s at %s, inside %s's support, is below -1.8e308", who, at, strings.ToUpper(who)), true, 0, nil
 			case src == p && math.IsInf(lq[i], -1) && !math.IsInf(lp[i], -1):
-				return math.Inf(1), 0, 0, fmt.Sprintf("P has mass where Q has none (a draw of P at %s)", at), false, nil
+				return math.Inf(1), 0, 0, fmt.Sprintf("P has mass where Q has none (a draw of P at %s)", at), false, 0, nil
 			case src == q && math.IsInf(lp[i], -1) && !math.IsInf(lq[i], -1):
-				return math.Inf(1), 0, 0, fmt.Sprintf("Q has mass where P has none (a draw of Q at %s)", at), false, nil
+				return math.Inf(1), 0, 0, fmt.Sprintf("Q has mass where P has none (a draw of Q at %s)", at), false, 0, nil
 			}
-			return math.Inf(1), 0, 0, fmt.Sprintf("a term of the divergence is not a finite float64 (%v, from log p = %.6g and log q = %.6g at %s): the divergence is not known", v, lp[i], lq[i], at), true, nil
+			return math.Inf(1), 0, 0, fmt.Sprintf("a term of the divergence is not a finite float64 (%v, from log p = %.6g and log q = %.6g at %s): the divergence is not known", v, lp[i], lq[i], at), true, 0, nil
+		}
+	}
+	if logTerms && len(terms) > 0 {
+		shift = slices.Max(terms)
+		if math.IsInf(shift, -1) {
+			shift = 0 // every term is 0
+		}
+		for i, t := range terms {
+			terms[i] = math.Exp(t - shift)
 		}
 	}
 	// Two passes over the terms: their mean, then the squared deviations
@@ -920,5 +940,5 @@ func mcMean(ctx context.Context, rng *rand.Rand, src, p, q *mcDensity, f func(lp
 		}
 		sd = scale * math.Sqrt(ss/float64(len(terms)-1))
 	}
-	return mean, sd, psis.TailsK(terms), "", false, nil
+	return mean, sd, psis.TailsK(terms), "", false, shift, nil
 }
