@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestBudgetFitsUnderUlimit runs this test binary again under ulimit -v
@@ -24,6 +26,10 @@ func TestBudgetFitsUnderUlimit(t *testing.T) {
 	}
 	if testing.Short() {
 		t.Skip("allocates up to a GiB in a child process")
+	}
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_AS, &lim); err != nil || lim.Max != unix.RLIM_INFINITY && lim.Max < 3000000<<10 {
+		t.Skipf("the address-space limit cannot be raised to 3000000 KiB here (%v, %v)", lim, err)
 	}
 	for _, gomemlimit := range []string{"", "3GiB", "10GiB"} {
 		cmd := exec.Command("sh", "-c", `ulimit -v 3000000 && exec "$0" -test.run='^TestBudgetFitsUnderUlimit$' -test.v`, os.Args[0])
