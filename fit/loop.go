@@ -480,9 +480,16 @@ func (l *Loop) Run(ctx context.Context, observers ...Observer) *Result {
 	if res.Status == MaxEpochs {
 		res.StopRule, res.StopValue = string(MaxEpochs), float64(res.Epochs)
 	}
-	if res.Status == Converged || res.Status == Stalled {
+	switch res.Status {
+	case Converged, Stalled, MaxEpochs, MaxTime, Interrupted:
 		if sup := l.task.supValue(); !math.IsInf(sup, 1) && l.s.Loss >= sup-nearSup*sup {
-			res.Status = NoOverlap
+			// A stopping rule's verdict is not believed there (status
+			// NoOverlap); a fit that ran out of epochs or time, or was
+			// interrupted, keeps its status and says why its result is
+			// no fit.
+			if res.Status == Converged || res.Status == Stalled {
+				res.Status = NoOverlap
+			}
 			res.Reason = &NoOverlapError{Divergence: l.task.symbol(), Loss: l.s.Loss, Sup: sup, Rule: res.StopRule}
 		}
 	}

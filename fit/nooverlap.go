@@ -29,7 +29,8 @@ const (
 	// wide, 8 widths of the target from it, is 3e-9 below log 2 with a
 	// gradient of 1e-8), which a gradient_tolerance, a tolerance or a
 	// patience can take for a minimum. Such a fit ends with status
-	// NoOverlap.
+	// NoOverlap; one that ends there at max_epochs, max_time or
+	// interrupted keeps its status, with the same Reason.
 	nearSup = 1e-6
 )
 
@@ -64,7 +65,9 @@ type NoOverlapError struct {
 	// Loss is the state's loss and Sup the divergence's largest value.
 	Loss, Sup float64
 	// Rule names the stopping rule that found the fit done there (a
-	// fit with status NoOverlap); empty for a state refused as unusable.
+	// fit with status NoOverlap), or "max_epochs", "max_time" or
+	// "interrupted" for a fit that ended there so (its status kept);
+	// empty for a state refused as unusable.
 	Rule string
 }
 
@@ -75,7 +78,11 @@ func (e *NoOverlapError) Error() string {
 		at = fmt.Sprintf("is its largest value, %v, to rounding,", e.Sup)
 	}
 	verdict := ": the fit cannot tell which way the target lies"
-	if e.Rule != "" {
+	switch e.Rule {
+	case "":
+	case string(MaxEpochs), string(MaxTime), string(Interrupted):
+		verdict = ", so where the fit ended (" + e.Rule + ") says nothing of a minimum"
+	default:
 		verdict = ", so the " + e.Rule + " rule's verdict says nothing of a minimum"
 	}
 	return fmt.Sprintf("the model and the target have next to no mass in common on the grid: %s = %v %s where its gradient all but vanishes%s; "+

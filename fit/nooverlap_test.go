@@ -103,6 +103,45 @@ func TestStopNearMaximumIsNoOverlap(t *testing.T) {
 	}
 }
 
+// TestEndNearMaximumSaysSo runs fits that end next to a bounded
+// divergence's largest value without a stopping rule: at max_epochs (GD
+// from JS 3.3e-9 below log 2 moves the mean by 1e-7 in 100 epochs), and
+// interrupted. Each keeps its status, and gives the reason no_overlap
+// would (they ended without a word, as a fit that got somewhere does); a
+// fit that ends max_epochs away from the maximum gives none.
+func TestEndNearMaximumSaysSo(t *testing.T) {
+	res, err := fit.Run(context.Background(), apartProblem(t, divergence.JS{}, 8), fit.Options{Optimizer: &fit.GD{LearningRate: 0.1}, Epochs: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var no *fit.NoOverlapError
+	if res.Status != fit.MaxEpochs || !errors.As(res.Reason, &no) || no.Rule != "max_epochs" || no.Sup != math.Ln2 {
+		t.Errorf("max_epochs: %s (%s) after %d epochs, loss %v, reason %v", res.Status, res.StopRule, res.Epochs, res.Loss(), res.Reason)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	obs := fit.ObserverFunc(func(ev *fit.Event) {
+		if ev.Epoch == 10 {
+			cancel()
+		}
+	})
+	res, err = fit.Run(ctx, apartProblem(t, divergence.JS{}, 8), fit.Options{Optimizer: &fit.GD{LearningRate: 0.1}, Epochs: 100, Observers: []fit.Observer{obs}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != fit.Interrupted || !errors.As(res.Reason, &no) || no.Rule != "interrupted" {
+		t.Errorf("interrupted: %s (%s) after %d epochs, reason %v", res.Status, res.StopRule, res.Epochs, res.Reason)
+	}
+	// From a mean of 2 the model overlaps the target: no reason.
+	res, err = fit.Run(context.Background(), normalFit(t, -20, 20, 0.02, 1, target.Normalized, divergence.JS{}, dist.Unconstrained(dist.Normal{}), []float64{2, 0.5}),
+		fit.Options{Optimizer: &fit.GD{LearningRate: 0.1}, Epochs: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != fit.MaxEpochs || res.Reason != nil {
+		t.Errorf("overlapping: %s, reason %v", res.Status, res.Reason)
+	}
+}
+
 // jumper is an optimizer whose first step lands the model at a mean of
 // 15, where it has no mass in common with apartProblem's target.
 type jumper struct{}

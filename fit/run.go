@@ -137,9 +137,10 @@ type Result struct {
 	History *History
 	// Failure is set when Status is Diverged.
 	Failure *Failure
-	// Reason is set when Status is NoOverlap: a *NoOverlapError naming
-	// the rule that ended the fit and how near the divergence's largest
-	// value it did.
+	// Reason is set when Status is NoOverlap, or MaxEpochs, MaxTime or
+	// Interrupted next to a bounded divergence's largest value (where
+	// NoOverlap would be): a *NoOverlapError naming the rule that ended
+	// the fit and how near the divergence's largest value it did.
 	Reason error
 	// Elapsed is the wall time of the fit, including the time before a
 	// checkpoint it was resumed from.

@@ -79,8 +79,9 @@ func (s *Spec) MonteCarloMemory(checkpoint bool) (*MemoryEstimate, error) {
 // limit bytes of memory (see MonteCarloMemory), in one line naming the
 // estimate, its largest parts and what to change; limit 0 means the
 // machine's budget (sysmem.Budget: half the physical memory, or less
-// under a memory limit; GOMEMLIMIT when set). A spec fitted on a grid
-// passes.
+// under a memory limit; GOMEMLIMIT when set; never more than an
+// address-space limit leaves). The refusal suggests a limit to raise only
+// where raising it helps. A spec fitted on a grid passes.
 func (s *Spec) CheckMemory(limit int64, checkpoint bool) error {
 	n := s.withDefaults()
 	if _, ok := n.MonteCarlo(); !ok {
@@ -109,9 +110,9 @@ func (b *Built) CheckMemory(checkpoint bool) error {
 
 // checkMemory is CheckMemory for a built problem and optimizer.
 func (s *Spec) checkMemory(mc *MonteCarlo, opt fit.Optimizer, limit int64, checkpoint bool) error {
-	why := "the limit given"
+	why, more := "the limit given", ""
 	if limit <= 0 {
-		limit, why = sysmem.Budget()
+		limit, why, more = sysmem.Budget()
 	}
 	est := s.memoryOf(mc, opt, checkpoint)
 	if est.Bytes <= limit {
@@ -146,8 +147,11 @@ func (s *Spec) checkMemory(mc *MonteCarlo, opt fit.Optimizer, limit int64, check
 	if big("the checkpoint") {
 		hints = append(hints, "no --checkpoint")
 	}
-	return s.errorf(s.dimsKey(), "this fit would need about %s of memory, more than the %s it may use here (%s): %s; use %s, or set GOMEMLIMIT to allow more",
-		sysmem.Bytes(est.Bytes), sysmem.Bytes(limit), why, strings.Join(parts, ", "), orList(hints))
+	if more != "" {
+		more = ", or " + more
+	}
+	return s.errorf(s.dimsKey(), "this fit would need about %s of memory, more than the %s it may use here (%s): %s; use %s%s",
+		sysmem.Bytes(est.Bytes), sysmem.Bytes(limit), why, strings.Join(parts, ", "), orList(hints), more)
 }
 
 // orList joins items as "a, b or c".

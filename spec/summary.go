@@ -26,8 +26,9 @@ type Summary struct {
 	Params          NamedFloats  `json:"params"`
 	WallTimeSeconds float64      `json:"wall_time_seconds"`
 	Failure         *FailureInfo `json:"failure,omitempty"`
-	// Reason says why a fit that a stopping rule ended has not converged
-	// (status no_overlap).
+	// Reason says why a fit has not converged: one a stopping rule ended
+	// next to a bounded divergence's largest value (status no_overlap),
+	// or one that ended there at max_epochs, max_time or interrupted.
 	Reason string `json:"reason,omitempty"`
 	// UnchangedSince is the epoch from which the loss and parameters
 	// stayed the same to the last bit, when that is UnchangedEpochs

@@ -473,6 +473,29 @@ stop: {max_epochs: 100, gradient_tolerance: 1e-4}
 	if sum.Status != "no_overlap" || !strings.Contains(sum.Reason, "H^2(P,Q) = 0.99999963") {
 		t.Errorf("summary %+v", sum)
 	}
+	// With no stopping rule, the fit ends max_epochs there, exit 0, with
+	// a warning and the reason (it ended without a word, 3e-9 below log 2,
+	// the mean moved by 1e-7); away from there, neither.
+	for _, c := range []struct {
+		name, model string
+		near        bool
+	}{{"max_epochs near", "normal(mean=8, variance=0.1)", true}, {"max_epochs", "normal(mean=1, variance=2)", false}} {
+		out = filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-"))
+		code, stdout, errOut = run(t, context.Background(), false, "fit", "--target", "normal(mean=0, variance=1)", "--model", c.model,
+			"--grid", "-20:20:0.02", "--divergence", "js", "--optimizer", "gd(learning_rate=0.1)", "--epochs", "100", "--no-figures", "--out", out)
+		warned := strings.Contains(errOut, "klfit: warning: the fit did not converge: the model and the target have next to no mass in common on the grid: JS(P,Q) = 0.69314717827") &&
+			strings.Contains(errOut, "so where the fit ended (max_epochs) says nothing of a minimum") && strings.Count(errOut, "\n") == 1
+		if code != 0 || !strings.Contains(stdout, "(max_epochs)") || warned != c.near || !c.near && errOut != "" {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", c.name, code, stdout, errOut)
+		}
+		sum.Reason = ""
+		if err := json.Unmarshal(readFile(t, filepath.Join(out, "summary.json")), &sum); err != nil {
+			t.Fatal(err)
+		}
+		if sum.Status != "max_epochs" || strings.Contains(sum.Reason, "JS(P,Q) = 0.69314717827") != c.near || !c.near && sum.Reason != "" {
+			t.Errorf("%s: summary %+v", c.name, sum)
+		}
+	}
 }
 
 // TestUnchangedState runs RMSprop from a start whose gradient is 1e230

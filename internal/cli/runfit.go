@@ -122,6 +122,7 @@ func runBuilt(ctx context.Context, ios *IOStreams, b *spec.Built, o runOptions) 
 		fmt.Fprintln(human, wrote)
 		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("the fit diverged: %w", res.Failure)}
 	case fit.Interrupted: // said once, on stderr
+		notConverged(ios, res)
 		return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted after epoch %d; %s", res.Epochs, wrote)}
 	}
 	if res.Backtracks > 0 {
@@ -146,10 +147,21 @@ func runBuilt(ctx context.Context, ios *IOStreams, b *spec.Built, o runOptions) 
 			*since, res.History.Len()-1-*since)
 	}
 	fmt.Fprintln(human, wrote)
+	notConverged(ios, res)
 	if res.Status == fit.NoOverlap {
 		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("the fit did not converge: %w", res.Reason)}
 	}
 	return nil
+}
+
+// notConverged warns, on stderr, of a fit that ended with a status other
+// than no_overlap where no_overlap's reason holds (max_epochs, max_time or
+// interrupted next to a bounded divergence's largest value); a fit with
+// status no_overlap says it in its error.
+func notConverged(ios *IOStreams, res *fit.Result) {
+	if res.Reason != nil && res.Status != fit.NoOverlap {
+		fmt.Fprintln(ios.ErrOut, "klfit: warning: the fit did not converge: "+oneLine(res.Reason.Error()))
+	}
 }
 
 // historyStream streams history.csv while a fit runs (see fit.CSVStreamer);

@@ -9,8 +9,9 @@ import (
 )
 
 // Limits returns the bounds on the process's memory that the system
-// states: the physical memory, a cgroup's memory limit, and the
-// address-space and data-segment limits; those not set are left out.
+// states: the physical memory and a cgroup's memory limit; those not set
+// are left out. The address-space and data-segment limits are apart
+// (rlimits): they count address space, not memory.
 func Limits() []Limit {
 	var out []Limit
 	var info unix.Sysinfo_t
@@ -24,5 +25,28 @@ func Limits() []Limit {
 			}
 		}
 	}
-	return append(out, rlimits()...)
+	return out
+}
+
+// mapped returns what the process has mapped of the resource res that
+// an rlimit bounds: its address space (VmSize in /proc/self/status) for
+// RLIMIT_AS, its data segment and other private writable mappings
+// (VmData) for RLIMIT_DATA; 0 when it cannot be read.
+func mapped(res int) int64 {
+	key := "VmSize:"
+	if res == unix.RLIMIT_DATA {
+		key = "VmData:"
+	}
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == key && f[2] == "kB" {
+			if n, err := strconv.ParseInt(f[1], 10, 64); err == nil {
+				return n << 10
+			}
+		}
+	}
+	return 0
 }
