@@ -349,6 +349,21 @@ func (d *decoder) target(t *Target, n *yaml.Node) error {
 }
 
 func (d *decoder) model(m *Model, n *yaml.Node) error {
+	if n := deref(n); n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
+		// One line, as --model takes it: "normal", "mixture(components=2,
+		// component=normal)" or "0.3*normal(...) + 0.7*normal(...)".
+		d.lines["model"], d.lines["model.family"] = n.Line, n.Line
+		p, err := ParseModel(n.Value)
+		if err != nil {
+			var se *SyntaxError
+			if errors.As(err, &se) {
+				return &Error{Line: n.Line, Key: "model", Msg: err.Error(), Err: err}
+			}
+			return err
+		}
+		*m = p
+		return nil
+	}
 	o, err := d.object(n, "model", []string{"family", "init", "parameterization", "components", "component"})
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -49,6 +50,11 @@ func TestParseModel(t *testing.T) {
 			}
 			if back, err := spec.ParseModel(m.OneLine()); err != nil || !reflect.DeepEqual(back, m) {
 				t.Errorf("printed as %q, reads back as %+v (%v)", m.OneLine(), back, err)
+			}
+			// A spec's model: may be the same line, quoted.
+			quoted, err := spec.Parse([]byte(head + "model: " + strconv.Quote(c.line) + "\n"))
+			if err != nil || !reflect.DeepEqual(quoted.Model, m) {
+				t.Errorf("model: %q in a spec gives %+v (%v), the flag %+v", c.line, quoted.Model, err, m)
 			}
 			got, err := spec.Parse([]byte(head + "model: {family: normal}\n"))
 			if err != nil {
@@ -133,6 +139,11 @@ func TestParseModelErrors(t *testing.T) {
 		_, err := spec.ParseModel(c.in)
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%q: %v, want %q", c.in, err, c.want)
+		}
+		// In a spec the same error names the line and the key.
+		_, err = spec.Parse([]byte("target: normal(mean=0, variance=1)\nmodel: " + strconv.Quote(c.in) + "\n"))
+		if want := "line 2: model: "; err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("model: %q in a spec: %v, want %q and %q", c.in, err, want, c.want)
 		}
 	}
 }
