@@ -167,13 +167,16 @@ func TailsK(x []float64) float64 {
 }
 
 // tailK fits the shape to the excesses of t[1:] over t[0], all sorted in
-// increasing order; -Inf when the tail has fewer than 5 distinct values.
+// increasing order; -Inf when the tail has fewer than 5 distinct values,
+// neighbours being distinct when they differ by more than rounding of
+// their own size (against the largest value's size, the values of a tail
+// heavy enough to span 80 orders of magnitude all looked alike, and the
+// heaviest tails were called no tail at all).
 func tailK(t []float64) float64 {
-	top, cut := t[len(t)-1], t[0]
-	eps := 1e-12 * math.Max(math.Abs(top), math.Abs(cut))
+	cut := t[0]
 	distinct := 1
 	for i := 2; i < len(t); i++ {
-		if t[i]-t[i-1] > eps {
+		if t[i]-t[i-1] > 1e-12*math.Max(math.Abs(t[i]), math.Abs(t[i-1])) {
 			distinct++
 		}
 	}

@@ -161,6 +161,20 @@ func TestTailsK(t *testing.T) {
 	if got, tol := TailsK(x), 4*2/math.Sqrt(m)+10*0.5/(m+10); math.Abs(got-1) > tol {
 		t.Errorf("Cauchy draws: k̂=%g, want 1 within %g", got, tol)
 	}
+	// Rényi's terms at alpha 0.1 for normals 100 apart, scaled by the
+	// largest: a right tail over 80 orders of magnitude, whose values all
+	// looked alike next to the largest, and was taken for no tail.
+	top := math.Inf(-1)
+	for i := range x {
+		x[i] = 0.9 * (100*rng.NormFloat64() - 5000)
+		top = math.Max(top, x[i])
+	}
+	for i := range x {
+		x[i] = math.Exp(x[i] - top)
+	}
+	if got := TailsK(x); !(got > 1) {
+		t.Errorf("terms spanning 80 orders of magnitude: k̂=%g, want above 1", got)
+	}
 }
 
 func TestTailsKEdges(t *testing.T) {
