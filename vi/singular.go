@@ -36,6 +36,10 @@ type SingularError struct {
 	// correlation matrix (NaN when Column is constant), and Cond the
 	// condition number it comes from (+Inf when not positive definite).
 	MinEigen, Cond float64
+	// SD and Mean are Column's standard deviation and mean when it is
+	// constant (to rounding): SD 0, or too small next to Mean to be told
+	// from the values' rounding.
+	SD, Mean float64
 }
 
 // Error implements error, naming the coordinates x1 ... xd.
@@ -50,8 +54,12 @@ func (e *SingularError) Describe(names []string) string {
 		}
 		return "x" + strconv.Itoa(i+1)
 	}
+	if len(e.Of) == 0 && e.SD > 0 {
+		return fmt.Sprintf("%s varies too little next to its mean for rounding to tell its variance (standard deviation %.3g against a mean of %.3g; its values are rounded to about %.2g), so a normal model's best fit is decided by rounding; subtract a constant near its mean from the column, or drop it",
+			name(e.Column), e.SD, e.Mean, eps*math.Abs(e.Mean))
+	}
 	if len(e.Of) == 0 {
-		return fmt.Sprintf("%s is constant (to rounding), so its variance is 0 and a normal model has no best fit (the loss falls without end as the variance shrinks); drop the column", name(e.Column))
+		return fmt.Sprintf("%s is constant, so its variance is 0 and a normal model has no best fit (the loss falls without end as the variance shrinks); drop the column", name(e.Column))
 	}
 	var rel strings.Builder
 	rel.WriteString(name(e.Column) + " =")
@@ -114,7 +122,7 @@ func (m *Moments) Check(diag bool) error {
 	for i := range d {
 		sd[i] = math.Sqrt(m.m2[i*d+i] / float64(m.n))
 		if !(sd[i] > rankFactor*eps*math.Abs(m.mean[i])) || m.n < 2 {
-			return &SingularError{Dim: d, Column: i, MinEigen: math.NaN(), Cond: math.Inf(1), Bound: rankFactor * eps}
+			return &SingularError{Dim: d, Column: i, MinEigen: math.NaN(), Cond: math.Inf(1), Bound: rankFactor * eps, SD: sd[i], Mean: m.mean[i]}
 		}
 		worst = math.Max(worst, math.Abs(m.mean[i])/sd[i])
 	}

@@ -414,10 +414,11 @@ func TestSingularSamples(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "col.csv"), "x,y\n1,2\n2,4\n3,6\n4,8\n")
 	var near strings.Builder
-	near.WriteString("x,y,c\n")
+	near.WriteString("x,y,c,f\n")
 	for i := range 200 {
 		x := math.Sin(float64(i))
-		near.WriteString(strconv.FormatFloat(x, 'g', -1, 64) + "," + strconv.FormatFloat(2*x+1+1e-10*math.Cos(3*float64(i)), 'g', -1, 64) + ",7\n")
+		near.WriteString(strconv.FormatFloat(x, 'g', -1, 64) + "," + strconv.FormatFloat(2*x+1+1e-10*math.Cos(3*float64(i)), 'g', -1, 64) + ",7," +
+			strconv.FormatFloat(1e12+math.Cos(float64(i)), 'g', -1, 64) + "\n")
 	}
 	writeFile(t, filepath.Join(dir, "near.csv"), near.String())
 	for _, c := range []struct {
@@ -427,7 +428,10 @@ func TestSingularSamples(t *testing.T) {
 	}{
 		{"{samples: col.csv, columns: [x, y]}", "mvnormal", 2, "/col.csv: the samples lie on a subspace of fewer than 2 dimensions: y = 2 x (to rounding"},
 		{"{samples: near.csv, columns: [x, y]}", "mvnormal", 2, "/near.csv: the samples lie on a subspace of fewer than 2 dimensions: y = 2 x + 1 (to rounding"},
-		{"{samples: near.csv, columns: [x, c]}", "mvnormal_diag", 2, "/near.csv: c is constant (to rounding)"},
+		{"{samples: near.csv, columns: [x, c]}", "mvnormal_diag", 2, "/near.csv: c is constant, so its variance is 0"},
+		// f varies (standard deviation 0.7), but by less than 10^4 times
+		// its values' rounding (2^-52 of 10^12): not constant, too close.
+		{"{samples: near.csv, columns: [x, f]}", "mvnormal_diag", 2, "/near.csv: f varies too little next to its mean for rounding to tell its variance (standard deviation 0.70"},
 		{"{samples: col.csv, columns: [x, y]}", "mvnormal_diag", 0, "the least loss, at the samples' own mean and covariance: 3.7541677982835004; this fit is at it, to rounding"},
 	} {
 		src := filepath.Join(dir, "s.yaml")
