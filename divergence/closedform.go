@@ -173,23 +173,142 @@ func klGamma(p, q []float64) (float64, error) {
 //	a2 g(m1/m2) + b2 g((1-m1)/(1-m2)) + (g(a2/a1) + g(b2/b1) - g(s2/s1))/2
 //	+ R(a1, a2-a1) + R(b1, b2-b1) - R(s1, s2-s1),
 //
-// m = a/s the means: the terms of size a log a cancel in the algebra,
-// and what is subtracted is at most what it is subtracted from.
+// m = a/s the means: the terms of size a log a cancel in the algebra.
+// Where P's shapes are within a factor 2 of each other, what is
+// subtracted is at most a few times what it is subtracted from. Where
+// one is far below the other (a1 < b1/2, after swapping the shapes of
+// both members if need be), s1 is near b1 and the b and s terms, of size
+// b2/b1 and b2 log b2, cancel down to a1 times that: the g's are summed
+// as one Bregman divergence of -log a - log b + log s (see betaLogGap)
+// and the R's of b and s as differences of mu and mu' at nearby points
+// (see betaBinetGap), so that nothing of size 1/a1 cancels.
 func klBeta(p, q []float64) (float64, error) {
 	if err := checkLen("beta", p, q, 2); err != nil {
 		return 0, err
 	}
 	a1, b1, a2, b2 := p[0], p[1], q[0], q[1]
+	if b1 < a1 {
+		a1, b1, a2, b2 = b1, a1, b2, a2
+	}
 	s1, s2 := a1+b1, a2+b2
 	ea, eb := a2-a1, b2-b1
 	es := ea + eb // s2 - s1 without the rounding of the sums
 	// m1/m2 - 1 = (a1 b2 - a2 b1)/(a2 s1), (1-m1)/(1-m2) - 1 = (b1 a2 - b2 a1)/(b2 s1).
 	na, ka := diffProd(a1, b2, a2, b1)
 	nb, kb := diffProd(b1, a2, b2, a1)
-	pos := productGap(a1, s2, a2, s1, na, ka) + productGap(b1, s2, b2, s1, nb, kb) +
-		halfGapRatio(a2, a1) + halfGapRatio(b2, b1) + binetRemainder(a1, a2, ea) + binetRemainder(b1, b2, eb)
+	means := productGap(a1, s2, a2, s1, na, ka) + productGap(b1, s2, b2, s1, nb, kb)
+	if a1 < 0.5*b1 {
+		if lg, ok := betaLogGap(a1, b1, a2, b2, ea, eb, nb, kb); ok {
+			return means + 0.5*lg + binetRemainder(a1, a2, ea) + betaBinetGap(a1, b1, a2, b2, ea, eb, es), nil
+		}
+	}
+	pos := means + halfGapRatio(a2, a1) + halfGapRatio(b2, b1) + binetRemainder(a1, a2, ea) + binetRemainder(b1, b2, eb)
 	neg := gap(0.5*es/s1, logRatioDiff(s2, s1, es), 0.5) + binetRemainder(s1, s2, es)
 	return pos - neg, nil
+}
+
+// betaLogGap returns g(a2/a1) + g(b2/b1) - g(s2/s1), g(r) = r - 1 - log r,
+// the Bregman divergence of h(a, b) = -log a - log b + log(a+b), as
+//
+//	g(v) + log1p(X),  v = w ra + (1-w) rb,  X = (a2 b1 - a1 b2)^2/(s1^2 a2 b2),
+//
+// with ra = a2/a1, rb = b2/b1 and w = b1/s1: two terms >= 0 (the algebra
+// uses v (w rb + (1-w) ra) = ra rb (1 + X)). n 2^k is b1 a2 - b2 a1 (see
+// diffProd). ok is false where v overflows.
+func betaLogGap(a1, b1, a2, b2, ea, eb, n float64, k int) (float64, bool) {
+	s1 := a1 + b1
+	// v - 1 = (b1 ea/a1 + a1 eb/b1)/s1.
+	vm1 := (b1/s1)*(ea/a1) + (a1/s1)*(eb/b1)
+	if math.IsInf(vm1, 0) || math.IsNaN(vm1) {
+		return 0, false
+	}
+	var l float64
+	switch {
+	case math.Abs(vm1) < 0.5:
+		l = math.Log1p(vm1)
+	case vm1 < 0:
+		// v small: from its two positive terms, not from 1 + vm1.
+		l = logPos((b1/s1)*(a2/a1) + (a1/s1)*(b2/b1))
+	default:
+		l = math.Log(1 + vm1)
+	}
+	// X from the fractions and exponents of its factors: n 2^k may be
+	// far below the smallest float64 where X is not.
+	fs, js := math.Frexp(s1)
+	fa, ja := math.Frexp(a2)
+	fb, jb := math.Frexp(b2)
+	e := 2*k - 2*js - ja - jb
+	var lx float64
+	if e > 900 {
+		lx = 2*logPos(math.Abs(n)/fs) - logPos(fa*fb) + float64(e)*math.Ln2
+	} else {
+		lx = math.Log1p(math.Ldexp(n*n/(fs*fs*fa*fb), e))
+	}
+	return gap(vm1, l, 1) + lx, true
+}
+
+// betaBinetGap returns R(b1, eb) - R(s1, es), R(x, e) = mu(x+e) - mu(x) - e mu'(x)
+// (see binetRemainder), for a1 < b1/2, s = a + b, e = the difference of
+// Q's shape from P's, as
+//
+//	(mu(b2) - mu(s2)) + (mu(s1) - mu(b1)) + eb (mu'(s1) - mu'(b1)) + ea mu'(s1),
+//
+// each a difference of mu or mu' over an interval of length a1 or a2,
+// taken as an integral of the derivative where the interval is short:
+// the terms of size eb mu'(b1), which cancel, are not formed.
+func betaBinetGap(a1, b1, a2, b2, ea, eb, es float64) float64 {
+	s1, s2 := a1+b1, a2+b2
+	// mu'(s1) - mu'(b1) = a1 * integral over [0,1] of mu''(b1 + u a1).
+	var d2 float64
+	for i, u := range gl20Nodes {
+		x := b1 + u*a1
+		r := b1 / x
+		d2 += gl20Weights[i] * r * r * binetDeriv2Scaled(x)
+	}
+	// eb a1 d2 / b1^2, in an order that overflows only where it does.
+	t := eb * (a1 / b1) / b1 * d2
+	terms := [...]float64{binetDiff(s2, -a2), binetDiff(b1, a1), t, ea / s1 * binetDerivScaled(s1)}
+	// Near Q = P both ways are small, and the textbook one, of size
+	// e^2 mu'', cancels less than these terms, of size a mu': the one
+	// whose terms are the smaller is taken.
+	rb, rs := binetRemainder(b1, b2, eb), binetRemainder(s1, s2, es)
+	var sum, size float64
+	for _, x := range terms {
+		sum += x
+		size += math.Abs(x)
+	}
+	if rb+rs < size {
+		return rb - rs
+	}
+	return sum
+}
+
+// binetDiff returns mu(x+h) - mu(x) for x > 0, x + h > 0: an integral of
+// mu' by Gauss-Legendre where |h| <= x/2, a difference of binetBounded,
+// with the logs of the arguments below 1 taken as one, beyond.
+func binetDiff(x, h float64) float64 {
+	if h == 0 {
+		return 0
+	}
+	if math.Abs(h) <= 0.5*x {
+		var s float64
+		for i, u := range gl20Nodes {
+			z := x + u*h
+			s += gl20Weights[i] * (h / z) * binetDerivScaled(z)
+		}
+		return s
+	}
+	y := x + h
+	var lg float64
+	switch {
+	case x < 1 && y < 1:
+		lg = -0.5 * logRatio(y, x)
+	case y < 1:
+		lg = -0.5 * logPos(y)
+	case x < 1:
+		lg = 0.5 * logPos(x)
+	}
+	return binetBounded(y) - binetBounded(x) + lg
 }
 
 // klLaplace is log(s2/s1) + |m1-m2|/s2 + (s1/s2) exp(-|m1-m2|/s1) - 1,

@@ -116,6 +116,11 @@ CASES = {
         ([1e-300, 1e-300], [1, 1]), ([1e-10, 1], [1, 1e-10]), ([2, 3], [2e300, 3e300]),
         ([1e15, 1e15], [1.0000001e15, 9.999999e14]), ([1e-5, 1e5], [2e-5, 1e5]),
         ([3, 4], [3.0000001, 4.0000002]), ([1e-310, 1], [1, 1]), ([1e-310, 1e-310], [3e-310, 1e-309]),
+        # one shape far below the other: the terms of P's larger shape and
+        # of the sum of its shapes nearly cancel
+        ([1e-20, 0.5], [1e-20, 1e20]), ([1e-20, 1e8], [1e-20, 1e60]), ([1e-30, 1e-10], [1e-30, 1e10]),
+        ([1e-10, 0.5], [1e-10, 100]), ([0.5, 1e-20], [1e20, 1e-20]), ([1e-300, 1], [1e-300, 2]),
+        ([1e-300, 1], [2e-300, 1]), ([1e-3, 1], [1e-3, 1.5]), ([1e-8, 3], [1.00000001e-8, 3]),
     ],
     "laplace": [
         ([0, 1], [0, 1e12]), ([0, 1e12], [0, 1]), ([0, 1e-12], [0, 1]), ([0, 1e-300], [1, 1]),
@@ -236,6 +241,31 @@ def sweep(seed=1, n=12):
     return out, normal
 
 
+def small_shapes(seed=2):
+    """Beta pairs where one of P's shapes is 1e-300 to 1e-3 and the other
+    1e-3 to 1e10 (either way round), Q's shapes alike, far off or nearly
+    equal: a grid and a seeded draw."""
+    rng = random.Random(seed)
+
+    def lu(lo, hi):
+        return 10 ** rng.uniform(lo, hi)
+
+    out = []
+    for a1 in (1e-300, 1e-100, 1e-20, 1e-8, 1e-3):
+        for b1, a2, b2 in ((0.5, a1, 1e3), (1, 2 * a1, 1), (1e5, a1, 2e5), (2, 1, 3), (0.01, a1, 0.02), (7, 0.5 * a1, 5)):
+            out.append(([a1, b1], [a2, b2]))
+            out.append(([b1, a1], [b2, a2]))
+    for _ in range(24):
+        a1, b1 = lu(-300, -3), lu(-3, 10)
+        a2 = rng.choice((a1 * (1 + lu(-12, 0)), a1 * lu(-3, 3), lu(-300, 10)))
+        b2 = rng.choice((b1 * (1 + rng.choice((-1, 1)) * lu(-12, -1)), lu(-3, 60)))
+        p, q = [a1, b1], [a2, b2]
+        if rng.random() < 0.5:
+            p, q = p[::-1], q[::-1]
+        out.append((p, q))
+    return out
+
+
 def settled(f, params):
     """f() at rising precision until two successive ones agree to 45 digits.
 
@@ -273,7 +303,7 @@ def rows():
 
     swept, swept_normal = sweep()
     for fam, pairs in CASES.items():
-        for p, q in pairs + EDGE.get(fam, []) + swept[fam]:
+        for p, q in pairs + EDGE.get(fam, []) + swept[fam] + (small_shapes() if fam == "beta" else []):
             pm, qm = (lambda p=p: [f64(v) for v in p]), (lambda q=q: [f64(v) for v in q])
             add("kl", "", fam, p, q, lambda: FORMS[fam](pm(), qm()))
             add("reverse_kl", "", fam, p, q, lambda: FORMS[fam](qm(), pm()))
