@@ -50,16 +50,10 @@ func ParetoK(logRatios []float64) float64 {
 	if m < 5 {
 		return math.NaN()
 	}
-	lw := slices.Clone(logRatios)
-	for _, v := range lw {
-		if math.IsNaN(v) {
-			return math.NaN()
-		}
-		if math.IsInf(v, 1) {
-			return math.Inf(1)
-		}
+	lw, bad := sortedCopy(logRatios, 1)
+	if bad != 0 {
+		return bad
 	}
-	slices.Sort(lw)
 	top := lw[s-1]
 	if math.IsInf(top, -1) {
 		return math.NaN()
@@ -142,16 +136,10 @@ func TailsK(x []float64) float64 {
 	if m < 5 {
 		return math.NaN()
 	}
-	v := slices.Clone(x)
-	for _, t := range v {
-		if math.IsNaN(t) {
-			return math.NaN()
-		}
-		if math.IsInf(t, 0) {
-			return math.Inf(1)
-		}
+	v, bad := sortedCopy(x, 0)
+	if bad != 0 {
+		return bad
 	}
-	slices.Sort(v)
 	k := math.Inf(-1)
 	right := v[s-m-1:]
 	left := make([]float64, m+1) // the negated draws' largest, in increasing order
@@ -164,6 +152,23 @@ func TailsK(x []float64) float64 {
 		}
 	}
 	return k
+}
+
+// sortedCopy returns x sorted in a copy, with bad 0; or, when x holds a
+// NaN, bad NaN, and when it holds an infinity of the sign sign (either,
+// for 0; see math.IsInf), bad +Inf (the tail is as heavy as can be).
+func sortedCopy(x []float64, sign int) (v []float64, bad float64) {
+	for _, t := range x {
+		if math.IsNaN(t) {
+			return nil, math.NaN()
+		}
+		if math.IsInf(t, sign) {
+			return nil, math.Inf(1)
+		}
+	}
+	v = slices.Clone(x)
+	slices.Sort(v)
+	return v, 0
 }
 
 // tailK fits the shape to the excesses of t[1:] over t[0], all sorted in
