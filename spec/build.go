@@ -131,6 +131,38 @@ func (b *Built) DensityMeaning(loss float64, lastGood bool) string {
 
 // dataRange reports whether t's automatic grid is its data's range
 // (see AutoGrid): binned counts and a postgres query's samples.
+// cutEdge is the share of its largest mass above which a target's mass
+// at a grid's end point says the grid cuts the target there.
+const cutEdge = 1e-6
+
+// cutFormula returns a warning when a 1-D formula target's automatic grid
+// (its mass's own range, with no margin) ends where the target's density
+// has not fallen off, as it does at the edge of a bounded support (a
+// uniform): the model, normalized on the grid, is then fitted as if cut
+// there, and one whose support is wider than the grid's can tend to the
+// target's own shape within it (a normal to a uniform, its variance
+// growing without end), a fit that converges to nothing of the kind.
+func cutFormula(g *grid.Grid, p []float64) string {
+	if g.Dim() != 1 || len(p) < 2 {
+		return ""
+	}
+	top := 0.0
+	for _, v := range p {
+		top = math.Max(top, v)
+	}
+	var ends []string
+	for _, i := range []int{0, len(p) - 1} {
+		if p[i] > cutEdge*top {
+			ends = append(ends, fmt.Sprintf("at x = %v its mass is %.3g%% of the largest point's", g.X[i], 100*p[i]/top))
+		}
+	}
+	if len(ends) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("the grid was chosen as the formula's own range, [%v, %v], and the target's mass has not fallen off at its end (%s): the model is fitted as if cut there, and a model of wider support can tend to the target's own shape on the grid (a normal's variance grows without end towards a uniform); give a grid with a margin beyond the target's support, where the model then pays for the mass it puts",
+		g.X[0], g.X[len(g.X)-1], strings.Join(ends, "; "))
+}
+
 func dataRange(t target.Target) bool {
 	switch t.(type) {
 	case *target.Postgres, *target.Histogram:
@@ -327,6 +359,11 @@ func (s *Spec) Build(ctx context.Context, env Env) (*Built, error) {
 	}
 	if auto && dataRange(b.Target) {
 		b.Warnings = append(b.Warnings, fmt.Sprintf("the grid was chosen as the data's own range, [%v, %v], with no margin: the model is fitted as if cut there (its mass beyond is not on the grid); give a wider grid to fit its tails", g.X[0], g.X[len(g.X)-1]))
+	}
+	if _, formula := b.Target.(*target.Expression); auto && formula {
+		if w := cutFormula(g, p); w != "" {
+			b.Warnings = append(b.Warnings, w)
+		}
 	}
 	div, err := n.buildDivergence()
 	if err != nil {

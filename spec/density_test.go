@@ -84,3 +84,25 @@ func TestDataRangeGridWarns(t *testing.T) {
 		t.Errorf("a grid given: warnings %q", w)
 	}
 }
+
+// TestCutFormulaGridWarns checks that a formula's automatic grid, its
+// mass's own range with no margin, warns when the target's mass has not
+// fallen off at an end (a uniform: a normal model's variance then grows
+// without end, and the fit converged at 1335 where the uniform's is 1/3),
+// and does not for a formula whose mass falls off (a normal's), or for a
+// grid given.
+func TestCutFormulaGridWarns(t *testing.T) {
+	const want = "the grid was chosen as the formula's own range, [-1, "
+	src := "target: 'expr(\"x^2 < 1 ? 1 : 0\")'\nmodel: {family: normal}\n"
+	if w := strings.Join(build(t, src).Warnings, "\n"); !strings.Contains(w, want) || !strings.Contains(w, "its mass is 100% of the largest point's") {
+		t.Errorf("uniform on [-1, 1]: warnings %q, want %q", w, want)
+	}
+	for _, other := range []string{
+		"target: 'expr(\"exp(-x^2/2)\")'\nmodel: {family: normal}\n",
+		"grid: {start: -3, stop: 3, step: 0.001}\n" + src,
+	} {
+		if w := strings.Join(build(t, other).Warnings, "\n"); strings.Contains(w, "formula's own range") {
+			t.Errorf("%q: warnings %q", other, w)
+		}
+	}
+}
