@@ -138,9 +138,14 @@ func binetRemainder(a, b, e float64) float64 {
 		}
 		return s
 	}
-	// Below 1, mu(x) is -log(x)/2 plus a bounded part: the logs'
-	// difference is taken as one log, so that mu(3e-310) - mu(1e-310)
-	// does not lose the 355 that both carry.
+	return binetBoundedDiff(a, b) - e/a*binetDerivScaled(a)
+}
+
+// binetBoundedDiff returns mu(b) - mu(a) for a, b > 0 as a difference of
+// binetBounded: below 1, mu(x) is -log(x)/2 plus a bounded part, and the
+// logs' difference is taken as one log, so that mu(3e-310) - mu(1e-310)
+// does not lose the 355 that both carry.
+func binetBoundedDiff(a, b float64) float64 {
 	var lg float64
 	switch {
 	case a < 1 && b < 1:
@@ -150,7 +155,7 @@ func binetRemainder(a, b, e float64) float64 {
 	case a < 1:
 		lg = 0.5 * logPos(a)
 	}
-	return binetBounded(b) - binetBounded(a) + lg - e/a*binetDerivScaled(a)
+	return binetBounded(b) - binetBounded(a) + lg
 }
 
 // binetBounded returns mu(x) + log(x)/2 for x < 1, mu(x) above: bounded

@@ -284,8 +284,7 @@ func betaBinetGap(a1, b1, a2, b2, ea, eb, es float64) float64 {
 }
 
 // binetDiff returns mu(x+h) - mu(x) for x > 0, x + h > 0: an integral of
-// mu' by Gauss-Legendre where |h| <= x/2, a difference of binetBounded,
-// with the logs of the arguments below 1 taken as one, beyond.
+// mu' by Gauss-Legendre where |h| <= x/2, binetBoundedDiff beyond.
 func binetDiff(x, h float64) float64 {
 	if h == 0 {
 		return 0
@@ -298,17 +297,7 @@ func binetDiff(x, h float64) float64 {
 		}
 		return s
 	}
-	y := x + h
-	var lg float64
-	switch {
-	case x < 1 && y < 1:
-		lg = -0.5 * logRatio(y, x)
-	case y < 1:
-		lg = -0.5 * logPos(y)
-	case x < 1:
-		lg = 0.5 * logPos(x)
-	}
-	return binetBounded(y) - binetBounded(x) + lg
+	return binetBoundedDiff(x, x+h)
 }
 
 // klLaplace is log(s2/s1) + |m1-m2|/s2 + (s1/s2) exp(-|m1-m2|/s1) - 1,

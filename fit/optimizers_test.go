@@ -359,15 +359,7 @@ func registered(t *testing.T) map[string]fit.Optimizer {
 	t.Helper()
 	out := map[string]fit.Optimizer{}
 	for _, name := range fit.OptimizerNames() {
-		info, err := fit.LookupOptimizer(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := map[string]float64{}
-		for _, st := range info.Settings {
-			s[st.Name] = st.Default
-		}
-		out[name] = info.New(s)
+		out[name] = defaultOptimizer(t, name)
 	}
 	return out
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 
 	"github.com/klfit/klfit/grid"
+	"github.com/klfit/klfit/internal/plural"
 )
 
 // Postgres is a 1-D samples target read from PostgreSQL (or a database
@@ -154,7 +155,7 @@ func (q *Postgres) emptyError(rows int) error {
 		return errors.New("the query returned no rows")
 	}
 	return fmt.Errorf("the query returned no numbers: its %d %s %s NULL (%d) or not a number (%d)",
-		rows, plural(rows, "row is", "rows are"), plural(rows, "", "all"), q.Nulls, q.NotNumbers)
+		rows, plural.Word(rows, "row is", "rows are"), plural.Word(rows, "", "all"), q.Nulls, q.NotNumbers)
 }
 
 // Density runs the query binned on g's cells in the database and returns
@@ -241,7 +242,7 @@ GROUP BY GROUPING SETS ((b), ())`
 	}
 	if st.Skipped > 0 {
 		q.warnings = append(q.warnings, fmt.Sprintf("the query returned %d NULL %s and %d %s not a number (NaN or infinite), skipped",
-			q.Nulls, plural(q.Nulls, "value", "values"), q.NotNumbers, plural(q.NotNumbers, "value", "values")))
+			q.Nulls, plural.Word(q.Nulls, "value", "values"), q.NotNumbers, plural.Word(q.NotNumbers, "value", "values")))
 	}
 	if w := st.outsideWarning(); w != "" {
 		q.warnings = append(q.warnings, w)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/klfit/klfit/grid"
+	"github.com/klfit/klfit/internal/plural"
 )
 
 // Estimators of a density from samples.
@@ -218,7 +219,7 @@ func (s *Samples) DensityContext(ctx context.Context, dst []float64, g *grid.Gri
 		st.Variance = m2 / float64(st.N-1)
 	}
 	if st.Skipped > 0 {
-		s.warnings = append(s.warnings, fmt.Sprintf("%s: skipped %d invalid %s (the first at line %d: %s)", s.Path, st.Skipped, plural(st.Skipped, "line", "lines"), src.firstBad, src.firstBadMsg))
+		s.warnings = append(s.warnings, fmt.Sprintf("%s: skipped %d invalid %s (the first at line %d: %s)", s.Path, st.Skipped, plural.Word(st.Skipped, "line", "lines"), src.firstBad, src.firstBadMsg))
 	}
 	if w := st.outsideWarning(); w != "" {
 		s.warnings = append(s.warnings, s.Path+": "+w)
@@ -326,11 +327,3 @@ func binnedKDE(ctx context.Context, dst, counts []float64, d, h, n float64) erro
 // kdeCheckEvery is how many multiply-adds binnedKDE does between checks
 // of its context: about a millisecond's work.
 const kdeCheckEvery = 1 << 20
-
-// plural returns one when n is 1, else many.
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/klfit/klfit/bench"
 	"github.com/klfit/klfit/grid"
+	"github.com/klfit/klfit/internal/plural"
 	"github.com/klfit/klfit/internal/suggest"
 )
 
@@ -128,7 +129,7 @@ func runBench(ios *IOStreams, o *benchOptions) error {
 		}
 	}
 	if n := slices.Min(sizes); needs != nil && n < needs.MinPoints {
-		return usageError(fmt.Errorf("--sizes: %d %s is too few for the %s case, which takes %d at least", n, map[bool]string{true: "point", false: "points"}[n == 1], needs.Name, needs.MinPoints))
+		return usageError(fmt.Errorf("--sizes: %s is too few for the %s case, which takes %d at least", plural.Count(n, "point", "points"), needs.Name, needs.MinPoints))
 	}
 	var results []bench.Result
 	for _, c := range cases {
@@ -151,7 +152,7 @@ func runBench(ios *IOStreams, o *benchOptions) error {
 				}
 				results = append(results, r)
 				if !o.JSON {
-					fmt.Fprintf(ios.ErrOut, "%s, %d points, %d %s: %.4g ns/epoch (%.4g-%.4g)\n", c.Name, r.Points, t, map[bool]string{true: "thread", false: "threads"}[t == 1], r.NsPerEpoch, r.NsMin, r.NsMax)
+					fmt.Fprintf(ios.ErrOut, "%s, %d points, %s: %.4g ns/epoch (%.4g-%.4g)\n", c.Name, r.Points, plural.Count(t, "thread", "threads"), r.NsPerEpoch, r.NsMin, r.NsMax)
 				}
 			}
 		}
